@@ -1,0 +1,228 @@
+"""One typed settings object for the whole bot, read from the environment and `.env`.
+
+Every backend has a switch whose default is the embedded (offline) implementation, so a fresh
+clone runs with no account and no network. Nested sections are set with a double underscore:
+`CLU__ENDPOINT`, `REDIS__URL`, `AZURE_OPENAI__DEPLOYMENT`. Nothing else in the project reads
+`os.environ`.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+
+
+class RecognizerBackend(str, Enum):
+    EMBEDDED = "embedded"
+    CLU = "clu"
+
+
+class CrmBackend(str, Enum):
+    EMBEDDED = "embedded"
+    HTTP = "http"
+
+
+class StorageBackend(str, Enum):
+    MEMORY = "memory"
+    SQLITE = "sqlite"
+    REDIS = "redis"
+    COSMOS = "cosmos"
+
+
+class SpeechBackend(str, Enum):
+    EMBEDDED = "embedded"
+    AZURE = "azure"
+
+
+class KnowledgeBackend(str, Enum):
+    EMBEDDED = "embedded"
+    AZURE = "azure"
+
+
+class GeneratorBackend(str, Enum):
+    EMBEDDED = "embedded"
+    AZURE_OPENAI = "azure_openai"
+
+
+class RoutingSettings(BaseModel):
+    """Confidence bands that decide between running a dialog, confirming, or falling back."""
+
+    high_threshold: float = 0.70
+    confirm_threshold: float = 0.45
+    max_no_match: int = 3
+    max_pin_attempts: int = 3
+
+
+class CluSettings(BaseModel):
+    """Azure AI Language, Conversational Language Understanding."""
+
+    endpoint: str = ""
+    key: SecretStr = SecretStr("")
+    project_name: str = "contoso-banking"
+    deployment_name: str = "production"
+    timeout_seconds: float = 5.0
+
+
+class CrmHttpSettings(BaseModel):
+    """A REST CRM published through Azure API Management."""
+
+    base_url: str = "http://127.0.0.1:8081"
+    auth: str = Field(default="subscription_key", description="subscription_key | entra")
+    subscription_key: SecretStr = SecretStr("")
+    entra_scope: str = ""
+    timeout_seconds: float = 4.0
+    max_retries: int = 3
+    breaker_failures: int = 5
+    breaker_reset_seconds: float = 30.0
+
+
+class RedisSettings(BaseModel):
+    url: str = "redis://127.0.0.1:6379/0"
+    key_prefix: str = "voicebot:"
+    idle_ttl_seconds: int = 3600
+
+
+class CosmosSettings(BaseModel):
+    endpoint: str = ""
+    key: SecretStr = SecretStr("")
+    database: str = "voicebot"
+    container: str = "state"
+
+
+class AzureSpeechSettings(BaseModel):
+    region: str = ""
+    endpoint: str = ""
+    key: SecretStr = SecretStr("")
+    resource_id: str = ""
+
+
+class AzureOpenAISettings(BaseModel):
+    endpoint: str = ""
+    key: SecretStr = SecretStr("")
+    api_version: str = "2024-10-21"
+    chat_deployment: str = "gpt-4o-mini"
+    embedding_deployment: str = "text-embedding-3-small"
+    timeout_seconds: float = 10.0
+
+
+class AzureSearchSettings(BaseModel):
+    endpoint: str = ""
+    key: SecretStr = SecretStr("")
+    index_name: str = "voicebot-knowledge"
+    semantic_ranker: bool = False
+    semantic_configuration: str = "default"
+
+
+class AcsSettings(BaseModel):
+    """Azure Communication Services Call Automation."""
+
+    connection_string: SecretStr = SecretStr("")
+    endpoint: str = ""
+    public_base_url: str = "http://localhost:3978"
+    event_grid_secret: SecretStr = SecretStr("")
+
+
+class HandoffSettings(BaseModel):
+    agent_phone_number: str = "+14255550199"
+    agent_teams_id: str = ""
+    agent_language: str = "en-US"
+    console_user: str = "agent"
+    console_password: SecretStr = SecretStr("")
+    record_on_transfer: bool = False
+    escalation_window_seconds: int = 3600
+    escalation_alert_rate: float = 0.40
+
+
+class TelemetrySettings(BaseModel):
+    applicationinsights_connection_string: SecretStr = SecretStr("")
+    log_level: str = "INFO"
+    log_json: bool = True
+
+
+class Settings(BaseSettings):
+    """Everything the bot can be told from outside. Defaults mean "embedded, offline"."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        case_sensitive=False,
+        extra="ignore",
+    )
+
+    # Bot Framework channel authentication: empty app id = anonymous (Emulator, local tests).
+    app_id: str = Field(default="", validation_alias=AliasChoices("MicrosoftAppId", "APP_ID"))
+    app_password: SecretStr = Field(
+        default=SecretStr(""), validation_alias=AliasChoices("MicrosoftAppPassword", "APP_PASSWORD")
+    )
+    app_type: str = Field(default="MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "APP_TYPE"))
+    app_tenant_id: str = Field(
+        default="", validation_alias=AliasChoices("MicrosoftAppTenantId", "APP_TENANTID")
+    )
+
+    host: str = "0.0.0.0"
+    port: int = 3978
+    max_body_bytes: int = 256 * 1024
+    default_locale: str = "en-US"
+    supported_locales: tuple[str, ...] = ("en-US", "es-MX")
+    data_dir: Path = PROJECT_ROOT / "var"
+
+    recognizer: RecognizerBackend = RecognizerBackend.EMBEDDED
+    crm: CrmBackend = CrmBackend.EMBEDDED
+    storage: StorageBackend = StorageBackend.SQLITE
+    stt: SpeechBackend = SpeechBackend.EMBEDDED
+    tts: SpeechBackend = SpeechBackend.EMBEDDED
+    knowledge: KnowledgeBackend = KnowledgeBackend.EMBEDDED
+    generator: GeneratorBackend = GeneratorBackend.EMBEDDED
+    summarizer: GeneratorBackend = GeneratorBackend.EMBEDDED
+
+    clu_project_file: Path = PROJECT_ROOT / "cognitiveModels" / "banking.clu.json"
+    knowledge_index_path: Path = PROJECT_ROOT / "var" / "knowledge-index"
+    knowledge_source_dir: Path = PROJECT_ROOT / "knowledge"
+
+    routing: RoutingSettings = RoutingSettings()
+    clu: CluSettings = CluSettings()
+    crm_http: CrmHttpSettings = CrmHttpSettings()
+    redis: RedisSettings = RedisSettings()
+    cosmos: CosmosSettings = CosmosSettings()
+    azure_speech: AzureSpeechSettings = AzureSpeechSettings()
+    azure_openai: AzureOpenAISettings = AzureOpenAISettings()
+    azure_search: AzureSearchSettings = AzureSearchSettings()
+    acs: AcsSettings = AcsSettings()
+    handoff: HandoffSettings = HandoffSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
+
+    voice_en: str = "en-US-JennyNeural"
+    voice_es: str = "es-MX-DaliaNeural"
+
+    @property
+    def is_anonymous(self) -> bool:
+        """True when no app id is set: the Emulator and local tests connect without a token."""
+        return not self.app_id
+
+    def voice_for(self, locale: str) -> str:
+        """The neural voice name for a caller locale."""
+        return self.voice_es if locale.lower().startswith("es") else self.voice_en
+
+    def bot_framework_config(self) -> object:
+        """The attribute bag botbuilder's ConfigurationBotFrameworkAuthentication reads."""
+
+        class _BotFrameworkConfig:
+            APP_ID = self.app_id
+            APP_PASSWORD = self.app_password.get_secret_value()
+            APP_TYPE = self.app_type
+            APP_TENANTID = self.app_tenant_id
+
+        return _BotFrameworkConfig()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, loaded once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Natural-language understanding: caller text -> intents, entities and language."""

@@ -1,0 +1,61 @@
+"""The recognizer port: turns a caller's utterance into botbuilder's RecognizerResult."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from botbuilder.core import Recognizer, RecognizerResult, TurnContext
+
+INTENTS: tuple[str, ...] = (
+    "CheckBalance",
+    "RecentTransactions",
+    "BlockCard",
+    "CardPaymentInfo",
+    "ReportFraud",
+    "TalkToAgent",
+    "Cancel",
+    "Help",
+    "Repeat",
+    "Goodbye",
+    "None",
+)
+
+LANGUAGE_PROPERTY = "language"
+"""Key in ``RecognizerResult.properties`` holding the detected language: ``en`` or ``es``."""
+
+# Canonical entity keys in RecognizerResult.entities; each maps to a list of normalised values.
+ENTITY_ACCOUNT_TYPE = "account_type"  # "savings" | "checking" | "credit_card"
+ENTITY_CARD_TYPE = "card_type"  # "credit" | "debit"
+ENTITY_AMOUNT = "amount"  # [{"value": "250.00", "unit": "Dollar"}]
+ENTITY_DATETIME = "datetime"  # [{"type": "date", "value": "2026-11-30"}] (Recognizers-Text resolution)
+ENTITY_NUMBER = "number"  # ["4", "1234"]
+
+
+class RecognizerUnavailable(Exception):
+    """The recognizer's backend could not answer (timeout, auth, network)."""
+
+
+class CallerRecognizer(Recognizer, ABC):
+    """A botbuilder Recognizer that works on plain text, so the CLI, benchmarks and voice path share it."""
+
+    @abstractmethod
+    async def recognize_text(self, text: str, locale_hint: str | None = None) -> RecognizerResult:
+        """Classify one utterance. ``locale_hint`` (``en-US``/``es-MX``) biases language detection."""
+
+    async def recognize(self, turn_context: TurnContext) -> RecognizerResult:
+        activity = turn_context.activity
+        return await self.recognize_text(activity.text or "", activity.locale)
+
+
+def top_intent(result: RecognizerResult) -> tuple[str, float]:
+    """The best intent and its score; ``("None", 0.0)`` for an empty result."""
+    if not result.intents:
+        return "None", 0.0
+    name, score = max(result.intents.items(), key=lambda item: item[1].score or 0.0)
+    return name, float(score.score or 0.0)
+
+
+def first_entity(result: RecognizerResult, key: str) -> object | None:
+    """The first normalised value of an entity, or None."""
+    values = (result.entities or {}).get(key) or []
+    return values[0] if values else None

@@ -1,0 +1,1 @@
+"""Backend ports (interfaces) and their Azure and embedded adapters."""

@@ -1,0 +1,1 @@
+"""Customer data: the CRM port, its models and its adapters."""
