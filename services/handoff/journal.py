@@ -1,0 +1,49 @@
+"""The call journal: what the bot learned during a call, kept in conversation state for the handoff."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+
+class JournalTurn(BaseModel):
+    speaker: str  # "caller" | "bot"
+    text: str  # already redacted of personal data
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class DetectedIntent(BaseModel):
+    intent: str
+    score: float
+    text: str  # the redacted utterance it came from
+
+
+class CrmLookup(BaseModel):
+    operation: str  # e.g. "get_accounts", "block_card"
+    data_category: str  # e.g. "balances", "cards"
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class CallJournal(BaseModel):
+    """Everything the agent who picks up should know, without personal values."""
+
+    conversation_id: str = ""
+    caller_phone: str = ""
+    language: str = "en-US"
+    customer_id: str | None = None
+    customer_name: str | None = None
+    verified: bool = False
+    started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    turns: list[JournalTurn] = Field(default_factory=list)
+    intents: list[DetectedIntent] = Field(default_factory=list)
+    entities: dict[str, str] = Field(default_factory=dict)
+    crm_lookups: list[CrmLookup] = Field(default_factory=list)
+    dialog_step: str = ""
+    no_match_count: int = 0
+
+    MAX_TURNS: int = 20
+
+    def add_turn(self, speaker: str, text: str) -> None:
+        self.turns.append(JournalTurn(speaker=speaker, text=text))
+        del self.turns[: -self.MAX_TURNS]
