@@ -1,0 +1,260 @@
+"""Embedded CRM: a local SQLite database seeded with demo customers (the offline default)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+from services.crm.base import CardNotFound
+from services.crm.models import (
+    AccessContext,
+    Account,
+    AccountType,
+    Card,
+    CardStatement,
+    CardType,
+    Customer,
+    Ticket,
+    Transaction,
+)
+from services.crm.seed import DEMO_CUSTOMERS, DemoCustomer
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS customers (
+    customer_id TEXT PRIMARY KEY, first_name TEXT, last_name TEXT, phone TEXT UNIQUE,
+    language TEXT, pin_salt BLOB, pin_hash BLOB);
+CREATE TABLE IF NOT EXISTS accounts (
+    account_id TEXT PRIMARY KEY, customer_id TEXT, account_type TEXT, balance TEXT,
+    currency TEXT, last4 TEXT);
+CREATE TABLE IF NOT EXISTS transactions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, account_id TEXT, posted_on TEXT, description TEXT,
+    amount TEXT, currency TEXT);
+CREATE TABLE IF NOT EXISTS cards (
+    card_id TEXT PRIMARY KEY, customer_id TEXT, card_type TEXT, last4 TEXT, status TEXT);
+CREATE TABLE IF NOT EXISTS statements (
+    customer_id TEXT PRIMARY KEY, statement_balance TEXT, minimum_payment TEXT, due_date TEXT,
+    currency TEXT);
+CREATE TABLE IF NOT EXISTS tickets (
+    ticket_id TEXT PRIMARY KEY, customer_id TEXT, subject TEXT, opened_at TEXT, status TEXT);
+CREATE TABLE IF NOT EXISTS card_blocks (
+    reference TEXT PRIMARY KEY, card_id TEXT, blocked_at TEXT, conversation_id TEXT);
+"""
+
+
+def hash_pin(pin: str, salt: bytes) -> bytes:
+    """PINs are stored as salted PBKDF2 hashes, never in clear."""
+    return hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, 50_000)
+
+
+def _next_month_day(today: date, day: int) -> date:
+    year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+    return date(year, month, day)
+
+
+def _last_monday(today: date) -> date:
+    back = today.weekday() or 7
+    return today - timedelta(days=back)
+
+
+class EmbeddedSqliteCrm:
+    """The CRM port over SQLite. sqlite3 runs in a worker thread: the stdlib driver is
+    well kept and the load is tiny, so an extra async driver dependency buys nothing here."""
+
+    def __init__(self, db_path: Path | str, today: Callable[[], date] = date.today) -> None:
+        self._db_path = str(db_path)
+        self._today = today
+        self._lock = asyncio.Lock()
+        self._conn: sqlite3.Connection | None = None
+
+    async def _run(self, func: Callable[[sqlite3.Connection], T]) -> T:
+        async with self._lock:
+            if self._conn is None:
+                self._conn = await asyncio.to_thread(self._open)
+            conn = self._conn
+            return await asyncio.to_thread(func, conn)
+
+    def _open(self) -> sqlite3.Connection:
+        if self._db_path != ":memory:":
+            Path(self._db_path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self._db_path, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.executescript(_SCHEMA)
+        if conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 0:
+            for customer in DEMO_CUSTOMERS:
+                self._seed(conn, customer)
+        self._refresh_relative_dates(conn)
+        conn.commit()
+        return conn
+
+    def _seed(self, conn: sqlite3.Connection, c: DemoCustomer) -> None:
+        salt = secrets.token_bytes(16)
+        conn.execute(
+            "INSERT INTO customers VALUES (?,?,?,?,?,?,?)",
+            (c.customer_id, c.first_name, c.last_name, c.phone, c.language, salt, hash_pin(c.pin, salt)),
+        )
+        today = self._today()
+        for acc in c.accounts:
+            conn.execute(
+                "INSERT INTO accounts VALUES (?,?,?,?,?,?)",
+                (acc.account_id, c.customer_id, acc.account_type, acc.balance, acc.currency, acc.last4),
+            )
+            for days_ago, description, amount in acc.transactions:
+                conn.execute(
+                    "INSERT INTO transactions (account_id, posted_on, description, amount, currency)"
+                    " VALUES (?,?,?,?,?)",
+                    (acc.account_id, (today - timedelta(days=days_ago)).isoformat(), description,
+                     amount, acc.currency),
+                )
+        for card in c.cards:
+            conn.execute(
+                "INSERT INTO cards VALUES (?,?,?,?,?)",
+                (card.card_id, c.customer_id, card.card_type, card.last4, "active"),
+            )
+        if c.statement:
+            conn.execute(
+                "INSERT INTO statements VALUES (?,?,?,?,?)",
+                (c.customer_id, c.statement.balance, c.statement.minimum, "", c.statement.currency),
+            )
+        for ticket_id, subject in c.open_tickets:
+            conn.execute(
+                "INSERT INTO tickets VALUES (?,?,?,?,?)", (ticket_id, c.customer_id, subject, "", "open")
+            )
+
+    def _refresh_relative_dates(self, conn: sqlite3.Connection) -> None:
+        """Demo data speaks of "the 15th of next month" and "last Monday": keep it true every day."""
+        today = self._today()
+        for c in DEMO_CUSTOMERS:
+            if c.statement:
+                due = _next_month_day(today, c.statement.due_day).isoformat()
+                conn.execute("UPDATE statements SET due_date=? WHERE customer_id=?", (due, c.customer_id))
+            opened = datetime.combine(_last_monday(today), time(10, 30), tzinfo=UTC).isoformat()
+            conn.execute("UPDATE tickets SET opened_at=? WHERE customer_id=?", (opened, c.customer_id))
+
+    @staticmethod
+    def _customer(row: sqlite3.Row | None) -> Customer | None:
+        if row is None:
+            return None
+        return Customer(row["customer_id"], row["first_name"], row["last_name"], row["phone"], row["language"])
+
+    async def find_customer_by_phone(self, phone_e164: str, ctx: AccessContext) -> Customer | None:
+        return await self._run(
+            lambda conn: self._customer(
+                conn.execute("SELECT * FROM customers WHERE phone=?", (phone_e164,)).fetchone()
+            )
+        )
+
+    async def get_customer(self, customer_id: str, ctx: AccessContext) -> Customer | None:
+        return await self._run(
+            lambda conn: self._customer(
+                conn.execute("SELECT * FROM customers WHERE customer_id=?", (customer_id.upper(),)).fetchone()
+            )
+        )
+
+    async def verify_pin(self, customer_id: str, pin: str, ctx: AccessContext) -> bool:
+        def check(conn: sqlite3.Connection) -> bool:
+            row = conn.execute(
+                "SELECT pin_salt, pin_hash FROM customers WHERE customer_id=?", (customer_id,)
+            ).fetchone()
+            return row is not None and hmac.compare_digest(hash_pin(pin, row["pin_salt"]), row["pin_hash"])
+
+        return await self._run(check)
+
+    async def get_accounts(self, customer_id: str, ctx: AccessContext) -> list[Account]:
+        def query(conn: sqlite3.Connection) -> list[Account]:
+            rows = conn.execute(
+                "SELECT * FROM accounts WHERE customer_id=? ORDER BY account_id", (customer_id,)
+            ).fetchall()
+            return [
+                Account(r["account_id"], AccountType(r["account_type"]), Decimal(r["balance"]),
+                        r["currency"], r["last4"])
+                for r in rows
+            ]
+
+        return await self._run(query)
+
+    async def get_transactions(
+        self, customer_id: str, account_type: AccountType, limit: int, ctx: AccessContext
+    ) -> list[Transaction]:
+        def query(conn: sqlite3.Connection) -> list[Transaction]:
+            rows = conn.execute(
+                "SELECT t.* FROM transactions t JOIN accounts a ON a.account_id = t.account_id"
+                " WHERE a.customer_id=? AND a.account_type=? ORDER BY t.posted_on DESC, t.id DESC LIMIT ?",
+                (customer_id, account_type.value, limit),
+            ).fetchall()
+            return [
+                Transaction(date.fromisoformat(r["posted_on"]), r["description"], Decimal(r["amount"]),
+                            r["currency"])
+                for r in rows
+            ]
+
+        return await self._run(query)
+
+    async def get_cards(self, customer_id: str, ctx: AccessContext) -> list[Card]:
+        def query(conn: sqlite3.Connection) -> list[Card]:
+            rows = conn.execute(
+                "SELECT * FROM cards WHERE customer_id=? ORDER BY card_id", (customer_id,)
+            ).fetchall()
+            return [Card(r["card_id"], CardType(r["card_type"]), r["last4"], r["status"]) for r in rows]
+
+        return await self._run(query)
+
+    async def get_card_statement(self, customer_id: str, ctx: AccessContext) -> CardStatement | None:
+        def query(conn: sqlite3.Connection) -> CardStatement | None:
+            r = conn.execute("SELECT * FROM statements WHERE customer_id=?", (customer_id,)).fetchone()
+            if r is None:
+                return None
+            return CardStatement(Decimal(r["statement_balance"]), Decimal(r["minimum_payment"]),
+                                 date.fromisoformat(r["due_date"]), r["currency"])
+
+        return await self._run(query)
+
+    async def block_card(self, customer_id: str, card_type: CardType, ctx: AccessContext) -> str:
+        def block(conn: sqlite3.Connection) -> str:
+            row = conn.execute(
+                "SELECT card_id FROM cards WHERE customer_id=? AND card_type=?", (customer_id, card_type.value)
+            ).fetchone()
+            if row is None:
+                raise CardNotFound(card_type.value)
+            reference = "BLK" + "".join(secrets.choice("0123456789") for _ in range(6))
+            conn.execute("UPDATE cards SET status='blocked' WHERE card_id=?", (row["card_id"],))
+            conn.execute(
+                "INSERT INTO card_blocks VALUES (?,?,?,?)",
+                (reference, row["card_id"], datetime.now(UTC).isoformat(), ctx.conversation_id),
+            )
+            conn.commit()
+            return reference
+
+        return await self._run(block)
+
+    async def get_open_tickets(self, customer_id: str, ctx: AccessContext) -> list[Ticket]:
+        def query(conn: sqlite3.Connection) -> list[Ticket]:
+            rows = conn.execute(
+                "SELECT * FROM tickets WHERE customer_id=? AND status='open' ORDER BY opened_at", (customer_id,)
+            ).fetchall()
+            return [
+                Ticket(r["ticket_id"], r["subject"], datetime.fromisoformat(r["opened_at"]), r["status"])
+                for r in rows
+            ]
+
+        return await self._run(query)
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._conn is not None:
+                conn, self._conn = self._conn, None
+                await asyncio.to_thread(conn.close)
+
+    async def ping(self) -> bool:
+        """Readiness: the database answers a trivial query."""
+        result: Any = await self._run(lambda conn: conn.execute("SELECT 1").fetchone()[0])
+        return bool(result == 1)

@@ -1,0 +1,50 @@
+"""The handoff port: turns a call journal into a stored handoff record an agent can read by id."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from services.handoff.journal import CallJournal
+
+
+class EscalationReason(str, Enum):
+    CALLER_REQUEST = "caller_request"
+    FRAUD = "fraud"
+    NO_MATCH = "repeated_no_match"
+    IDENTIFICATION_FAILED = "identification_failed"
+    BACKEND_FAILURE = "backend_failure"
+    NO_INPUT = "no_input"
+    KNOWLEDGE_GAP = "knowledge_gap"
+
+
+class Priority(str, Enum):
+    NORMAL = "normal"
+    HIGH = "high"
+
+
+class HandoffTicket(BaseModel):
+    """What the dialog needs back: the id carried in the transfer, and the spoken-summary text."""
+
+    handoff_id: str
+    reason: EscalationReason
+    priority: Priority
+    target: str
+    """E.164 number or Teams identity of the agent queue."""
+    summary: str
+
+
+class Handoff(Protocol):
+    async def escalate(self, journal: CallJournal, reason: EscalationReason) -> HandoffTicket:
+        """Build, summarise and store the handoff record, publish it to the agent queue."""
+        ...
+
+    async def transfer_failed(self, handoff_id: str, message: str) -> None:
+        """The transfer did not connect: keep the record, mark it for a callback."""
+        ...
+
+    async def call_ended(self, journal: CallJournal, outcome: str) -> None:
+        """Post-call record: outcome contained | transferred | abandoned."""
+        ...
