@@ -223,6 +223,17 @@ class Settings(BaseSettings):
 
 
 @lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings, loaded once."""
+def _load_settings() -> Settings:
     return Settings()
+
+
+def get_settings() -> Settings:
+    """The process-wide settings, loaded once. Values written `@Microsoft.KeyVault(SecretUri=...)` (or
+    `VaultName=..;SecretName=..`) come back resolved from Key Vault, re-read after a 5-minute cache;
+    Azure is only contacted when such a value is present."""
+    from services.secrets.key_vault import resolve_settings_references
+
+    return resolve_settings_references(_load_settings())
+
+
+get_settings.cache_clear = _load_settings.cache_clear  # type: ignore[attr-defined]
