@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the real servers the test suite starts on loopback ports: Redis (Debian) and the
+# Cosmos DB SQL-API emulation (npm @vercel/cosmosdb-server, pinned by tests/support/cosmos/package-lock.json).
+# Idempotent: skips what is already there.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+if ! command -v redis-server >/dev/null 2>&1; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server
+    # The package's own service is not needed: tests start their own instances.
+    ($SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true)
+fi
+
+COSMOS_DIR="$ROOT/tests/support/cosmos"
+if [ ! -d "$COSMOS_DIR/node_modules/@vercel/cosmosdb-server" ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "npm (Node >= 18) is required for the Cosmos DB emulation" >&2
+        exit 1
+    fi
+    (cd "$COSMOS_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "test servers installed: $(command -v redis-server), $COSMOS_DIR/node_modules/@vercel/cosmosdb-server"
