@@ -1,0 +1,1 @@
+"""Azure Communication Services call path: Event Grid webhook, call events, media WebSocket, call adapter."""

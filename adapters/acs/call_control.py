@@ -1,0 +1,88 @@
+"""Call-control port (transfer, hang up): ACS Call Automation for phone calls, the socket for softphones."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+ACS_TIMEOUT_SECONDS = 10.0
+
+
+class CallControlError(Exception):
+    """A call-control request failed (the message is safe to show the bot: no personal data)."""
+
+
+class CallControl(Protocol):
+    async def transfer(self, target: str, handoff_id: str, reason: str) -> str | None:
+        """Start a transfer: a final state ("completed") when known now, None when ACS reports later."""
+
+    async def hang_up(self) -> None: ...
+
+
+def custom_context_headers(handoff_id: str, reason: str) -> dict[str, str]:
+    """SIP ``X-MS-Custom-*`` headers carried to the agent's leg (ACS custom calling context)."""
+    headers = {"X-MS-Custom-HandoffId": handoff_id[:128]}
+    if reason:
+        headers["X-MS-Custom-Reason"] = reason[:128]
+    return headers
+
+
+class AcsCallControl:
+    """Call Automation calls on one call connection (the async SDK client)."""
+
+    def __init__(self, client: object, connection_id: str) -> None:
+        self._client = client
+        self._connection_id = connection_id
+
+    def _connection(self) -> object:
+        return self._client.get_call_connection(self._connection_id)  # type: ignore[attr-defined]
+
+    async def transfer(self, target: str, handoff_id: str, reason: str) -> str | None:
+        from azure.communication.callautomation import PhoneNumberIdentifier
+        from azure.core.exceptions import AzureError
+
+        connection = self._connection()
+        try:
+            await asyncio.wait_for(
+                connection.transfer_call_to_participant(  # type: ignore[attr-defined]
+                    PhoneNumberIdentifier(target),
+                    operation_context=f"handoff:{handoff_id}",
+                    sip_headers=custom_context_headers(handoff_id, reason),
+                ),
+                ACS_TIMEOUT_SECONDS,
+            )
+        except (AzureError, TimeoutError) as exc:
+            raise CallControlError(f"transfer request failed: {type(exc).__name__}") from exc
+        return None  # CallTransferAccepted / CallTransferFailed arrive on /api/calls/events
+
+    async def hang_up(self) -> None:
+        from azure.core.exceptions import AzureError
+
+        try:
+            await asyncio.wait_for(
+                self._connection().hang_up(is_for_everyone=True),  # type: ignore[attr-defined]
+                ACS_TIMEOUT_SECONDS,
+            )
+        except (AzureError, TimeoutError) as exc:
+            raise CallControlError(f"hang-up failed: {type(exc).__name__}") from exc
+
+
+class SocketCallControl:
+    """Softphone and simulator calls: no telephony, so a transfer is announced to the page and simulated."""
+
+    def __init__(
+        self, close: Callable[[], Awaitable[None]], notify: Callable[[str, dict[str, str]], Awaitable[None]]
+    ) -> None:
+        self._close = close
+        self._notify = notify
+
+    async def transfer(self, target: str, handoff_id: str, reason: str) -> str | None:
+        await self._notify("Transfer", {"target": target, "handoffId": handoff_id, "simulated": "true"})
+        return "completed"
+
+    async def hang_up(self) -> None:
+        await self._close()

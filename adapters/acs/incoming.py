@@ -1,0 +1,149 @@
+"""POST /api/calls/incoming: Event Grid webhook (validation handshake, IncomingCall -> answer with media)."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import secrets
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from aiohttp import web
+
+from adapters.acs.media_ws import REGISTRY_KEY, normalise_caller
+from adapters.acs.registry import CallRecord
+
+log = logging.getLogger(__name__)
+
+SECRET_QUERY = "secret"
+SECRET_HEADER = "X-Contoso-Event-Secret"
+VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent"
+INCOMING_CALL_EVENT = "Microsoft.Communication.IncomingCall"
+ANSWER_TIMEOUT_SECONDS = 10.0
+MAX_EVENTS_BODY = 1024 * 1024
+
+
+def check_secret(request: web.Request) -> None:
+    """401 unless the request carries the configured shared secret (query ``secret`` or header)."""
+    expected = request.app["services"].settings.acs.event_grid_secret.get_secret_value()
+    given = request.query.get(SECRET_QUERY) or request.headers.get(SECRET_HEADER, "")
+    if not expected:
+        log.error("ACS__EVENT_GRID_SECRET is not set: refusing call webhooks")
+        raise web.HTTPUnauthorized(text="webhook secret not configured")
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        log.warning("call webhook with a wrong or missing secret refused")
+        raise web.HTTPUnauthorized(text="bad secret")
+
+
+async def read_events(request: web.Request) -> list[dict[str, Any]]:
+    """The JSON array (or single object) of Event Grid / CloudEvents events; 400 when it is not one."""
+    if request.content_length is not None and request.content_length > MAX_EVENTS_BODY:
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_EVENTS_BODY, actual_size=request.content_length)
+    try:
+        body = json.loads(await request.text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise web.HTTPBadRequest(text="body is not JSON") from exc
+    events = body if isinstance(body, list) else [body]
+    if not all(isinstance(e, dict) for e in events):
+        raise web.HTTPBadRequest(text="events must be JSON objects")
+    return events
+
+
+def event_type(event: dict[str, Any]) -> str:
+    """Event Grid schema has ``eventType``, CloudEvents has ``type``."""
+    return str(event.get("eventType") or event.get("type") or "")
+
+
+def public_urls(base_url: str, secret: str, token: str) -> tuple[str, str]:
+    """(callback URL for Call Automation events, wss:// media URL for this call)."""
+    parts = urlsplit(base_url.rstrip("/"))
+    callback = f"{parts.scheme}://{parts.netloc}{parts.path}/api/calls/events?{SECRET_QUERY}={quote(secret)}"
+    ws_scheme = "wss" if parts.scheme == "https" else "ws"
+    media = urlunsplit((ws_scheme, parts.netloc, f"{parts.path}/ws/media", f"call={token}", ""))
+    return callback, media
+
+
+def media_streaming_options(transport_url: str) -> Any:
+    from azure.communication.callautomation import (
+        AudioFormat,
+        MediaStreamingAudioChannelType,
+        MediaStreamingContentType,
+        MediaStreamingOptions,
+        StreamingTransportType,
+    )
+
+    return MediaStreamingOptions(
+        transport_url=transport_url,
+        transport_type=StreamingTransportType.WEBSOCKET,
+        content_type=MediaStreamingContentType.AUDIO,
+        audio_channel_type=MediaStreamingAudioChannelType.MIXED,
+        start_media_streaming=True,
+        enable_bidirectional=True,
+        audio_format=AudioFormat.PCM16_K_MONO,
+        enable_dtmf_tones=True,
+    )
+
+
+async def incoming_call(request: web.Request) -> web.Response:
+    check_secret(request)
+    registry = request.app[REGISTRY_KEY]
+    settings = request.app["services"].settings
+    for event in await read_events(request):
+        kind = event_type(event)
+        data = event.get("data") or {}
+        if kind == VALIDATION_EVENT:
+            code = data.get("validationCode", "")
+            log.info("Event Grid subscription validated")
+            return web.json_response({"validationResponse": code})
+        if registry.seen_event(str(event.get("id", ""))):
+            log.info("replayed event ignored", extra={"event_type": kind})
+            continue
+        if kind != INCOMING_CALL_EVENT:
+            log.info("event ignored", extra={"event_type": kind})
+            continue
+        await _answer(request.app, registry, settings, data)
+    return web.json_response({})
+
+
+async def _answer(app: web.Application, registry: Any, settings: Any, data: dict[str, Any]) -> None:
+    context = data.get("incomingCallContext")
+    if not isinstance(context, str) or not context:
+        log.error("IncomingCall without incomingCallContext ignored")
+        return
+    source = data.get("from") or {}
+    caller = normalise_caller(
+        str((source.get("phoneNumber") or {}).get("value") or source.get("rawId") or "")
+    )
+    token = secrets.token_urlsafe(24)
+    record = CallRecord(
+        call_id=f"acs-{token[:12]}",
+        caller=caller or "anonymous",
+        media_token=token,
+        server_call_id=str(data.get("serverCallId", "")),
+        correlation_id=str(data.get("correlationId", "")),
+    )
+    callback, media_url = public_urls(
+        settings.acs.public_base_url, settings.acs.event_grid_secret.get_secret_value(), token
+    )
+    registry.add(record)
+    client = app["acs_client"]
+    from azure.core.exceptions import AzureError
+
+    try:
+        result = await asyncio.wait_for(
+            client.answer_call(
+                incoming_call_context=context,
+                callback_url=callback,
+                media_streaming=media_streaming_options(media_url),
+                operation_context=record.call_id,
+            ),
+            ANSWER_TIMEOUT_SECONDS,
+        )
+    except (AzureError, TimeoutError) as exc:
+        registry.remove(record.call_id)
+        log.error("answer_call failed: %s", type(exc).__name__, extra={"call_id": record.call_id})
+        return
+    registry.bind_connection(record, result.call_connection_id)
+    log.info("call answered", extra={"call_id": record.call_id})

@@ -1,0 +1,209 @@
+"""GET /ws/media: the ACS media-streaming WebSocket (and the softphone/simulator speaking the same JSON)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import uuid
+from typing import Any
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from adapters.acs.call_adapter import CallAdapter
+from adapters.acs.call_control import AcsCallControl, CallControl, SocketCallControl
+from adapters.acs.call_session import CallSession
+from adapters.acs.media_messages import (
+    MAX_MESSAGE_BYTES,
+    AudioDataMessage,
+    AudioMetadataMessage,
+    DtmfDataMessage,
+    MediaMessageError,
+    UnknownKind,
+    audio_data_out,
+    parse_inbound,
+    stop_audio_out,
+)
+from adapters.acs.registry import CallRecord, CallRegistry, CallState
+from services.speech.base import SAMPLE_RATE
+from services.voice.dtmf import normalise_digit
+from services.voice.pipeline import CallPipeline
+from services.voice.settings import voice_settings_from
+
+log = logging.getLogger(__name__)
+
+MAX_BAD_MESSAGES = 50
+"""Malformed messages tolerated on one socket before it is closed as broken."""
+WS_MAX_MSG_SIZE = 4 * MAX_MESSAGE_BYTES
+"""aiohttp closes (1009) above this; between MAX_MESSAGE_BYTES and this a message is logged and skipped."""
+DEFAULT_SOFTPHONE_CALLER = "+14255550100"
+
+REGISTRY_KEY = web.AppKey("call_registry", CallRegistry)
+ADAPTER_KEY = web.AppKey("call_adapter", CallAdapter)
+
+
+class WsSink:
+    """The pipeline's output on one socket; side events only for softphone/simulator clients."""
+
+    def __init__(self, ws: web.WebSocketResponse, side_events: bool) -> None:
+        self.ws = ws
+        self.side_events = side_events
+
+    async def _send(self, text: str) -> None:
+        if self.ws.closed:
+            return
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await self.ws.send_str(text)
+
+    async def send_audio(self, pcm: bytes) -> None:
+        await self._send(audio_data_out(pcm))
+
+    async def stop_audio(self) -> None:
+        await self._send(stop_audio_out())
+
+    async def send_event(self, kind: str, body: dict[str, Any]) -> None:
+        if self.side_events:
+            await self._send(json.dumps({"kind": kind, **body}))
+
+
+def normalise_caller(raw: str) -> str:
+    """E.164 from ``+1425…``, ``4:+1425…`` (ACS raw id) or digits; empty when not a number."""
+    value = raw.strip().removeprefix("4:").replace(" ", "").replace("-", "")
+    if value and not value.startswith("+"):
+        value = "+" + value
+    return value if re.fullmatch(r"\+[1-9]\d{6,14}", value) else ""
+
+
+def _services(app: web.Application) -> Any:
+    return app["services"]
+
+
+async def media_ws(request: web.Request) -> web.StreamResponse:
+    app = request.app
+    registry = app[REGISTRY_KEY]
+    softphone = request.query.get("softphone") == "1"
+    if softphone:
+        caller = normalise_caller(request.query.get("from", "")) or DEFAULT_SOFTPHONE_CALLER
+        record = CallRecord(call_id=f"softphone-{uuid.uuid4()}", caller=caller, softphone=True)
+        registry.add(record)
+    else:
+        record = registry.by_token(request.query.get("call", ""))
+        if record is None:
+            connection_id = request.headers.get("x-ms-call-connection-id", "")
+            record = registry.by_connection(connection_id) if connection_id else None
+        if record is None or record.session is not None:
+            log.warning("media socket for an unknown call refused")
+            raise web.HTTPUnauthorized(text="unknown call")
+
+    ws = web.WebSocketResponse(max_msg_size=WS_MAX_MSG_SIZE, heartbeat=30.0)
+    await ws.prepare(request)
+    services = _services(app)
+    settings = services.settings
+    sink = WsSink(ws, side_events=softphone)
+
+    control: CallControl
+    if softphone:
+        control = SocketCallControl(ws.close, sink.send_event)
+    else:
+        control = AcsCallControl(app["acs_client"], record.connection_id)
+    locale = request.query.get("lang") or getattr(settings, "default_locale", "en-US")
+    if locale not in getattr(settings, "supported_locales", (locale,)):
+        locale = getattr(settings, "default_locale", "en-US")
+    session = CallSession(record, app[ADAPTER_KEY], services.bot, control, locale)
+    pipeline = CallPipeline(
+        sink,
+        session,
+        stt=getattr(services, "stt", None),
+        tts=getattr(services, "tts", None),
+        settings=voice_settings_from(settings),
+        locale=locale,
+        call_id=record.call_id,
+    )
+    session.attach(pipeline)
+    record.session = session
+    record.state = CallState.CONNECTED
+    pipeline.start()
+    pipeline.run_turn(session.start_call)
+    log.info("media connected", extra={"call_id": record.call_id, "softphone": softphone})
+    try:
+        await _read_loop(ws, pipeline, record)
+    finally:
+        await session.end("caller_hangup" if not session.ended else "bot_hangup")
+        registry.remove(record.call_id)
+        if not ws.closed:
+            await ws.close()
+    return ws
+
+
+async def _read_loop(ws: web.WebSocketResponse, pipeline: CallPipeline, record: CallRecord) -> None:
+    bad = 0
+    unknown_kinds: set[str] = set()
+    async for msg in ws:
+        if msg.type == WSMsgType.ERROR:
+            log.error(
+                "media socket error: %s", type(ws.exception()).__name__, extra={"call_id": record.call_id}
+            )
+            return
+        if msg.type != WSMsgType.TEXT:
+            bad += 1
+            log.error("binary media message ignored (JSON text expected)", extra={"call_id": record.call_id})
+        else:
+            try:
+                message = parse_inbound(msg.data)
+            except UnknownKind as exc:
+                if str(exc) not in unknown_kinds:
+                    unknown_kinds.add(str(exc))
+                    log.warning("media message skipped: %s", exc, extra={"call_id": record.call_id})
+                continue
+            except MediaMessageError as exc:
+                bad += 1
+                log.error("bad media message: %s", exc, extra={"call_id": record.call_id})
+            else:
+                if not await _handle(ws, pipeline, record, message):
+                    return
+        if bad > MAX_BAD_MESSAGES:
+            log.error("too many bad media messages: closing", extra={"call_id": record.call_id})
+            await ws.close(code=WSCloseCode.UNSUPPORTED_DATA, message=b"too many malformed messages")
+            return
+
+
+async def _handle(
+    ws: web.WebSocketResponse, pipeline: CallPipeline, record: CallRecord, message: Any
+) -> bool:
+    """Apply one parsed message; False when the socket must close."""
+    if isinstance(message, AudioDataMessage):
+        try:
+            pcm = message.audio_data.pcm()
+        except MediaMessageError as exc:
+            log.error("bad media message: %s", exc, extra={"call_id": record.call_id})
+            return True
+        pipeline.push_audio(pcm)
+    elif isinstance(message, DtmfDataMessage):
+        digit = normalise_digit(message.dtmf_data.data)
+        if digit is None:
+            log.error("bad DTMF tone ignored", extra={"call_id": record.call_id})
+        else:
+            pipeline.push_dtmf(digit)
+    elif isinstance(message, AudioMetadataMessage):
+        meta = message.audio_metadata
+        if meta.sample_rate != SAMPLE_RATE or meta.channels != 1 or meta.encoding.upper() != "PCM":
+            log.error(
+                "unsupported media format %s/%d Hz/%d ch; expected PCM/16000 Hz/1 ch (pcm16KMono): closing",
+                meta.encoding,
+                meta.sample_rate,
+                meta.channels,
+                extra={"call_id": record.call_id},
+            )
+            await ws.close(code=WSCloseCode.UNSUPPORTED_DATA, message=b"unsupported audio format")
+            return False
+    return True
+
+
+async def close_all_calls(app: web.Application) -> None:
+    """On shutdown: end every live call's session."""
+    registry = app[REGISTRY_KEY]
+    sessions = [r.session for r in registry.calls() if r.session is not None]
+    if sessions:
+        await asyncio.gather(*(s.end("server_shutdown") for s in sessions), return_exceptions=True)

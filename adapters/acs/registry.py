@@ -1,0 +1,93 @@
+"""Live calls by id and by ACS call connection id, plus the replay guard for webhook event ids."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from adapters.acs.call_session import CallSession
+
+
+class CallState(str, Enum):
+    ANSWERING = "answering"
+    CONNECTED = "connected"
+    TRANSFERRING = "transferring"
+    TRANSFERRED = "transferred"
+    DISCONNECTED = "disconnected"
+
+
+@dataclass
+class CallRecord:
+    """What the server knows about one call; ``call_id`` is the conversation id."""
+
+    call_id: str
+    caller: str
+    media_token: str = ""
+    connection_id: str = ""
+    server_call_id: str = ""
+    correlation_id: str = ""
+    state: CallState = CallState.ANSWERING
+    softphone: bool = False
+    session: CallSession | None = None
+    last_event: str = ""
+    created_at: float = field(default_factory=time.monotonic)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class CallRegistry:
+    def __init__(self, max_seen_events: int = 20_000) -> None:
+        self._calls: dict[str, CallRecord] = {}
+        self._by_token: dict[str, str] = {}
+        self._by_connection: dict[str, str] = {}
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._max_seen = max_seen_events
+
+    def add(self, record: CallRecord) -> None:
+        self._calls[record.call_id] = record
+        if record.media_token:
+            self._by_token[record.media_token] = record.call_id
+        if record.connection_id:
+            self._by_connection[record.connection_id] = record.call_id
+
+    def bind_connection(self, record: CallRecord, connection_id: str) -> None:
+        record.connection_id = connection_id
+        self._by_connection[connection_id] = record.call_id
+
+    def get(self, call_id: str) -> CallRecord | None:
+        return self._calls.get(call_id)
+
+    def by_token(self, token: str) -> CallRecord | None:
+        call_id = self._by_token.get(token)
+        return self._calls.get(call_id) if call_id else None
+
+    def by_connection(self, connection_id: str) -> CallRecord | None:
+        call_id = self._by_connection.get(connection_id)
+        return self._calls.get(call_id) if call_id else None
+
+    def remove(self, call_id: str) -> None:
+        record = self._calls.pop(call_id, None)
+        if record is None:
+            return
+        self._by_token.pop(record.media_token, None)
+        self._by_connection.pop(record.connection_id, None)
+
+    def __len__(self) -> int:
+        return len(self._calls)
+
+    def calls(self) -> list[CallRecord]:
+        return list(self._calls.values())
+
+    def seen_event(self, event_id: str) -> bool:
+        """True when this webhook event id was already processed (Event Grid retries, replays)."""
+        if not event_id:
+            return False
+        if event_id in self._seen:
+            return True
+        self._seen[event_id] = None
+        if len(self._seen) > self._max_seen:
+            self._seen.popitem(last=False)
+        return False

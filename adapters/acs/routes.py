@@ -1,0 +1,60 @@
+"""Registers the call routes: Event Grid webhook, Call Automation events, media WebSocket, softphone."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from aiohttp import web
+
+from adapters.acs.call_adapter import CallAdapter
+from adapters.acs.events import call_events
+from adapters.acs.incoming import incoming_call
+from adapters.acs.media_ws import ADAPTER_KEY, REGISTRY_KEY, close_all_calls, media_ws
+from adapters.acs.registry import CallRegistry
+
+log = logging.getLogger(__name__)
+
+SOFTPHONE_DIR = Path(__file__).resolve().parents[2] / "web" / "softphone"
+
+
+async def softphone_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(SOFTPHONE_DIR / "index.html")
+
+
+def _acs_client_on_startup(app: web.Application) -> None:
+    """The async Call Automation client, unless a test put its own in ``app["acs_client"]``."""
+    if "acs_client" in app:
+        return
+    settings = app["services"].settings
+    conn = settings.acs.connection_string.get_secret_value()
+    if not conn:
+        app["acs_client"] = None
+        log.info("ACS__CONNECTION_STRING not set: phone calls disabled, softphone available")
+        return
+    from azure.communication.callautomation.aio import CallAutomationClient
+
+    app["acs_client"] = CallAutomationClient.from_connection_string(conn)
+
+
+def add_call_routes(app: web.Application) -> None:
+    """Add ``/api/calls/incoming``, ``/api/calls/events``, ``/ws/media``, ``/softphone`` (+ its assets)."""
+    app[REGISTRY_KEY] = CallRegistry()
+    app[ADAPTER_KEY] = CallAdapter()
+    app.router.add_post("/api/calls/incoming", incoming_call)
+    app.router.add_post("/api/calls/events", call_events)
+    app.router.add_get("/ws/media", media_ws)
+    app.router.add_get("/softphone", softphone_page)
+    app.router.add_static("/softphone/static", SOFTPHONE_DIR, show_index=False)
+
+    async def startup(app: web.Application) -> None:
+        _acs_client_on_startup(app)
+
+    async def shutdown(app: web.Application) -> None:
+        await close_all_calls(app)
+        client = app.get("acs_client")
+        if client is not None and hasattr(client, "close"):
+            await client.close()
+
+    app.on_startup.append(startup)
+    app.on_shutdown.append(shutdown)

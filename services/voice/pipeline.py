@@ -1,0 +1,393 @@
+"""One call's turn-taking: frames -> VAD endpointer -> STT -> bot turn -> TTS -> paced sender, with barge-in.
+
+Stages are tasks joined by queues (STYLE.md rule 4). Barge-in is an event: the input stage cancels the
+playback task and sends StopAudio; queued prompts are dropped, queued call actions are kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from services.speech.base import FRAME_BYTES, SpeechError, SpeechToText, SttStream, TextToSpeech
+from services.voice.dtmf import DtmfCollector
+from services.voice.endpointer import Endpointer, IsSpeech, webrtc_vad
+from services.voice.frames import (
+    AudioFrame,
+    CallAction,
+    DtmfFrame,
+    InputHint,
+    Say,
+    SpeechAudio,
+    SpeechEnded,
+    SpeechStarted,
+    TurnTiming,
+)
+from services.voice.player import PacedSender
+from services.voice.settings import VoiceSettings
+
+log = logging.getLogger(__name__)
+
+
+class MediaSink(Protocol):
+    """Where the pipeline's output goes (the media WebSocket)."""
+
+    async def send_audio(self, pcm: bytes) -> None: ...
+
+    async def stop_audio(self) -> None: ...
+
+    async def send_event(self, kind: str, body: dict[str, Any]) -> None:
+        """Side information (transcripts, timings) for clients that asked for it; may be a no-op."""
+
+
+class CallHandler(Protocol):
+    """The bot side of the call: each method is one bot turn."""
+
+    async def on_utterance(self, text: str, language: str) -> None: ...
+
+    async def on_dtmf(self, digits: str) -> None: ...
+
+    async def on_silence_timeout(self, count: int) -> None: ...
+
+
+class CallPipeline:
+    """The audio pipeline of one call. ``push_*`` are called by the transport; ``say``/``act`` by the bot."""
+
+    def __init__(
+        self,
+        sink: MediaSink,
+        handler: CallHandler,
+        *,
+        stt: SpeechToText | None,
+        tts: TextToSpeech | None,
+        settings: VoiceSettings | None = None,
+        is_speech: IsSpeech | None = None,
+        locale: str = "en-US",
+        call_id: str = "",
+    ) -> None:
+        self.settings = settings or VoiceSettings()
+        self.sink, self.handler, self.stt, self.tts = sink, handler, stt, tts
+        self.locale = locale
+        self.call_id = call_id
+        self._endpointer = Endpointer(
+            self.settings, is_speech or webrtc_vad(self.settings.vad_aggressiveness)
+        )
+        self._dtmf = DtmfCollector(self.settings.dtmf_terminator, self.settings.dtmf_max_digits)
+        self._in_q: asyncio.Queue[AudioFrame | DtmfFrame] = asyncio.Queue()
+        self._stt_q: asyncio.Queue[SpeechStarted | SpeechAudio | SpeechEnded] = asyncio.Queue()
+        self._turn_q: asyncio.Queue[tuple[str, Any, Any]] = asyncio.Queue()
+        self._out_q: asyncio.Queue[tuple[Say | CallAction, TurnTiming | None]] = asyncio.Queue()
+        self._caller_idle = asyncio.Event()
+        self._caller_idle.set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._play_task: asyncio.Task[None] | None = None
+        self._play_hint = InputHint.ACCEPTING
+        self._discard_utterance = False
+        self._no_input: asyncio.TimerHandle | None = None
+        self._dtmf_timer: asyncio.TimerHandle | None = None
+        self._no_input_count = 0
+        self._turn_timing: TurnTiming | None = None
+        self._pending = b""
+        self.closed = False
+        # Measurements (read by tests and benchmarks).
+        self.barge_in_ms: list[float] = []
+        self.turns: list[TurnTiming] = []
+        self.lateness: list[float] = []
+        self._sender = PacedSender(self.sink.send_audio, self.settings.playback_lead_frames, self.lateness)
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        for name, coro in (
+            ("input", self._input_loop()),
+            ("stt", self._stt_loop()),
+            ("turn", self._turn_loop()),
+            ("output", self._output_loop()),
+        ):
+            self._tasks.append(asyncio.create_task(coro, name=f"voice-{name}-{self.call_id}"))
+
+    async def close(self) -> None:
+        """Stop every stage and timer; safe to call twice."""
+        if self.closed:
+            return
+        self.closed = True
+        for timer in (self._no_input, self._dtmf_timer):
+            if timer is not None:
+                timer.cancel()
+        tasks = [t for t in [*self._tasks, self._play_task] if t is not None and not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=2.0)
+
+    # ---- transport side --------------------------------------------------------------------------
+    def push_audio(self, pcm: bytes) -> None:
+        """Caller PCM of any length; re-cut into 20 ms frames."""
+        if self.closed:
+            return
+        now = time.monotonic()
+        buf = self._pending + pcm
+        whole = len(buf) - len(buf) % FRAME_BYTES
+        for i in range(0, whole, FRAME_BYTES):
+            self._in_q.put_nowait(AudioFrame(buf[i : i + FRAME_BYTES], now))
+        self._pending = buf[whole:]
+
+    def push_dtmf(self, digit: str) -> None:
+        if not self.closed:
+            self._in_q.put_nowait(DtmfFrame(digit, time.monotonic()))
+
+    # ---- bot side --------------------------------------------------------------------------------
+    def say(self, prompt: Say) -> None:
+        """Queue a prompt; it plays after earlier ones and once the caller stops talking."""
+        self._cancel_no_input()
+        timing = self._turn_timing
+        if timing is not None and not timing.bot_reply_at:
+            timing.bot_reply_at = time.monotonic()
+        self._out_q.put_nowait((prompt, timing))
+
+    def act(self, action: CallAction) -> None:
+        """Queue a call action (transfer, hang-up) to run after the prompts queued before it."""
+        self._cancel_no_input()
+        self._out_q.put_nowait((action, None))
+
+    def run_turn(self, turn: Any) -> None:
+        """Queue a bot turn of the caller's own (``turn``: zero-argument async callable) behind the others."""
+        if not self.closed:
+            self._turn_q.put_nowait(("call", turn, None))
+
+    @property
+    def playing(self) -> bool:
+        return self._play_task is not None and not self._play_task.done()
+
+    # ---- stages ----------------------------------------------------------------------------------
+    async def _input_loop(self) -> None:
+        while True:
+            item = await self._in_q.get()
+            if isinstance(item, DtmfFrame):
+                await self._on_dtmf(item)
+                continue
+            for event in self._endpointer.feed(item):
+                if isinstance(event, SpeechAudio):
+                    if not self._discard_utterance:
+                        self._stt_q.put_nowait(event)
+                elif isinstance(event, SpeechStarted):
+                    await self._on_speech_started(event)
+                else:
+                    self._caller_idle.set()
+                    if not self._discard_utterance:
+                        self._stt_q.put_nowait(event)
+                    self._discard_utterance = False
+
+    async def _on_speech_started(self, event: SpeechStarted) -> None:
+        self._cancel_no_input()
+        self._no_input_count = 0
+        self._caller_idle.clear()
+        speech_ignored = self._play_hint in (InputHint.IGNORING, InputHint.IGNORING_SPEECH)
+        if self.playing and speech_ignored:
+            self._discard_utterance = True
+            return
+        if self.playing and self.settings.barge_in:
+            await self._barge_in(event.at)
+        self._stt_q.put_nowait(event)
+
+    async def _on_dtmf(self, frame: DtmfFrame) -> None:
+        self._cancel_no_input()
+        self._no_input_count = 0
+        if self.playing and self._play_hint in (InputHint.IGNORING, InputHint.IGNORING_NON_SPEECH):
+            return
+        if self.playing:
+            await self._barge_in(frame.at)
+        if self._dtmf_timer is not None:
+            self._dtmf_timer.cancel()
+            self._dtmf_timer = None
+        seq = self._dtmf.add(frame.digit)
+        if seq:
+            self._turn_q.put_nowait(("dtmf", seq, None))
+        elif self._dtmf.pending:
+            loop = asyncio.get_running_loop()
+            self._dtmf_timer = loop.call_later(self.settings.dtmf_interdigit_ms / 1000, self._dtmf_pause)
+
+    def _dtmf_pause(self) -> None:
+        self._dtmf_timer = None
+        seq = self._dtmf.flush()
+        if seq and not self.closed:
+            self._turn_q.put_nowait(("dtmf", seq, None))
+
+    async def _barge_in(self, onset_at: float) -> None:
+        task = self._play_task
+        if task is None or task.done():
+            return
+        kept = []
+        while not self._out_q.empty():
+            queued = self._out_q.get_nowait()
+            if isinstance(queued[0], CallAction):
+                kept.append(queued)
+        for queued in kept:
+            self._out_q.put_nowait(queued)
+        task.cancel()
+        await self.sink.stop_audio()
+        await asyncio.wait([task])
+        self.barge_in_ms.append((time.monotonic() - onset_at) * 1000)
+        log.info("barge-in", extra={"call_id": self.call_id, "latency_ms": round(self.barge_in_ms[-1], 1)})
+
+    async def _stt_loop(self) -> None:
+        stream: SttStream | None = None
+        partials: asyncio.Task[None] | None = None
+        try:
+            while True:
+                event = await self._stt_q.get()
+                if isinstance(event, SpeechStarted):
+                    stream, partials = self._open_stream()
+                elif isinstance(event, SpeechAudio):
+                    if stream is not None:
+                        try:
+                            await stream.push(event.pcm)
+                        except SpeechError as exc:
+                            log.error("stt push failed: %s", exc, extra={"call_id": self.call_id})
+                            stream = await self._close_stream(stream, partials)
+                elif stream is not None:
+                    await self._finish_utterance(stream, event)
+                    stream = await self._close_stream(stream, partials)
+                    partials = None
+        finally:
+            if stream is not None:
+                await self._close_stream(stream, partials)
+
+    def _open_stream(self) -> tuple[SttStream | None, asyncio.Task[None] | None]:
+        if self.stt is None:
+            log.error("no speech-to-text engine configured", extra={"call_id": self.call_id})
+            return None, None
+        try:
+            stream = self.stt.open_stream(self.locale)
+        except SpeechError as exc:
+            log.error("stt open failed: %s", exc, extra={"call_id": self.call_id})
+            return None, None
+        return stream, asyncio.create_task(self._forward_partials(stream))
+
+    async def _forward_partials(self, stream: SttStream) -> None:
+        with contextlib.suppress(SpeechError, NotImplementedError, AttributeError, TypeError):
+            async for partial in stream.partials():
+                if partial.text:
+                    await self.sink.send_event(
+                        "Transcript", {"role": "caller", "text": partial.text, "final": False}
+                    )
+
+    async def _close_stream(self, stream: SttStream, partials: asyncio.Task[None] | None) -> None:
+        if partials is not None:
+            partials.cancel()
+        with contextlib.suppress(SpeechError):
+            await stream.close()
+        return None
+
+    async def _finish_utterance(self, stream: SttStream, end: SpeechEnded) -> None:
+        timing = TurnTiming(last_voice_at=end.last_voice_at, endpoint_at=end.decided_at)
+        try:
+            result = await asyncio.wait_for(stream.finish(), self.settings.stt_timeout_seconds)
+        except (SpeechError, TimeoutError) as exc:
+            log.error("stt failed: %s", type(exc).__name__, extra={"call_id": self.call_id})
+            return
+        timing.stt_done_at = time.monotonic()
+        text = result.text.strip()
+        timing.text = text
+        log.info(
+            "utterance",
+            extra={
+                "call_id": self.call_id,
+                "reason": end.reason,
+                "chars": len(text),
+                "lang": result.language,
+            },
+        )
+        if text:
+            await self.sink.send_event("Transcript", {"role": "caller", "text": text, "final": True})
+            self._turn_q.put_nowait(("utterance", (text, result.language or self.locale), timing))
+        elif self._play_hint is InputHint.EXPECTING and self._out_q.empty() and not self.playing:
+            self._arm_no_input()
+
+    async def _turn_loop(self) -> None:
+        while True:
+            kind, payload, timing = await self._turn_q.get()
+            self._turn_timing = timing
+            try:
+                if kind == "utterance":
+                    await self.handler.on_utterance(*payload)
+                elif kind == "dtmf":
+                    await self.handler.on_dtmf(payload)
+                elif kind == "silence":
+                    await self.handler.on_silence_timeout(payload)
+                elif kind == "call":
+                    await payload()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The edge of a turn: one failed turn must not end the call's pipeline.
+                log.exception("bot turn failed", extra={"call_id": self.call_id, "turn": kind})
+            finally:
+                self._turn_timing = None
+
+    async def _output_loop(self) -> None:
+        while True:
+            item, timing = await self._out_q.get()
+            await self._caller_idle.wait()
+            if isinstance(item, CallAction):
+                try:
+                    await item.run()  # type: ignore[operator]
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("call action failed", extra={"call_id": self.call_id, "action": item.name})
+                continue
+            self._play_hint = item.hint
+            self._play_task = asyncio.create_task(self._speak(item, timing))
+            await asyncio.wait([self._play_task])
+            finished = not self._play_task.cancelled()
+            if finished and item.hint is InputHint.EXPECTING and self._out_q.empty():
+                self._arm_no_input()
+
+    async def _speak(self, prompt: Say, timing: TurnTiming | None) -> None:
+        await self.sink.send_event(
+            "Transcript", {"role": "bot", "text": prompt.display_text or prompt.text, "final": True}
+        )
+        if self.tts is None:
+            log.error("no text-to-speech engine configured", extra={"call_id": self.call_id})
+            return
+        chunks: AsyncIterator[bytes] = self.tts.synthesize(prompt.text, prompt.locale)
+
+        def first(at: float) -> None:
+            if timing is not None and not timing.first_frame_at:
+                timing.first_frame_at = at
+                self.turns.append(timing)
+                asyncio.get_running_loop().create_task(self.sink.send_event("Timings", timing.as_ms()))
+
+        try:
+            await self._sender.play(chunks, on_first=first)
+        except SpeechError as exc:
+            log.error("tts failed: %s", exc, extra={"call_id": self.call_id})
+        finally:
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                with contextlib.suppress(Exception):
+                    await aclose()
+
+    # ---- no-input timer --------------------------------------------------------------------------
+    def _arm_no_input(self) -> None:
+        self._cancel_no_input()
+        if self.closed or self.settings.no_input_seconds <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        self._no_input = loop.call_later(self.settings.no_input_seconds, self._no_input_fired)
+
+    def _cancel_no_input(self) -> None:
+        if self._no_input is not None:
+            self._no_input.cancel()
+            self._no_input = None
+
+    def _no_input_fired(self) -> None:
+        self._no_input = None
+        if self.closed or self._endpointer.in_speech or self._dtmf.pending:
+            return
+        self._no_input_count += 1
+        self._turn_q.put_nowait(("silence", self._no_input_count, None))
