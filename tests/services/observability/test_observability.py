@@ -1,0 +1,186 @@
+"""JSON logs carry the call id and no personal data; telemetry is redacted; /metrics and /dashboard serve."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from botbuilder.core import TelemetryLoggerMiddleware, TurnContext
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from services.observability.logging_setup import bind_call_id, call_scope, configure_logging, reset_call_id
+from services.observability.metrics import VoicebotMetrics, percentile
+from services.observability.routes import add_routes
+from services.observability.telemetry import OpenTelemetryBotClient, RedactingTelemetryClient
+
+CARD = "4532 0151 1283 0366"
+PHONE = "+14255550100"
+
+
+@pytest.fixture()
+def log_stream():
+    stream = io.StringIO()
+    handler = configure_logging("DEBUG", json_lines=True, stream=stream)
+    yield stream
+    logging.getLogger().removeHandler(handler)
+
+
+def _lines(stream: io.StringIO) -> list[dict]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+def test_log_lines_are_json_with_the_bound_call_id(log_stream: io.StringIO) -> None:
+    token = bind_call_id("call-123")
+    try:
+        logging.getLogger("voicebot.test").info(
+            "turn done", extra={"intent": "CheckBalance", "latency_ms": 12.5}
+        )
+    finally:
+        reset_call_id(token)
+    logging.getLogger("voicebot.test").info("outside a call")
+    first, second = _lines(log_stream)[-2:]
+    assert (
+        first["call_id"] == "call-123" and first["intent"] == "CheckBalance" and first["latency_ms"] == 12.5
+    )
+    assert first["level"] == "INFO" and first["logger"] == "voicebot.test" and first["msg"] == "turn done"
+    assert second["call_id"] is None
+
+
+async def test_call_id_follows_tasks_started_inside_a_call(log_stream: io.StringIO) -> None:
+    async def worker() -> None:
+        logging.getLogger("voicebot.test").info("in a task")
+
+    with call_scope("call-async"):
+        await asyncio.create_task(worker())
+    assert _lines(log_stream)[-1]["call_id"] == "call-async"
+
+
+def test_card_pin_and_phone_never_reach_a_log_line(log_stream: io.StringIO) -> None:
+    log = logging.getLogger("voicebot.dialogs")
+    log.info("caller said %s", f"my card is {CARD}")
+    log.warning("pin step", extra={"utterance": "mi nip es 4821", "caller": {"phone": PHONE}})
+    try:
+        raise ValueError(f"lookup failed for {PHONE}")
+    except ValueError:
+        log.exception("crm error")
+    text = log_stream.getvalue()
+    for secret in (CARD, "4532015112830366", "4821", PHONE, "4255550100"):
+        assert secret not in text
+    lines = _lines(log_stream)
+    assert lines[-3]["msg"] == "caller said my card is [CARD]"
+    assert lines[-2]["utterance"] == "mi nip es [PIN]" and lines[-2]["caller"] == {"phone": "[PHONE]"}
+    assert "[PHONE]" in lines[-1]["exc"]
+
+
+@pytest.fixture()
+def spans() -> InMemorySpanExporter:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    exporter.tracer = provider.get_tracer("test")  # type: ignore[attr-defined]
+    return exporter
+
+
+def test_telemetry_events_and_dependencies_become_redacted_spans(
+    spans: InMemorySpanExporter, log_stream: io.StringIO
+) -> None:
+    metrics = VoicebotMetrics()
+    client = OpenTelemetryBotClient(metrics, tracer=spans.tracer)  # type: ignore[attr-defined]
+    client.track_event("BotMessageReceived", {"text": f"card {CARD}", "fromId": PHONE, "locale": "en-US"})
+    client.track_dependency("CRM GetAccounts", f"GET /customers/{PHONE}", "crm", "crm.local", 42, True, "200")
+    event_span, dep_span = spans.get_finished_spans()
+    attrs = dict(event_span.events[0].attributes)
+    assert attrs["text"] == "card [CARD]" and attrs["fromId"] == "[PHONE]" and attrs["locale"] == "en-US"
+    assert (
+        dep_span.name == "CRM GetAccounts"
+        and dep_span.attributes["dependency.data"] == "GET /customers/[PHONE]"
+    )
+    assert (dep_span.end_time - dep_span.start_time) == 42_000_000
+    assert metrics.latency.summary(stage="crm")["p50"] == 42
+    custom_event = _lines(log_stream)[-1]
+    assert custom_event["microsoft.custom_event.name"] == "BotMessageReceived"
+    assert PHONE not in log_stream.getvalue()
+
+
+async def test_telemetry_logger_middleware_sends_no_phone_numbers(spans: InMemorySpanExporter) -> None:
+    received: list[tuple[str, dict]] = []
+
+    class Recorder(OpenTelemetryBotClient):
+        def track_event(
+            self, name: str, properties: dict | None = None, measurements: dict | None = None
+        ) -> None:
+            received.append((name, dict(properties or {})))
+
+    adapter = TestAdapter(
+        template_or_conversation=Activity(
+            channel_id="telephony",
+            conversation=ConversationAccount(id="conv-1"),
+            from_property=ChannelAccount(id=PHONE, name=PHONE),
+            recipient=ChannelAccount(id="+18005550123", name="+18005550123"),
+        )
+    )
+    adapter.use(
+        TelemetryLoggerMiddleware(RedactingTelemetryClient(Recorder()), log_personal_information=True)
+    )
+
+    async def logic(context: TurnContext) -> None:
+        await context.send_activity(f"You said {context.activity.text}")
+
+    adapter.logic = logic
+    await adapter.receive_activity(Activity(type=ActivityTypes.message, text=f"my card is {CARD}"))
+    assert received, "the middleware sent nothing"
+    dumped = json.dumps(received)
+    for secret in (PHONE, "4255550100", "+18005550123", CARD):
+        assert secret not in dumped
+
+
+def test_percentiles_and_escalation_rate_over_a_sliding_window() -> None:
+    now = [1000.0]
+    metrics = VoicebotMetrics(clock=lambda: now[0], escalation_window_seconds=3600)
+    for ms in range(1, 101):
+        metrics.observe_latency("stt", ms)
+    summary = metrics.latency.summary(stage="stt")
+    assert (summary["p50"], summary["p95"], summary["p99"], summary["count"]) == (50, 95, 99, 100)
+    assert percentile([], 50) != percentile([], 50)  # NaN when empty
+    for _ in range(5):
+        metrics.call_started()
+    assert metrics.calls_in_progress.value == 5
+    for outcome in ("contained", "contained", "transferred", "transferred", "transferred"):
+        metrics.call_ended(outcome)
+    for reason in ("caller_request", "no_match", "fraud"):
+        metrics.record_escalation(reason)
+    assert metrics.escalation_rate() == pytest.approx(0.6)
+    assert metrics.calls_in_progress.value == 0
+    now[0] += 3601
+    assert metrics.escalation_rate() == 0.0
+    assert metrics.latency.summary(stage="stt")["count"] == 0  # latency window is 5 minutes
+
+
+async def test_metrics_endpoint_and_dashboard_page_are_served() -> None:
+    metrics = VoicebotMetrics()
+    metrics.call_started()
+    metrics.record_intent("CheckBalance", 0.91)
+    metrics.record_intent("CheckBalance", 0.88)
+    metrics.record_intent("BlockCard", 0.75)
+    metrics.observe_latency("turn", 120)
+    app = web.Application()
+    add_routes(app, metrics)
+    async with TestClient(TestServer(app)) as client:
+        response = await client.get("/metrics")
+        assert response.status == 200
+        body = await response.json()
+        assert body["summary"]["calls_in_progress"] == 1
+        assert body["summary"]["intents"] == {"CheckBalance": 2, "BlockCard": 1}
+        assert body["summary"]["latency_ms"]["turn"]["p50"] == 120
+        page = await client.get("/dashboard")
+        assert page.status == 200 and "text/html" in page.headers["Content-Type"]
+        assert "/metrics" in await page.text()
