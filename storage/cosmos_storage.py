@@ -8,7 +8,11 @@ from urllib.parse import urlparse
 
 from azure.core import MatchConditions
 from azure.cosmos import CosmosClient, documents
-from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosHttpResponseError
+from azure.cosmos.exceptions import (
+    CosmosAccessConditionFailedError,
+    CosmosHttpResponseError,
+    CosmosResourceExistsError,
+)
 from botbuilder.azure import CosmosDbKeyEscape, CosmosDbPartitionedConfig, CosmosDbPartitionedStorage
 from jsonpickle.pickler import Pickler
 
@@ -66,7 +70,15 @@ class CosmosStorage(CosmosDbPartitionedStorage):
             )
             self.database = self.client.get_database_client(self.config.database_id)
             self.container = self.database.get_container_client(self.config.container_id)
-        await super().initialize()
+        for attempt in range(3):
+            try:
+                await super().initialize()
+                return
+            except CosmosResourceExistsError:
+                # Another instance created the database at the same moment (the SDK's
+                # create-if-not-exists is read-then-create): the next attempt reads it.
+                if attempt == 2:
+                    raise
 
     async def read(self, keys: list[str]) -> dict[str, object]:
         return await self._in_thread(super().read(keys))  # type: ignore[arg-type]

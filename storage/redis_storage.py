@@ -72,6 +72,11 @@ class RedisStorage(Storage):
         )
         return cls(client, key_prefix, ttl_seconds)
 
+    @property
+    def redis_client(self) -> Redis:
+        """The connection pool, shared with the turn serializer's locks."""
+        return self._redis
+
     def redis_key(self, key: str) -> str:
         return self._prefix + key
 

@@ -113,6 +113,7 @@ def test_factory_picks_each_backend(tmp_path: Path) -> None:
         create_storage(Settings(storage="cosmos", cosmos={"endpoint": ""}))
 
 
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # self-signed, loopback
 async def test_cosmos_managed_identity_path_uses_the_token_credential(tmp_path: Path, monkeypatch) -> None:
     """With no key the factory passes DefaultAzureCredential to azure-cosmos and skips botbuilder's
     create-container (Entra data-plane roles cannot create containers): the container must exist."""
