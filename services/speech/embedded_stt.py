@@ -1,0 +1,204 @@
+"""Offline speech-to-text: pocketsphinx (English, streaming, domain LM), faster-whisper (Spanish).
+
+Language choice: the locale hint picks the engine. Without a hint, English is decoded as it streams
+(partials) while the audio is kept; at ``finish`` whisper's language detection, limited to en/es,
+decides whether the English result stands or the utterance is decoded again in Spanish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from services.speech.audio import check_pcm, check_rate
+from services.speech.base import SAMPLE_RATE, SpeechUnavailable, SttResult
+from services.speech.sphinx_engine import SphinxModel, SphinxUtterance
+from services.speech.vocabulary import DomainVocabulary, load_vocabulary
+from services.speech.whisper_engine import WhisperEngine, install_whisper_base
+
+log = logging.getLogger(__name__)
+
+LOCALES = {"en": "en-US", "es": "es-MX"}
+_CHUNK_BYTES = 3200  # pocketsphinx is fed 100 ms at a time: one thread hop per 5 frames
+_MAX_SECONDS = 60
+
+
+def _language(locale_hint: str | None) -> str | None:
+    lang = (locale_hint or "").lower()[:2]
+    return lang if lang in LOCALES else None
+
+
+def _whisper_prompt(vocab: DomainVocabulary, lang: str) -> str:
+    """A short domain prompt: whisper follows the vocabulary and spelling of its prompt text."""
+    hints = [h for h in vocab.hints if (lang == "es") == any(c in h for c in "áéíóúñ") or lang == "en"]
+    words = ", ".join(dict.fromkeys([*hints[:12], *vocab.for_language(lang)[:6]]))
+    intro = {"es": "Banco Contoso. ", "en": "Contoso Bank. "}[lang]
+    return (intro + words)[:220]
+
+
+class EmbeddedSpeechToText:
+    """``SpeechToText`` that runs on this machine; engines load on first use or in ``warm_up``."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        clu_project_file: Path | None = None,
+        vocabulary: DomainVocabulary | None = None,
+        whisper_threads: int = 0,
+    ) -> None:
+        self._data_dir = data_dir
+        self.vocabulary = vocabulary or load_vocabulary(clu_project_file)
+        self._whisper_threads = whisper_threads
+        self._sphinx: SphinxModel | None = None
+        self._whisper: WhisperEngine | None = None
+        self._sphinx_lock = asyncio.Lock()
+        self._whisper_lock = asyncio.Lock()
+
+    async def sphinx(self) -> SphinxModel:
+        async with self._sphinx_lock:
+            if self._sphinx is None:
+                phrases = self.vocabulary.for_language("en")
+                self._sphinx = await asyncio.to_thread(SphinxModel, phrases, self._data_dir / "stt")
+                log.info(
+                    "english domain LM built",
+                    extra={"sentences": self._sphinx.sentences, "words": self._sphinx.vocabulary_size},
+                )
+            return self._sphinx
+
+    async def whisper(self) -> WhisperEngine:
+        async with self._whisper_lock:
+            if self._whisper is None:
+                try:
+                    model_dir = await asyncio.to_thread(install_whisper_base, self._data_dir)
+                    prompts = {lang: _whisper_prompt(self.vocabulary, lang) for lang in LOCALES}
+                    self._whisper = await asyncio.to_thread(
+                        WhisperEngine, model_dir, self._whisper_threads, prompts
+                    )
+                except (OSError, RuntimeError, ValueError) as exc:
+                    raise SpeechUnavailable(f"whisper model could not be loaded: {exc}") from exc
+            return self._whisper
+
+    async def warm_up(self) -> None:
+        """Build the English LM and load whisper now, so the first caller does not wait (~3 s)."""
+        _, whisper = await asyncio.gather(self.sphinx(), self.whisper())
+        await asyncio.to_thread(whisper.transcribe, b"\x00\x00" * SAMPLE_RATE, "es")
+
+    def open_stream(
+        self, locale_hint: str | None = None, sample_rate: int = SAMPLE_RATE
+    ) -> EmbeddedSttStream:
+        check_rate(sample_rate)
+        return EmbeddedSttStream(self, _language(locale_hint))
+
+    async def transcribe(
+        self, pcm: bytes, locale_hint: str | None = None, sample_rate: int = SAMPLE_RATE
+    ) -> SttResult:
+        check_rate(sample_rate)
+        check_pcm(pcm)
+        stream = self.open_stream(locale_hint)
+        try:
+            await stream.push(pcm)
+            return await stream.finish()
+        finally:
+            await stream.close()
+
+    async def close(self) -> None:
+        if self._sphinx is not None:
+            self._sphinx.close()
+
+
+class EmbeddedSttStream:
+    """One utterance. English streams through pocketsphinx; Spanish is buffered for whisper."""
+
+    def __init__(self, stt: EmbeddedSpeechToText, lang: str | None) -> None:
+        self._stt = stt
+        self._lang = lang
+        self._audio = bytearray()
+        self._pending = bytearray()
+        self._fed = 0
+        self._utt: SphinxUtterance | None = None
+        self._partials: asyncio.Queue[SttResult | None] = asyncio.Queue()
+        self._last_partial = ""
+        self._lock = asyncio.Lock()
+        self._done = False
+        self._final: SttResult | None = None
+
+    @property
+    def streams_english(self) -> bool:
+        return self._lang in (None, "en")
+
+    async def push(self, pcm: bytes) -> None:
+        check_pcm(pcm)
+        if self._done:
+            raise RuntimeError("stream already finished")
+        if len(self._audio) + len(pcm) > _MAX_SECONDS * SAMPLE_RATE * 2:
+            return  # past the longest utterance any endpointer lets through; the rest is dropped
+        self._audio += pcm
+        if not self.streams_english:
+            return
+        self._pending += pcm
+        if len(self._pending) >= _CHUNK_BYTES:
+            await self._feed_sphinx()
+
+    async def _feed_sphinx(self) -> None:
+        async with self._lock:
+            if not self._pending:
+                return
+            chunk, self._pending = bytes(self._pending), bytearray()
+            if self._utt is None:
+                self._utt = SphinxUtterance(await self._stt.sphinx())
+            partial = await asyncio.to_thread(self._utt.process, chunk)
+            self._fed += len(chunk)
+            if partial and partial != self._last_partial:
+                self._last_partial = partial
+                end_ms = self._fed * 1000 // (SAMPLE_RATE * 2)
+                lang = LOCALES[self._lang or "en"]
+                self._partials.put_nowait(SttResult(partial, False, lang, 0, end_ms))
+
+    async def partials(self) -> AsyncIterator[SttResult]:
+        while True:
+            item = await self._partials.get()
+            if item is None:
+                return
+            yield item
+
+    async def finish(self) -> SttResult:
+        if self._final is not None:
+            return self._final
+        self._done = True
+        try:
+            self._final = await self._decode()
+        finally:
+            self._partials.put_nowait(None)
+        return self._final
+
+    async def _decode(self) -> SttResult:
+        audio = bytes(self._audio)
+        english: tuple[str, int, int, float] | None = None
+        if self.streams_english:
+            await self._feed_sphinx()
+            if self._utt is not None:
+                utt, self._utt = self._utt, None
+                english = await asyncio.to_thread(utt.finish)
+        lang = self._lang
+        if lang is None:
+            whisper = await self._stt.whisper()
+            lang, share = await asyncio.to_thread(whisper.detect, audio)
+            log.debug("language detected", extra={"language": lang, "share": round(share, 2)})
+        if lang == "en" or lang not in LOCALES:
+            text, start, end, conf = english or ("", 0, 0, 0.0)
+            return SttResult(text, True, LOCALES["en"], start, end, conf)
+        whisper = await self._stt.whisper()
+        res = await asyncio.to_thread(whisper.transcribe, audio, lang)
+        return SttResult(res.text, True, LOCALES[lang], res.start_ms, res.end_ms, res.confidence)
+
+    async def close(self) -> None:
+        self._done = True
+        if self._utt is not None:
+            utt, self._utt = self._utt, None
+            await asyncio.to_thread(utt.close)
+        self._partials.put_nowait(None)
+
+    def __repr__(self) -> str:  # never the audio or text: both may hold personal data
+        return f"EmbeddedSttStream(lang={self._lang!r}, bytes={len(self._audio)})"

@@ -1,0 +1,122 @@
+"""English streaming recognition on pocketsphinx with a domain LM built from the CLU utterances."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import pocketsphinx
+from pocketsphinx.lm import ArpaBoLM
+
+from services.speech.base import SAMPLE_RATE
+
+_ALT = re.compile(r"\(\d+\)$")
+
+
+def _cmudict_path() -> Path:
+    return Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
+
+
+class SphinxModel:
+    """The domain LM and trimmed dictionary, plus a pool of decoders (one per open stream)."""
+
+    def __init__(self, phrases: Iterable[str], work_dir: Path, language_weight: float = 10.0) -> None:
+        work_dir.mkdir(parents=True, exist_ok=True)
+        lines = [p for p in (" ".join(p.split()) for p in phrases) if p]
+        words = {w for line in lines for w in line.split()}
+        dict_lines = []
+        known: set[str] = set()
+        with open(_cmudict_path(), encoding="utf-8") as fh:
+            for line in fh:
+                head = _ALT.sub("", line.split(" ", 1)[0])
+                if head in words:
+                    dict_lines.append(line)
+                    known.add(head)
+        self.oov = sorted(words - known)
+        # Sentences with words the dictionary cannot pronounce would put unknown words in the LM.
+        corpus = [line for line in lines if all(w in known for w in line.split())]
+        if not corpus:
+            raise ValueError("no domain phrase is pronounceable with the en-us dictionary")
+        lm = ArpaBoLM(text="\n".join(corpus), add_start=True)
+        lm.compute()
+        fd, arpa = tempfile.mkstemp(prefix="domain-", suffix=".arpa", dir=work_dir)
+        os.close(fd)
+        fd, dic = tempfile.mkstemp(prefix="domain-", suffix=".dict", dir=work_dir)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.writelines(dict_lines)
+        lm.write_file(arpa)
+        self.lm_path, self.dict_path = Path(arpa), Path(dic)
+        self.vocabulary_size = len(known)
+        self.sentences = len(corpus)
+        self._lw = language_weight
+        self._pool: list[pocketsphinx.Decoder] = []
+        self._lock = threading.Lock()
+
+    def acquire(self) -> pocketsphinx.Decoder:
+        with self._lock:
+            if self._pool:
+                return self._pool.pop()
+        return pocketsphinx.Decoder(
+            lm=str(self.lm_path),
+            dict=str(self.dict_path),
+            samprate=SAMPLE_RATE,
+            lw=self._lw,
+            loglevel="FATAL",
+        )
+
+    def release(self, decoder: pocketsphinx.Decoder) -> None:
+        with self._lock:
+            if len(self._pool) < 64:
+                self._pool.append(decoder)
+
+    def close(self) -> None:
+        with self._lock:
+            self._pool.clear()
+        for path in (self.lm_path, self.dict_path):
+            path.unlink(missing_ok=True)
+
+
+class SphinxUtterance:
+    """One utterance on a pooled decoder. Not thread-safe: the stream serialises calls."""
+
+    def __init__(self, model: SphinxModel) -> None:
+        self._model = model
+        self._decoder: pocketsphinx.Decoder | None = model.acquire()
+        self._decoder.start_utt()
+        self._ended = False
+        self.samples = 0
+
+    def process(self, pcm: bytes) -> str:
+        """Feed audio; return the current partial hypothesis ('' when none)."""
+        assert self._decoder is not None
+        self._decoder.process_raw(pcm, False, False)
+        self.samples += len(pcm) // 2
+        hyp = self._decoder.hyp()
+        return hyp.hypstr if hyp else ""
+
+    def finish(self) -> tuple[str, int, int, float]:
+        """End the utterance: text, first word start ms, last word end ms, confidence 0..1."""
+        decoder = self._decoder
+        assert decoder is not None
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        text = hyp.hypstr if hyp else ""
+        words = [s for s in decoder.seg() if not s.word.startswith(("<", "[")) and s.word != "<sil>"]
+        start = words[0].start_frame * 10 if words else 0
+        end = (words[-1].end_frame + 1) * 10 if words else 0
+        # Posterior probability is only computed with lattice rescoring (off: it costs latency); 0 = unknown.
+        confidence = min(1.0, decoder.get_logmath().exp(hyp.prob)) if hyp and hyp.prob < 0 else 0.0
+        self._ended = True
+        self.close()
+        return text, start, end, confidence
+
+    def close(self) -> None:
+        if self._decoder is not None:
+            decoder, self._decoder = self._decoder, None
+            if not self._ended:
+                decoder.end_utt()
+            self._model.release(decoder)
