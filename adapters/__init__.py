@@ -1,0 +1,1 @@
+"""Channel adapters: Bot Framework CloudAdapter, telephony-channel activities, ACS calls."""

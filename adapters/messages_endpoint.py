@@ -1,0 +1,57 @@
+"""`/api/messages`: checks the request before botbuilder sees it, so bad input gets a clear 4xx."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from aiohttp import web
+from botbuilder.core import Bot
+from botbuilder.integration.aiohttp import CloudAdapter
+
+logger = logging.getLogger(__name__)
+
+
+def _problem(status: int, title: str) -> web.Response:
+    return web.json_response({"error": title}, status=status)
+
+
+async def _check_activity_request(request: web.Request) -> web.Response | None:
+    """None when the request is a well-formed activity POST; otherwise the error response."""
+    if request.content_type != "application/json":
+        return _problem(415, "Content-Type must be application/json")
+    try:
+        body = json.loads(await request.read())
+    except web.HTTPRequestEntityTooLarge:
+        raise
+    except (ValueError, UnicodeDecodeError):
+        return _problem(400, "body is not valid JSON")
+    if not isinstance(body, dict):
+        return _problem(400, "body must be a JSON object (an activity)")
+    if not isinstance(body.get("type"), str) or not body["type"]:
+        return _problem(400, "activity has no type")
+    conversation = body.get("conversation")
+    if not isinstance(conversation, dict) or not conversation.get("id"):
+        return _problem(400, "activity has no conversation id")
+    if not isinstance(body.get("serviceUrl"), str):
+        return _problem(400, "activity has no serviceUrl")
+    return None
+
+
+def messages_handler(adapter: CloudAdapter, bot: Bot) -> web.RequestHandler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if request.method == "GET":
+            # The telephony channel talks over a WebSocket on the same path.
+            socket = web.WebSocketResponse()
+            if not socket.can_prepare(request).ok:
+                return _problem(400, "expected a WebSocket upgrade")
+            await adapter.process(request, bot, socket)
+            return socket
+        problem = await _check_activity_request(request)
+        if problem is not None:
+            logger.info("rejected activity request", extra={"status": problem.status})
+            return problem
+        response = await adapter.process(request, bot)
+        return response or web.Response(status=201)
+
+    return handle

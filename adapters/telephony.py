@@ -1,0 +1,73 @@
+"""Activity shapes of the Azure Bot Service telephony channel, built and read in one place.
+
+Source: microsoft/botframework-telephony docs (TransferCallOut.md, DTMF.md, Recording.md,
+Ssml.md) as summarised in PROTOCOLS.md; botbuilder-python has no factory for these events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.schema import Activity, ActivityTypes, Attachment, EndOfConversationCodes
+
+TELEPHONY_CHANNEL_ID = "telephony"
+HANDOFF_INITIATE = "handoff.initiate"
+HANDOFF_STATUS = "handoff.status"
+SILENCE_TIMEOUT = "silence.timeout"
+DTMF_ENTITY_TYPE = "DTMF"
+# InputHints in botbuilder-python lacks the telephony channel's two extra literals.
+IGNORING_NON_SPEECH_INPUT = "ignoringNonSpeechInput"
+IGNORING_SPEECH_INPUT = "ignoringSpeechInput"
+
+
+def handoff_event(
+    target_phone_number: str, handoff_id: str, reason: str, transcript: dict[str, Any]
+) -> Activity:
+    """The telephony channel's transfer request: an event named ``handoff.initiate``.
+
+    ``TargetPhoneNumber`` must be E.164 without dashes; the context travels as a JSON attachment
+    named ``Transcript``. ``HandoffId``/``Reason`` are ours: the ACS adapter passes them on as
+    custom calling context so the agent side can fetch the full record.
+    """
+    return Activity(
+        type=ActivityTypes.event,
+        name=HANDOFF_INITIATE,
+        value={"TargetPhoneNumber": target_phone_number, "HandoffId": handoff_id, "Reason": reason},
+        attachments=[Attachment(content_type="application/json", name="Transcript", content=transcript)],
+    )
+
+
+def hang_up(reason_code: str = EndOfConversationCodes.completed_successfully) -> Activity:
+    """Ends the call: the telephony channel hangs up on ``endOfConversation``."""
+    return Activity(type=ActivityTypes.end_of_conversation, code=reason_code)
+
+
+def is_dtmf(activity: Activity) -> bool:
+    """Key presses arrive as messages carrying an entity of type ``DTMF``."""
+    return any(
+        getattr(entity, "type", None) == DTMF_ENTITY_TYPE
+        or (isinstance(entity, dict) and entity.get("type") == DTMF_ENTITY_TYPE)
+        for entity in activity.entities or []
+    )
+
+
+def handoff_failed(activity: Activity) -> str | None:
+    """The failure message when ``activity`` reports a failed transfer, else None."""
+    if activity.type != ActivityTypes.event or activity.name != HANDOFF_STATUS:
+        return None
+    value = activity.value if isinstance(activity.value, dict) else {}
+    if str(value.get("state", "")).lower() == "failed":
+        return str(value.get("message") or "transfer failed")
+    return None
+
+
+def caller_number(activity: Activity) -> str:
+    """The caller's number (ANI) as the channel gives it: the docs disagree between ``from.name``
+    and ``from.id``, so read both and prefer whichever looks like a phone number."""
+    sender = activity.from_property
+    if sender is None:
+        return ""
+    for candidate in (sender.id, sender.name):
+        if candidate and sum(ch.isdigit() for ch in candidate) >= 7:
+            return candidate
+    return ""

@@ -1,0 +1,51 @@
+"""The start of a call: who is calling (ANI identifies, the PIN later authenticates) and the greeting."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from botbuilder.core import TurnContext
+
+from adapters.telephony import caller_number
+from dialogs.call_session import CallSession
+from dialogs.deps import DialogDeps
+from locales.formatting import say_weekday_since
+from services.crm.models import AccessContext
+from services.crm.phone import normalize_e164
+
+
+async def start_call(deps: DialogDeps, turn_context: TurnContext, session: CallSession, greet: bool) -> None:
+    """Look the caller's number up in the CRM, settle the language, and greet when asked to."""
+    catalogue = deps.replies.catalogue
+    session.greeted = True
+    session.locale = catalogue.resolve_locale(turn_context.activity.locale)
+    session.caller_phone = normalize_e164(caller_number(turn_context.activity)) or ""
+    session.journal.caller_phone = session.caller_phone
+    ctx = AccessContext(conversation_id=turn_context.activity.conversation.id, intent="CallStart")
+    customer = (
+        await deps.crm.find_customer_by_phone(session.caller_phone, ctx) if session.caller_phone else None
+    )
+    if customer is None:
+        if greet:
+            await turn_context.send_activity(deps.replies.ask(session.locale, "greeting.unknown"))
+        return
+    session.customer_id, session.first_name = customer.customer_id, customer.first_name
+    session.journal.customer_id = customer.customer_id
+    session.journal.customer_name = f"{customer.first_name} {customer.last_name}"
+    session.locale = catalogue.resolve_locale(customer.language)
+    session.language_settled = True
+    session.journal.language = session.locale
+    if not greet:
+        return
+    tickets = await deps.crm.get_open_tickets(customer.customer_id, ctx)
+    if tickets:
+        greeting = deps.replies.ask(
+            session.locale,
+            "greeting.known_with_ticket",
+            first_name=customer.first_name,
+            since=say_weekday_since(tickets[0].opened_at.date(), date.today(), session.locale),
+            subject=tickets[0].subject,
+        )
+    else:
+        greeting = deps.replies.ask(session.locale, "greeting.known", first_name=customer.first_name)
+    await turn_context.send_activity(greeting)

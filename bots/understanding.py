@@ -1,0 +1,80 @@
+"""Per-turn understanding, as middleware: key presses gathered, each utterance recognised once,
+the language settled, and the call journal kept. The dialogs read the result from turn state."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from botbuilder.core import Middleware, TurnContext
+from botbuilder.schema import ActivityTypes
+
+from adapters.telephony import is_dtmf
+from bots.call_start import start_call
+from dialogs.call_session import CallSession
+from dialogs.deps import DialogDeps
+from dialogs.turn import remember_recognition
+from recognizers.base import LANGUAGE_PROPERTY, top_intent
+from services.handoff.journal import DetectedIntent
+from services.privacy.redaction import redact
+
+logger = logging.getLogger(__name__)
+
+DTMF_TERMINATOR = "#"
+DTMF_MAX_DIGITS = 4
+_DTMF_BUFFER = "_dtmf"
+_LOCALE_FOR_LANGUAGE = {"en": "en-US", "es": "es-MX"}
+
+
+class TurnUnderstanding(Middleware):
+    def __init__(self, deps: DialogDeps) -> None:
+        self.deps = deps
+
+    async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable]) -> None:
+        if context.activity.type == ActivityTypes.message:
+            session = await self.deps.session(context)
+            if not session.greeted:
+                await start_call(self.deps, context, session, greet=False)
+            if is_dtmf(context.activity):
+                digits = self._collect_dtmf(session, context.activity.text or "")
+                if digits is None:
+                    await self.deps.sessions.flush(context)
+                    return
+                context.activity.text = digits
+                session.journal.add_turn("caller", "[keypad entry]")
+            else:
+                await self._recognise(context, session)
+        await logic()
+        await self.deps.sessions.flush(context)
+
+    @staticmethod
+    def _collect_dtmf(session: CallSession, keys: str) -> str | None:
+        """The telephony channel sends one message per key: deliver at '#' or at 4 digits.
+        The ACS path already sends whole sequences, which pass straight through."""
+        buffer = session.journal.entities.pop(_DTMF_BUFFER, "") + keys.strip()
+        if DTMF_TERMINATOR in buffer or len(buffer) >= DTMF_MAX_DIGITS:
+            return buffer.split(DTMF_TERMINATOR)[0]
+        session.journal.entities[_DTMF_BUFFER] = buffer
+        return None
+
+    async def _recognise(self, context: TurnContext, session: CallSession) -> None:
+        text = context.activity.text or ""
+        hint = session.locale if session.language_settled else None
+        result = await self.deps.recognizer.recognize_text(text, hint)
+        remember_recognition(context, result)
+        if not session.language_settled:
+            language = (result.properties or {}).get(LANGUAGE_PROPERTY)
+            locale = _LOCALE_FOR_LANGUAGE.get(str(language), session.locale)
+            session.locale = self.deps.replies.catalogue.resolve_locale(locale)
+            session.language_settled = True
+        session.journal.language = session.locale
+        redacted = redact(text)
+        intent, score = top_intent(result)
+        session.journal.add_turn("caller", redacted)
+        session.journal.intents.append(DetectedIntent(intent=intent, score=round(score, 3), text=redacted))
+        for key, values in (result.entities or {}).items():
+            if values and isinstance(values[0], str):
+                session.journal.entities[key] = values[0]
+        logger.info(
+            "recognised", extra={"intent": intent, "score": round(score, 3), "locale": session.locale}
+        )

@@ -1,0 +1,152 @@
+"""The call-facing bot: greets, recognises each utterance once, runs the dialogs, keeps the journal."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from botbuilder.core import ActivityHandler, ConversationState, TurnContext, UserState
+from botbuilder.dialogs import Dialog, DialogExtensions, DialogSet
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ResourceResponse
+
+from adapters.telephony import SILENCE_TIMEOUT, handoff_failed, hang_up
+from bots.call_start import start_call
+from bots.understanding import TurnUnderstanding
+from dialogs.base import ESCALATE
+from dialogs.call_session import CallSession, LastReply
+from dialogs.deps import DialogDeps
+from services.handoff.base import CallOutcome, EscalationReason
+from services.privacy.redaction import redact
+
+logger = logging.getLogger(__name__)
+
+MAX_SILENCE_REPROMPTS = 2
+
+
+class VoiceBot(ActivityHandler):
+    def __init__(
+        self,
+        deps: DialogDeps,
+        main_dialog: Dialog,
+        conversation_state: ConversationState,
+        user_state: UserState,
+    ) -> None:
+        self.deps = deps
+        self.main_dialog = main_dialog
+        self.conversation_state = conversation_state
+        self.user_state = user_state
+        self.dialog_state = conversation_state.create_property("DialogState")
+        self.understanding = TurnUnderstanding(deps)
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        turn_context.on_send_activities(self._remember_replies)
+        try:
+            await super().on_turn(turn_context)
+        finally:
+            await self.deps.sessions.flush(turn_context)
+            await self.conversation_state.save_changes(turn_context)
+            await self.user_state.save_changes(turn_context)
+
+    # ---- call start --------------------------------------------------------------------------
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        recipient_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if not any(member.id != recipient_id for member in members_added):
+            return
+        session = await self.deps.session(turn_context)
+        if session.greeted:
+            return
+        await start_call(self.deps, turn_context, session, greet=True)
+
+    # ---- caller turns ------------------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        session = await self.deps.session(turn_context)
+        if session.ended:
+            return
+        await self.understanding.on_turn(
+            turn_context,
+            lambda: DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state),
+        )
+
+    # ---- channel and pipeline events -----------------------------------------------------------
+
+    async def on_event_activity(self, turn_context: TurnContext) -> None:
+        session = await self.deps.session(turn_context)
+        failure = handoff_failed(turn_context.activity)
+        if failure is not None:
+            await self._transfer_failed(turn_context, session, failure)
+        elif turn_context.activity.name == SILENCE_TIMEOUT:
+            await self._silence(turn_context, session)
+
+    async def _transfer_failed(self, turn_context: TurnContext, session: CallSession, message: str) -> None:
+        logger.warning("transfer failed", extra={"handoff_id": session.pending_handoff_id})
+        if session.pending_handoff_id:
+            await self.deps.handoff.transfer_failed(session.pending_handoff_id, message)
+        session.pending_handoff_id = None
+        await turn_context.send_activity(self.deps.replies.say(session.locale, "transfer.failed"))
+        await turn_context.send_activity(self.deps.replies.ask(session.locale, "anything_else"))
+
+    async def _silence(self, turn_context: TurnContext, session: CallSession) -> None:
+        """No input after a prompt: re-ask twice, then hand over (mid-task) or say goodbye."""
+        session.silence_count += 1
+        replies = self.deps.replies
+        if session.silence_count <= MAX_SILENCE_REPROMPTS:
+            last = session.last_reply
+            prompt = last.text if last else replies.text(session.locale, "help")
+            await turn_context.send_activity(
+                replies.ask(session.locale, "silence.reprompt", last_prompt=prompt)
+            )
+            session.last_reply = last  # "repeat" still means the prompt, not "are you still there?"
+            return
+        session.silence_count = 0
+        dialogs = DialogSet(self.dialog_state)
+        dialogs.add(self.main_dialog)
+        dialog_context = await dialogs.create_context(turn_context)
+        if dialog_context.active_dialog is not None:
+            await dialog_context.cancel_all_dialogs()
+            await dialog_context.begin_dialog(
+                self.main_dialog.id, {ESCALATE: EscalationReason.NO_INPUT.value}
+            )
+            return
+        await turn_context.send_activity(replies.final(session.locale, "goodbye"))
+        await turn_context.send_activity(hang_up())
+        session.ended = True
+
+    async def on_end_of_conversation_activity(self, turn_context: TurnContext) -> None:
+        """The caller hung up (or the transfer completed): record the outcome, forget the dialog."""
+        session = await self.deps.session(turn_context)
+        if session.pending_handoff_id:
+            outcome = CallOutcome.TRANSFERRED
+        elif session.ended:
+            outcome = CallOutcome.CONTAINED
+        else:
+            state = await self.dialog_state.get(turn_context, dict)
+            outcome = CallOutcome.ABANDONED if (state or {}).get("dialog_stack") else CallOutcome.CONTAINED
+        session.ended = True
+        await self.dialog_state.delete(turn_context)
+        await self.deps.handoff.call_ended(session.journal, outcome.value)
+
+    async def on_unrecognized_activity_type(self, turn_context: TurnContext) -> None:
+        # e.g. the telephony channel's commandResult for recording commands: nothing to say.
+        logger.info("ignored activity", extra={"activity_type": turn_context.activity.type})
+
+    # ---- replies -------------------------------------------------------------------------------
+
+    async def _remember_replies(
+        self,
+        turn_context: TurnContext,
+        activities: list[Activity],
+        send_next: Callable[[], Awaitable[list[ResourceResponse]]],
+    ) -> list[ResourceResponse]:
+        """Keep the last thing said (for "repeat" and silence reprompts) and the bot side of the journal."""
+        session = await self.deps.session(turn_context)
+        for activity in activities:
+            if activity.type == ActivityTypes.message and activity.text:
+                session.last_reply = LastReply(
+                    text=activity.text, speak=activity.speak, input_hint=activity.input_hint
+                )
+                session.journal.add_turn("bot", redact(activity.text))
+        return await send_next()

@@ -1,0 +1,1 @@
+"""Conversation logic: the main router, business dialogs and the intent registry."""

@@ -1,0 +1,62 @@
+"""Per-call memory kept in conversation state: language, identity, last reply and the journal."""
+
+from __future__ import annotations
+
+from botbuilder.core import ConversationState, TurnContext
+from pydantic import BaseModel, Field
+
+from services.handoff.journal import CallJournal
+
+_TURN_KEY = "voicebot.call_session"
+
+
+class LastReply(BaseModel):
+    text: str
+    speak: str | None = None
+    input_hint: str | None = None
+
+
+class CallSession(BaseModel):
+    locale: str = "en-US"
+    language_settled: bool = False
+    """Set after the caller's first utterance (or a known customer's preference): kept for the call."""
+    caller_phone: str = ""
+    customer_id: str | None = None
+    first_name: str | None = None
+    verified: bool = False
+    greeted: bool = False
+    last_reply: LastReply | None = None
+    no_match_count: int = 0
+    silence_count: int = 0
+    pending_handoff_id: str | None = None
+    ended: bool = False
+    journal: CallJournal = Field(default_factory=CallJournal)
+
+
+class SessionAccessor:
+    """Loads the CallSession once per turn and writes it back as plain JSON (any Storage can hold it)."""
+
+    def __init__(self, conversation_state: ConversationState) -> None:
+        self._state = conversation_state
+        self._property = conversation_state.create_property("CallSession")
+
+    async def get(self, turn_context: TurnContext) -> CallSession:
+        cached = turn_context.turn_state.get(_TURN_KEY)
+        if cached is not None:
+            return cached
+        raw = await self._property.get(turn_context, dict)
+        session = CallSession.model_validate(raw or {})
+        if not session.journal.conversation_id and turn_context.activity.conversation:
+            session.journal.conversation_id = turn_context.activity.conversation.id
+        turn_context.turn_state[_TURN_KEY] = session
+        return session
+
+    async def flush(self, turn_context: TurnContext) -> None:
+        """Copy the turn's session into conversation state (before ``save_changes``)."""
+        session = turn_context.turn_state.get(_TURN_KEY)
+        if session is not None:
+            await self._property.set(turn_context, session.model_dump(mode="json"))
+
+    def forget(self, turn_context: TurnContext) -> None:
+        """Drop the turn's cached copy (after state was cleared by the error handler)."""
+        turn_context.turn_state.pop(_TURN_KEY, None)

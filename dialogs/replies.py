@@ -1,0 +1,54 @@
+"""Builds voice-first replies: text plus SSML in the caller's language, with the right input hint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.schema import Activity, ActivityTypes, InputHints
+
+from dialogs.ssml import to_ssml
+from locales.catalogue import Catalogue
+
+
+class Replies:
+    """Every message the bot says comes from here, so text, speech and voice always agree."""
+
+    def __init__(self, catalogue: Catalogue, voices: dict[str, str]) -> None:
+        self.catalogue = catalogue
+        self._voices = voices
+
+    def text(self, locale: str | None, key: str, **values: Any) -> str:
+        return self.catalogue.text(locale, key, **values)
+
+    def voice(self, locale: str) -> str:
+        return self._voices.get(locale) or next(iter(self._voices.values()))
+
+    def message(
+        self, locale: str | None, text: str, input_hint: str = InputHints.accepting_input
+    ) -> Activity:
+        """A message activity from already-rendered text."""
+        resolved = self.catalogue.resolve_locale(locale)
+        return Activity(
+            type=ActivityTypes.message,
+            text=text,
+            speak=to_ssml(text, resolved, self.voice(resolved)),
+            input_hint=input_hint,
+            locale=resolved,
+        )
+
+    def say(self, locale: str | None, key: str, **values: Any) -> Activity:
+        """A statement: the caller may barge in, no answer expected."""
+        return self.message(locale, self.text(locale, key, **values), InputHints.accepting_input)
+
+    def ask(self, locale: str | None, key: str, **values: Any) -> Activity:
+        """A question: the bot waits for the caller's answer."""
+        return self.message(locale, self.text(locale, key, **values), InputHints.expecting_input)
+
+    def final(self, locale: str | None, key: str, **values: Any) -> Activity:
+        """The last words before hang-up or transfer: no barge-in."""
+        return self.message(locale, self.text(locale, key, **values), InputHints.ignoring_input)
+
+    def join(self, *activities: Activity) -> Activity:
+        """Several sentences spoken as one message; the last one's input hint wins."""
+        text = " ".join(a.text for a in activities if a.text)
+        return self.message(activities[-1].locale, text, activities[-1].input_hint)

@@ -1,0 +1,1 @@
+"""Prompt catalogues (one JSON file per locale) and locale-aware spoken formatting."""

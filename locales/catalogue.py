@@ -1,0 +1,54 @@
+"""Looks prompts up by key in one JSON catalogue per locale; dialogs hold no sentences."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+CATALOGUE_DIR = Path(__file__).resolve().parent
+
+
+class MissingPrompt(KeyError):
+    """A prompt key that the catalogue of a locale does not define."""
+
+
+def language_of(locale: str | None) -> str:
+    """``es-MX`` -> ``es``; anything not Spanish is English (the bot's two languages)."""
+    return "es" if (locale or "").lower().startswith("es") else "en"
+
+
+class Catalogue:
+    """All prompts of all supported locales, loaded once at start-up."""
+
+    def __init__(self, prompts: dict[str, dict[str, str]], default_locale: str = "en-US") -> None:
+        self._prompts = prompts
+        self._by_language = {language_of(locale): locale for locale in prompts}
+        self.default_locale = default_locale
+
+    @classmethod
+    def load(cls, directory: Path = CATALOGUE_DIR, default_locale: str = "en-US") -> Catalogue:
+        prompts = {
+            path.stem: json.loads(path.read_text(encoding="utf-8"))
+            for path in sorted(directory.glob("*.json"))
+        }
+        return cls(prompts, default_locale)
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        return tuple(self._prompts)
+
+    def resolve_locale(self, locale: str | None) -> str:
+        """The catalogue locale serving a caller locale: ``es``/``es-ES`` -> ``es-MX``."""
+        if locale in self._prompts:
+            return locale
+        return self._by_language.get(language_of(locale), self.default_locale)
+
+    def text(self, locale: str | None, key: str, **values: Any) -> str:
+        """The prompt ``key`` in the caller's locale with ``{placeholders}`` filled in."""
+        resolved = self.resolve_locale(locale)
+        try:
+            template = self._prompts[resolved][key]
+        except KeyError as error:
+            raise MissingPrompt(f"{resolved}:{key}") from error
+        return template.format(**values) if values else template
