@@ -25,6 +25,35 @@ class Priority(str, Enum):
     HIGH = "high"
 
 
+class HandoffStatus(str, Enum):
+    QUEUED = "queued"
+    PICKED_UP = "picked_up"
+    TRANSFER_FAILED = "transfer_failed"
+    CALLBACK_REQUESTED = "callback_requested"
+
+
+class CallOutcome(str, Enum):
+    CONTAINED = "contained"
+    TRANSFERRED = "transferred"
+    ABANDONED = "abandoned"
+
+
+HIGH_PRIORITY_REASONS = frozenset({EscalationReason.FRAUD})
+
+
+def priority_for(reason: EscalationReason) -> Priority:
+    """Fraud reports jump the agent queue; everything else waits its turn."""
+    return Priority.HIGH if reason in HIGH_PRIORITY_REASONS else Priority.NORMAL
+
+
+class HandoffError(Exception):
+    """Base class for handoff failures."""
+
+
+class HandoffNotFound(HandoffError):
+    """No handoff record with that id."""
+
+
 class HandoffTicket(BaseModel):
     """What the dialog needs back: the id carried in the transfer, and the spoken-summary text."""
 

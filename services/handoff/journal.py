@@ -41,6 +41,12 @@ class CallJournal(BaseModel):
     crm_lookups: list[CrmLookup] = Field(default_factory=list)
     dialog_step: str = ""
     no_match_count: int = 0
+    recording_consent_announced: bool = False
+    """True once the "this call may be recorded" announcement was played to the caller."""
+    call_connection_id: str = ""
+    """ACS call connection id (empty on the telephony channel); recording starts on it."""
+    handoff_id: str | None = None
+    """Set by the handoff service when the call is escalated."""
 
     MAX_TURNS: int = 20
 

@@ -1,0 +1,1 @@
+"""Call recording on transfer (only after the consent announcement) and post-call transcripts."""

@@ -1,0 +1,17 @@
+"""Chooses the recorder: ACS when Call Automation is configured, else the embedded WAV writer."""
+
+from __future__ import annotations
+
+from config import Settings
+from services.recording.base import CallRecorder
+from services.recording.embedded_recording import EmbeddedRecorder
+
+
+def build_recorder(settings: Settings) -> CallRecorder:
+    acs = settings.acs
+    connection_string = acs.connection_string.get_secret_value()
+    if connection_string or acs.endpoint:
+        from services.recording.azure_recording import AcsRecorder
+
+        return AcsRecorder.from_settings(connection_string, acs.endpoint, acs.public_base_url)
+    return EmbeddedRecorder(settings.data_dir)

@@ -1,0 +1,26 @@
+"""The summary port: turns a handoff record into a short natural summary in the agent's language."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from services.handoff.models import HandoffRecord
+
+
+class SummaryError(Exception):
+    """Base class for summary failures."""
+
+
+class SummaryUnavailable(SummaryError):
+    """The summary backend failed, timed out or answered something unusable."""
+
+
+def language_of(locale: str | None) -> str:
+    """``es-MX`` -> ``es``; anything not Spanish is English."""
+    return "es" if (locale or "").lower().startswith("es") else "en"
+
+
+class Summarizer(Protocol):
+    async def summarize(self, record: HandoffRecord, language: str) -> str:
+        """Two or three sentences for the agent, in ``language`` (``en-US``/``es-MX``/``en``/``es``)."""
+        ...
