@@ -1,0 +1,1 @@
+"""Knowledge port: retrieval-augmented answers from the bank's own documents."""

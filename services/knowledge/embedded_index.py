@@ -1,0 +1,232 @@
+"""Embedded knowledge index: BM25 (bm25s) + cosine over embeddings (numpy), persisted to a directory."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from services.knowledge.base import IndexNotFound, Passage, ScoredPassage, SearchRequest
+from services.knowledge.text import tokens
+
+FORMAT_VERSION = 1
+FUSIONS = ("bm25", "vector", "rrf", "convex")
+
+
+class EmbeddedIndex:
+    """All passages in memory; search is brute force (a vector index only pays off far beyond 10k passages).
+
+    Files in the index directory: ``manifest.json`` (format, embedder, source file hashes),
+    ``passages.jsonl`` and ``vectors.npy`` (row i is passage i). Writes go to temporary files first.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        model_id: str | None,
+        dimensions: int = 0,
+        fusion: str = "convex",
+        vector_weight: float = 0.7,
+        min_similarity: float = 0.845,
+        min_keyword: float = 0.0,
+        strong_similarity: float = 0.87,
+        min_keyword_only: float = 4.0,
+    ) -> None:
+        if fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {FUSIONS}")
+        self.path = Path(path)
+        self.model_id = model_id
+        self.dimensions = dimensions
+        self.fusion = fusion if model_id else "bm25"
+        self.vector_weight = vector_weight
+        self.min_similarity = min_similarity
+        self.min_keyword = min_keyword
+        self.strong_similarity = strong_similarity
+        self.min_keyword_only = min_keyword_only
+        self._passages: list[Passage] = []
+        self._vectors = np.zeros((0, dimensions), dtype=np.float32)
+        self._sources: dict[str, str] = {}
+        self._bm25: Any = None
+        self._langs = np.zeros(0, dtype="<U2")
+        self._dirty = False
+        self._lock = threading.RLock()
+
+    # ---- persistence -------------------------------------------------------------------------------
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / "manifest.json"
+
+    def exists(self) -> bool:
+        return self.manifest_path.is_file()
+
+    def load(self) -> EmbeddedIndex:
+        """Read the directory; an index built with another embedder is treated as empty (re-embed all)."""
+        if not self.exists():
+            raise IndexNotFound(str(self.path))
+        manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT_VERSION or manifest.get("embedder") != self.model_id:
+            return self
+        with (self.path / "passages.jsonl").open(encoding="utf-8") as fh:
+            passages = [Passage(**json.loads(line)) for line in fh if line.strip()]
+        vectors = np.zeros((len(passages), self.dimensions), dtype=np.float32)
+        if self.model_id:
+            vectors = np.load(self.path / "vectors.npy")
+        with self._lock:
+            self._passages, self._vectors = passages, vectors
+            self._sources = dict(manifest.get("sources", {}))
+            self._rebuild()
+        return self
+
+    def save(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            tmp = self.path / "passages.jsonl.tmp"
+            with tmp.open("w", encoding="utf-8") as fh:
+                for p in self._passages:
+                    fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
+            tmp.replace(self.path / "passages.jsonl")
+            if self.model_id:
+                with (self.path / "vectors.tmp.npy").open("wb") as fh:
+                    np.save(fh, self._vectors)
+                (self.path / "vectors.tmp.npy").replace(self.path / "vectors.npy")
+            manifest = {
+                "format": FORMAT_VERSION,
+                "embedder": self.model_id,
+                "dimensions": self.dimensions,
+                "passages": len(self._passages),
+                "sources": self._sources,
+            }
+            tmp = self.path / "manifest.json.tmp"
+            tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+            tmp.replace(self.manifest_path)
+
+    # ---- mutation ----------------------------------------------------------------------------------
+    def _rebuild(self) -> None:
+        import bm25s
+
+        self._dirty = False
+        self._langs = np.asarray([p.lang for p in self._passages], dtype="<U2")
+        if not self._passages:
+            self._bm25 = None
+            return
+        corpus = [tokens(p.embedding_text()) or ["\x00"] for p in self._passages]
+        bm25 = bm25s.BM25()
+        bm25.index(corpus, show_progress=False)
+        self._bm25 = bm25
+
+    def upsert_sync(self, source: str, passages: Sequence[Passage], vectors: np.ndarray | None) -> None:
+        """Replace ``source``'s passages; the keyword index is rebuilt lazily at the next search."""
+        with self._lock:
+            keep = [i for i, p in enumerate(self._passages) if p.source != source]
+            self._passages = [self._passages[i] for i in keep] + list(passages)
+            new_vectors = vectors if vectors is not None else np.zeros((len(passages), self.dimensions))
+            self._vectors = np.vstack([self._vectors[keep], new_vectors.astype(np.float32)])
+            self._dirty = True
+
+    def delete_sync(self, source: str) -> None:
+        self.upsert_sync(source, [], None)
+        with self._lock:
+            self._sources.pop(source, None)
+
+    def rebuild(self) -> None:
+        with self._lock:
+            self._rebuild()
+
+    async def upsert_source(
+        self, source: str, passages: Sequence[Passage], vectors: np.ndarray | None, file_hash: str
+    ) -> None:
+        await asyncio.to_thread(self.upsert_sync, source, passages, vectors)
+        self._sources[source] = file_hash
+
+    async def delete_source(self, source: str) -> None:
+        await asyncio.to_thread(self.delete_sync, source)
+
+    async def source_hashes(self) -> dict[str, str]:
+        return dict(self._sources)
+
+    async def flush(self) -> None:
+        await asyncio.to_thread(self.save)
+
+    async def close(self) -> None:
+        return None
+
+    def __len__(self) -> int:
+        return len(self._passages)
+
+    @property
+    def passages(self) -> list[Passage]:
+        return list(self._passages)
+
+    # ---- search ------------------------------------------------------------------------------------
+    def search_sync(self, request: SearchRequest) -> list[ScoredPassage]:
+        with self._lock:
+            if self._dirty:
+                self._rebuild()
+            n = len(self._passages)
+            if n == 0:
+                return []
+            mask = np.ones(n, dtype=bool)
+            if request.lang and (self._langs == request.lang).any():
+                mask = self._langs == request.lang
+            query_tokens = tokens(request.text)
+            keyword = np.zeros(n, dtype=np.float32)
+            if self._bm25 is not None and query_tokens:
+                keyword = np.asarray(self._bm25.get_scores(query_tokens), dtype=np.float32)
+            cosine = np.zeros(n, dtype=np.float32)
+            if self.model_id and request.vector is not None and len(self._vectors):
+                cosine = self._vectors @ request.vector.astype(np.float32)
+            fused = self._fuse(keyword, cosine, mask)
+            fused[~mask] = -np.inf
+            top = min(request.top, int(mask.sum()))
+            order = np.argpartition(-fused, top - 1)[:top] if top < n else np.arange(n)
+            order = order[np.argsort(-fused[order], kind="stable")][:top]
+            return [
+                ScoredPassage(self._passages[i], float(fused[i]), float(keyword[i]), float(cosine[i]))
+                for i in order
+                if np.isfinite(fused[i])
+            ]
+
+    def _fuse(self, keyword: np.ndarray, cosine: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        fusion = self.fusion
+        if fusion == "bm25":
+            return keyword.copy()
+        if fusion == "vector":
+            return cosine.copy()
+        if fusion == "rrf":
+            # Reciprocal rank fusion (k=60), the method Azure AI Search uses for hybrid queries.
+            fused = np.zeros_like(cosine)
+            for scores in (keyword, cosine):
+                ranks = np.empty(len(scores), dtype=np.float32)
+                ranks[np.argsort(-np.where(mask, scores, -np.inf), kind="stable")] = np.arange(
+                    1, len(scores) + 1
+                )
+                fused += np.where(scores > 0, 1.0 / (60.0 + ranks), 0.0)
+            return fused
+
+        # convex: min-max normalise each list over the candidates, then a weighted sum.
+        def norm(scores: np.ndarray) -> np.ndarray:
+            sub = scores[mask]
+            lo, hi = float(sub.min()), float(sub.max())
+            return (scores - lo) / (hi - lo) if hi > lo else np.zeros_like(scores)
+
+        return self.vector_weight * norm(cosine) + (1.0 - self.vector_weight) * norm(keyword)
+
+    async def search(self, request: SearchRequest) -> list[ScoredPassage]:
+        return await asyncio.to_thread(self.search_sync, request)
+
+    def is_relevant(self, hit: ScoredPassage) -> bool:
+        """Cosine above the calibrated floor and at least one shared keyword (or a very close meaning).
+
+        Without embeddings (fusion "bm25") only the BM25 score is available, with its own floor.
+        """
+        if not self.model_id:
+            return hit.keyword_score >= self.min_keyword_only
+        if hit.vector_score >= self.strong_similarity:
+            return True
+        return hit.vector_score >= self.min_similarity and hit.keyword_score > self.min_keyword

