@@ -130,11 +130,21 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
     try:
         await _read_loop(ws, pipeline, record)
     finally:
-        await session.end("caller_hangup" if not session.ended else "bot_hangup")
+        # aiohttp cancels this handler when the peer disconnects: finish the clean-up in its own task.
+        cleanup = asyncio.create_task(_end_call(ws, session, registry, record))
+        await asyncio.shield(cleanup)
+    return ws
+
+
+async def _end_call(
+    ws: web.WebSocketResponse, session: CallSession, registry: CallRegistry, record: CallRecord
+) -> None:
+    try:
+        await session.end("caller_hangup")
+    finally:
         registry.remove(record.call_id)
         if not ws.closed:
             await ws.close()
-    return ws
 
 
 async def _read_loop(ws: web.WebSocketResponse, pipeline: CallPipeline, record: CallRecord) -> None:

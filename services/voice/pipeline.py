@@ -121,7 +121,9 @@ class CallPipeline:
         for task in tasks:
             task.cancel()
         if tasks:
-            await asyncio.wait(tasks, timeout=2.0)
+            _, pending = await asyncio.wait(tasks, timeout=2.0)
+            for task in pending:
+                log.error("stage did not stop: %s", task.get_name(), extra={"call_id": self.call_id})
 
     # ---- transport side --------------------------------------------------------------------------
     def push_audio(self, pcm: bytes) -> None:

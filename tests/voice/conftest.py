@@ -1,0 +1,43 @@
+"""Fixtures: settings for call tests, a server with the call routes on a free port."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from config import Settings
+from services.voice.settings import VoiceSettings
+from tests.voice.harness import make_app
+
+SECRET = "test-secret-123"
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    s = Settings(_env_file=None, data_dir=tmp_path)
+    s.acs.event_grid_secret = type(s.acs.event_grid_secret)(SECRET)
+    s.acs.public_base_url = "https://bot.example.com"
+    return s
+
+
+@pytest.fixture
+async def start_server(settings) -> AsyncIterator[Callable[..., Any]]:
+    servers: list[TestServer] = []
+
+    async def start(bot: Any, stt: Any, tts: Any, voice: VoiceSettings | None = None, **app_items: Any):
+        if voice is not None:
+            object.__setattr__(settings, "voice", voice)
+        app = make_app(settings, bot, stt, tts)
+        for key, value in app_items.items():
+            app[key] = value
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        await server.close()
