@@ -1,0 +1,259 @@
+"""Garbage on the media socket, and the Event Grid / Call Automation webhooks against a fake ACS transport."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+from azure.communication.callautomation.aio import CallAutomationClient
+from azure.core.pipeline.transport import AsyncHttpTransport
+
+from adapters.acs.media_messages import audio_data_in, audio_metadata_in
+from adapters.acs.media_ws import ADAPTER_KEY, REGISTRY_KEY
+from adapters.acs.simulator import open_call
+from services.voice.relay import RelaySpeechToText, RelayTextToSpeech
+from tests.support.speech_fixtures import make_speech_pcm
+from tests.voice.conftest import SECRET
+from tests.voice.harness import RecordingBot
+from tests.voice.test_call_flow import CALLER, wait_for, ws_url
+
+GARBAGE = [
+    '{"kind": "AudioData", "audioData": {"data": "!!!not base64!!!"}}',
+    "this is not json",
+    '{"kind": "Banana", "banana": {}}',
+    '{"kind": "AudioData"}',
+    '{"kind": "AudioData", "audioData": {"data": "' + "A" * 100_000 + '"}}',
+    '{"kind": "DtmfData", "dtmfData": {"data": "not-a-key"}}',
+]
+
+
+async def test_garbage_messages_are_skipped_and_the_call_goes_on(start_server, caplog) -> None:
+    bot = RecordingBot(greeting="Hi.")
+    server = await start_server(bot, RelaySpeechToText("I lost my credit card"), RelayTextToSpeech())
+    async with aiohttp.ClientSession() as http:
+        call = await open_call(http, ws_url(server), CALLER)
+        for raw in GARBAGE:
+            await call.ws.send_str(raw)
+        await call.ws.send_bytes(b"\x00\x01binary")
+        await call.listen_until_quiet(quiet_s=0.3)
+        await call.say(make_speech_pcm("I lost my credit card", "en-US"))
+        await call.listen_until_quiet(quiet_s=0.3)
+        await call.hang_up()
+    assert bot.texts() == ["I lost my credit card"]
+    assert "not valid base64" in caplog.text and "unknown kind 'Banana'" in caplog.text
+    assert "exceeds" in caplog.text and "bad DTMF" in caplog.text
+
+
+async def test_oversized_frame_closes_only_that_call(start_server) -> None:
+    bot = RecordingBot(greeting="Hi.")
+    server = await start_server(bot, RelaySpeechToText(), RelayTextToSpeech())
+    async with aiohttp.ClientSession() as http:
+        call = await open_call(http, ws_url(server), CALLER)
+        await call.ws.send_str(audio_data_in(b"\x00" * 1_000_000))  # 1.3 MB: beyond the socket limit
+        assert await wait_for(lambda: call.closed)
+        assert call.result.close_code == 1009
+        assert await wait_for(lambda: bot.received[-1].type == "endOfConversation")
+        assert await wait_for(lambda: len(server.app[REGISTRY_KEY]) == 0)
+        second = await open_call(http, ws_url(server), CALLER)  # the server keeps serving
+        assert await second.listen_until_quiet(quiet_s=0.3)
+        await second.hang_up()
+
+
+async def test_wrong_sample_rate_closes_the_call_cleanly(start_server, caplog) -> None:
+    bot = RecordingBot(greeting="Hi.")
+    server = await start_server(bot, RelaySpeechToText(), RelayTextToSpeech())
+    async with aiohttp.ClientSession() as http:
+        call = await open_call(http, ws_url(server), CALLER)
+        await call.ws.send_str(audio_metadata_in(sample_rate=24000))
+        assert await wait_for(lambda: call.closed)
+    assert call.result.close_code == 1003
+    assert "expected PCM/16000 Hz" in caplog.text
+    assert await wait_for(
+        lambda: server.app[ADAPTER_KEY].sessions == {} and len(server.app[REGISTRY_KEY]) == 0
+    )
+
+
+class FakeAcsTransport(AsyncHttpTransport):
+    """Answers Call Automation REST calls with the service's response shape; records every request."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, dict]] = []
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *args):
+        return None
+
+    async def open(self):
+        return None
+
+    async def close(self):
+        return None
+
+    async def send(self, request, **kwargs):
+        body = json.loads(request.body) if request.body else {}
+        self.requests.append((request.method, request.url, body))
+        if "callConnections:answer" in request.url or request.url.split("?")[0].endswith(":answer"):
+            payload = {
+                "callConnectionId": "conn-123",
+                "serverCallId": "server-1",
+                "callConnectionState": "connecting",
+                "callbackUri": body.get("callbackUri", ""),
+                "targets": [],
+            }
+            return _Response(request, 200, payload)
+        if ":transferToParticipant" in request.url:
+            return _Response(request, 202, {"operationContext": body.get("operationContext")})
+        return _Response(request, 204, None)
+
+
+class _Response:
+    """Just enough of azure-core's AsyncHttpResponse for the generated client."""
+
+    def __init__(self, request, status: int, payload) -> None:
+        self.request = request
+        self.status_code = status
+        self.headers = {"content-type": "application/json"}
+        self.reason = "OK"
+        self.content_type = "application/json"
+        self._body = json.dumps(payload).encode() if payload is not None else b""
+
+    def body(self) -> bytes:
+        return self._body
+
+    def text(self, encoding=None) -> str:
+        return self._body.decode()
+
+    async def load_body(self) -> None:
+        return None
+
+    async def read(self) -> bytes:
+        return self._body
+
+    def raise_for_status(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+def acs_client(transport: FakeAcsTransport) -> CallAutomationClient:
+    return CallAutomationClient.from_connection_string(
+        "endpoint=https://contoso.communication.azure.com/;accesskey=" + "a" * 44, transport=transport
+    )
+
+
+INCOMING = {
+    "id": "evt-1",
+    "eventType": "Microsoft.Communication.IncomingCall",
+    "data": {
+        "to": {"kind": "phoneNumber", "rawId": "4:+18005550100", "phoneNumber": {"value": "+18005550100"}},
+        "from": {"kind": "phoneNumber", "rawId": "4:+14255550123", "phoneNumber": {"value": "+14255550123"}},
+        "serverCallId": "server-1",
+        "callerDisplayName": "",
+        "incomingCallContext": "eyJhbGciOi.fake-context",
+        "correlationId": "corr-1",
+    },
+}
+
+
+async def test_webhook_refuses_requests_without_the_shared_secret(start_server) -> None:
+    server = await start_server(RecordingBot(), None, None)
+    async with aiohttp.ClientSession() as http:
+        for url in ("/api/calls/incoming", "/api/calls/incoming?secret=wrong", "/api/calls/events"):
+            async with http.post(server.make_url(url), json=[INCOMING]) as resp:
+                assert resp.status == 401
+
+
+async def test_event_grid_validation_handshake(start_server) -> None:
+    server = await start_server(RecordingBot(), None, None)
+    event = {
+        "id": "v1",
+        "eventType": "Microsoft.EventGrid.SubscriptionValidationEvent",
+        "data": {"validationCode": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"},
+    }
+    async with aiohttp.ClientSession() as http:
+        async with http.post(server.make_url(f"/api/calls/incoming?secret={SECRET}"), json=[event]) as resp:
+            assert resp.status == 200
+            assert await resp.json() == {"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"}
+
+
+async def test_incoming_call_is_answered_with_bidirectional_media_streaming(start_server) -> None:
+    transport = FakeAcsTransport()
+    server = await start_server(RecordingBot(), None, None, acs_client=acs_client(transport))
+    async with aiohttp.ClientSession() as http:
+        for _ in range(2):  # the second delivery of the same event id is a replay
+            url = server.make_url("/api/calls/incoming")
+            async with http.post(url, json=[INCOMING], headers={"X-Contoso-Event-Secret": SECRET}) as resp:
+                assert resp.status == 200
+    answers = [r for r in transport.requests if ":answer" in r[1]]
+    assert len(answers) == 1
+    method, url, body = answers[0]
+    assert method == "POST" and url.startswith(
+        "https://contoso.communication.azure.com/calling/callConnections:answer"
+    )
+    assert body["incomingCallContext"] == "eyJhbGciOi.fake-context"
+    assert body["callbackUri"] == f"https://bot.example.com/api/calls/events?secret={SECRET}"
+    media = body["mediaStreamingOptions"]
+    assert media["transportUrl"].startswith("wss://bot.example.com/ws/media?call=")
+    assert {k: media[k] for k in media if k != "transportUrl"} == {
+        "transportType": "websocket",
+        "contentType": "audio",
+        "audioChannelType": "mixed",
+        "startMediaStreaming": True,
+        "enableBidirectional": True,
+        "audioFormat": "pcm16KMono",
+        "enableDtmfTones": True,
+    }
+    record = server.app[REGISTRY_KEY].by_connection("conn-123")
+    assert record is not None and record.caller == "+14255550123"
+
+
+async def test_phone_call_transfer_and_hang_up_go_through_call_automation(start_server) -> None:
+    transport = FakeAcsTransport()
+    bot = RecordingBot(greeting="Hi.")
+    server = await start_server(
+        bot, RelaySpeechToText("agent"), RelayTextToSpeech(), acs_client=acs_client(transport)
+    )
+    headers = {"X-Contoso-Event-Secret": SECRET}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(server.make_url("/api/calls/incoming"), json=[INCOMING], headers=headers):
+            pass
+        token = server.app[REGISTRY_KEY].by_connection("conn-123").media_token
+        url = str(server.make_url(f"/ws/media?call={token}")).replace("http://", "ws://")
+        ws = await http.ws_connect(url)
+        await ws.send_str(audio_metadata_in())
+        pcm = make_speech_pcm("I want an agent", "en-US")
+        for i in range(0, len(pcm), 640):
+            await ws.send_str(audio_data_in(pcm[i : i + 640].ljust(640, b"\0")))
+        for _ in range(150):  # 3 s of line silence at real time
+            await ws.send_str(audio_data_in(b"\0" * 640))
+            await asyncio.sleep(0.02)
+        transfers = [r for r in transport.requests if ":transferToParticipant" in r[1]]
+        assert transfers, "transfer_call_to_participant was called"
+        body = transfers[0][2]
+        assert body["targetParticipant"]["phoneNumber"]["value"] == "+14255550199"
+        assert body["customCallingContext"]["sipHeaders"] == {
+            "X-MS-Custom-HandoffId": "H-1",
+            "X-MS-Custom-Reason": "caller_request",
+        }
+        event = {
+            "id": "e-2",
+            "type": "Microsoft.Communication.CallTransferAccepted",
+            "data": {"callConnectionId": "conn-123", "operationContext": "handoff:H-1"},
+        }
+        async with http.post(server.make_url("/api/calls/events"), json=[event], headers=headers) as resp:
+            assert resp.status == 200
+        assert await wait_for(lambda: bot.named("handoff.status"))
+        assert bot.named("handoff.status")[0].value["state"] == "completed"
+        gone = {
+            "id": "e-3",
+            "type": "Microsoft.Communication.CallDisconnected",
+            "data": {"callConnectionId": "conn-123"},
+        }
+        async with http.post(server.make_url("/api/calls/events"), json=[gone], headers=headers):
+            pass
+        assert await wait_for(lambda: bot.received[-1].type == "endOfConversation")
+        await ws.close()
