@@ -9,7 +9,11 @@ from collections.abc import Callable
 
 # Modules exposing `register(subparsers)`; each adds its sub-commands with `set_defaults(func=...)`.
 # The func takes the parsed args and returns an exit code.
-COMMAND_MODULES: tuple[str, ...] = ("services.privacy.cli_commands", "services.audit.cli_commands")
+COMMAND_MODULES: tuple[str, ...] = (
+    "services.privacy.cli_commands",
+    "services.audit.cli_commands",
+    "adapters.acs.cli_commands",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
