@@ -205,6 +205,8 @@ class AzureSttStream:
             return
         self._closed = True
         self._partials.put_nowait(None)
+        if self._recognizer is not None and self._error is not None:
+            self._recognizer = None  # cancelled by an error: stopping again blocks ~10 s in the SDK
         if self._recognizer is not None:
             future = self._recognizer.stop_continuous_recognition_async()
             try:

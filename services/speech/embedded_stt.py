@@ -30,12 +30,19 @@ def _language(locale_hint: str | None) -> str | None:
     return lang if lang in LOCALES else None
 
 
-def _whisper_prompt(vocab: DomainVocabulary, lang: str) -> str:
+def whisper_prompt(vocab: DomainVocabulary, lang: str) -> str:
     """A short domain prompt: whisper follows the vocabulary and spelling of its prompt text."""
     hints = [h for h in vocab.hints if (lang == "es") == any(c in h for c in "áéíóúñ") or lang == "en"]
     words = ", ".join(dict.fromkeys([*hints[:12], *vocab.for_language(lang)[:6]]))
     intro = {"es": "Banco Contoso. ", "en": "Contoso Bank. "}[lang]
     return (intro + words)[:220]
+
+
+def build_engines(data_dir: Path, vocabulary: DomainVocabulary) -> tuple[SphinxModel, WhisperEngine]:
+    """Load both engines synchronously (start-up scripts, test fixtures, benchmarks)."""
+    sphinx = SphinxModel(vocabulary.for_language("en"), data_dir / "stt")
+    prompts = {lang: whisper_prompt(vocabulary, lang) for lang in LOCALES}
+    return sphinx, WhisperEngine(install_whisper_base(data_dir), 0, prompts)
 
 
 class EmbeddedSpeechToText:
@@ -47,12 +54,15 @@ class EmbeddedSpeechToText:
         clu_project_file: Path | None = None,
         vocabulary: DomainVocabulary | None = None,
         whisper_threads: int = 0,
+        sphinx: SphinxModel | None = None,
+        whisper: WhisperEngine | None = None,
     ) -> None:
+        """``sphinx``/``whisper`` let several instances share loaded engines (tests, benchmarks)."""
         self._data_dir = data_dir
         self.vocabulary = vocabulary or load_vocabulary(clu_project_file)
         self._whisper_threads = whisper_threads
-        self._sphinx: SphinxModel | None = None
-        self._whisper: WhisperEngine | None = None
+        self._sphinx: SphinxModel | None = sphinx
+        self._whisper: WhisperEngine | None = whisper
         self._sphinx_lock = asyncio.Lock()
         self._whisper_lock = asyncio.Lock()
 
@@ -72,7 +82,7 @@ class EmbeddedSpeechToText:
             if self._whisper is None:
                 try:
                     model_dir = await asyncio.to_thread(install_whisper_base, self._data_dir)
-                    prompts = {lang: _whisper_prompt(self.vocabulary, lang) for lang in LOCALES}
+                    prompts = {lang: whisper_prompt(self.vocabulary, lang) for lang in LOCALES}
                     self._whisper = await asyncio.to_thread(
                         WhisperEngine, model_dir, self._whisper_threads, prompts
                     )

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import shutil
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import numpy as np
 import soxr
@@ -48,7 +48,11 @@ class EspeakTextToSpeech:
         return self.voices.get((lang or ssml_voice or "en").lower()[:2], self.voices["en"])
 
     async def synthesize(self, ssml_or_text: str, locale: str) -> AsyncIterator[bytes]:
-        """Yield 640-byte frames of 16 kHz mono PCM, the first ~30 ms after the call."""
+        """Yield 640-byte frames of 16 kHz mono PCM, the first ~30 ms after the call.
+
+        Consume it inside ``contextlib.aclosing`` so a cancelled consumer stops espeak-ng at once
+        (an abandoned async generator is only closed when the garbage collector gets to it).
+        """
         if self._exe is None:
             raise SpeechUnavailable("espeak-ng is not installed (apt-get install -y espeak-ng)")
         framer = Framer(FRAME_BYTES)
@@ -57,14 +61,16 @@ class EspeakTextToSpeech:
                 for frame in framer.feed(b"\x00\x00" * (SAMPLE_RATE * segment.ms // 1000)):
                     yield frame
                 continue
-            async for pcm in self._speak(segment):
-                for frame in framer.feed(pcm):
-                    yield frame
+            # aclosing: when our consumer stops early, the inner generator (and espeak-ng) stop now.
+            async with contextlib.aclosing(self._speak(segment)) as audio:
+                async for pcm in audio:
+                    for frame in framer.feed(pcm):
+                        yield frame
         last = framer.flush()
         if last is not None:
             yield last
 
-    async def _speak(self, segment: TextSegment) -> AsyncIterator[bytes]:
+    async def _speak(self, segment: TextSegment) -> AsyncGenerator[bytes, None]:
         assert self._exe is not None
         voice = self.voice_for(segment.lang, segment.voice)
         args = [self._exe, "-v", voice, "-s", str(self.speed_wpm), "-p", str(self.pitch)]

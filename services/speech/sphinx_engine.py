@@ -65,6 +65,7 @@ class SphinxModel:
             dict=str(self.dict_path),
             samprate=SAMPLE_RATE,
             lw=self._lw,
+            dither=True,  # digital silence (TTS, padded test audio) otherwise derails the live CMN
             loglevel="FATAL",
         )
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
+import numpy as np
 import webrtcvad
 
 from services.speech.base import FRAME_BYTES, FRAME_MS, SAMPLE_RATE, UnsupportedAudioFormat
@@ -15,18 +16,26 @@ IsSpeech = Callable[[bytes], bool]
 
 
 class WebRtcFrameClassifier:
-    """``classifier(frame) -> bool``: is this 20 ms, 16 kHz frame voiced? (~4 µs a frame.)"""
+    """``classifier(frame) -> bool``: is this 20 ms, 16 kHz frame voiced? (~10 µs a frame.)
 
-    def __init__(self, aggressiveness: int = 2, sample_rate: int = SAMPLE_RATE) -> None:
+    webrtcvad alone calls low-level white noise speech, so frames quieter than ``min_dbfs`` are
+    unvoiced whatever it says.
+    """
+
+    def __init__(self, aggressiveness: int = 2, sample_rate: int = SAMPLE_RATE, min_dbfs: float = -50.0):
         if sample_rate != SAMPLE_RATE:
             raise UnsupportedAudioFormat(f"VAD expects {SAMPLE_RATE} Hz, got {sample_rate}")
         if not 0 <= aggressiveness <= 3:
             raise ValueError("aggressiveness is 0..3")
         self._vad = webrtcvad.Vad(aggressiveness)
+        self._min_power = (32768.0 * 10 ** (min_dbfs / 20)) ** 2 * (FRAME_BYTES // 2)
 
     def __call__(self, frame: bytes) -> bool:
         if len(frame) != FRAME_BYTES:
             raise UnsupportedAudioFormat(f"VAD frames are {FRAME_BYTES} bytes, got {len(frame)}")
+        samples = np.frombuffer(frame, dtype="<i2").astype(np.float32)
+        if float(np.dot(samples, samples)) < self._min_power:
+            return False
         return bool(self._vad.is_speech(frame, SAMPLE_RATE))
 
 
@@ -42,6 +51,8 @@ class EndpointerConfig:
     preroll_ms: int = 300
     """Audio handed over with the start event so the first syllable reaches STT."""
     aggressiveness: int = 2
+    min_dbfs: float = -50.0
+    """Energy floor: quieter frames count as silence (line noise)."""
 
 
 class VadEventType(str, Enum):
@@ -68,8 +79,8 @@ class Endpointer:
 
     def __init__(self, config: EndpointerConfig | None = None, is_speech: IsSpeech | None = None) -> None:
         self.config = config or EndpointerConfig()
-        self._is_speech = is_speech or WebRtcFrameClassifier(self.config.aggressiveness)
         c = self.config
+        self._is_speech = is_speech or WebRtcFrameClassifier(c.aggressiveness, min_dbfs=c.min_dbfs)
         self._start_frames = max(1, c.speech_start_ms // FRAME_MS)
         self._window = deque[bool](maxlen=max(self._start_frames, c.start_window_ms // FRAME_MS))
         self._end_frames = max(1, c.end_silence_ms // FRAME_MS)

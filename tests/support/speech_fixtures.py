@@ -52,13 +52,18 @@ def make_speech_pcm(
     speed: int = 160,
     pitch: int = 50,
     noise_db: float | None = None,
+    trim: bool = False,
 ) -> bytes:
     """Speak ``text`` with espeak-ng; return 16-bit mono PCM at ``rate``, padded with silence.
 
     ``noise_db`` adds white noise at that level relative to full scale (e.g. -60) so silence is not
-    digital zero, as on a real line.
+    digital zero, as on a real line. ``trim`` cuts espeak-ng's own leading/trailing silence first, so
+    ``lead_ms``/``trail_ms`` are the exact pauses.
     """
     raw = np.frombuffer(_synth(text, espeak_voice(lang), speed, pitch), dtype=np.int16)
+    if trim:
+        loud = np.flatnonzero(np.abs(raw) > 300)
+        raw = raw[loud[0] : loud[-1] + 1] if loud.size else raw[:0]
     audio = soxr.resample(raw.astype(np.float32) / 32768.0, ESPEAK_RATE, rate)
     lead = np.zeros(rate * lead_ms // 1000, dtype=np.float32)
     trail = np.zeros(rate * trail_ms // 1000, dtype=np.float32)

@@ -1,0 +1,137 @@
+"""Embedded speech-to-text on espeak-ng speech: keywords an intent needs, partials, language, formats."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from services.speech.base import UnsupportedAudioFormat
+from services.speech.embedded_stt import EmbeddedSpeechToText
+from services.speech.vocabulary import load_vocabulary
+from tests.support.speech_fixtures import frames, make_speech_pcm
+
+
+def speech(text: str, lang: str) -> bytes:
+    return make_speech_pcm(text, lang, lead_ms=300, trail_ms=300, noise_db=-70)
+
+
+async def stream_frames(stt: EmbeddedSpeechToText, pcm: bytes, hint: str | None):
+    """Push 20 ms frames in order; return (final, partials seen before finish was called)."""
+    stream = stt.open_stream(hint)
+    seen = []
+
+    async def collect() -> None:
+        async for partial in stream.partials():
+            seen.append(partial)
+
+    collector = asyncio.create_task(collect())
+    for frame in frames(pcm):
+        await stream.push(frame)
+    await asyncio.sleep(0)
+    before_finish = list(seen)
+    final = await stream.finish()
+    await stream.close()
+    await collector
+    return final, before_finish
+
+
+@pytest.mark.parametrize(
+    ("text", "keywords"),
+    [("I lost my credit card", {"lost", "card"}), ("what is my balance", {"balance"})],
+)
+async def test_english_utterances_keep_the_words_an_intent_needs(stt, text, keywords) -> None:
+    final, _ = await stream_frames(stt, speech(text, "en-US"), "en-US")
+    assert final.is_final and final.language == "en-US"
+    assert keywords <= set(final.text.split())
+    assert 0 <= final.start_ms < final.end_ms
+
+
+async def test_partials_arrive_before_the_final_result(stt) -> None:
+    final, before_finish = await stream_frames(stt, speech("I lost my credit card", "en-US"), "en-US")
+    assert before_finish, "no partial hypothesis while audio was still streaming"
+    assert all(not p.is_final for p in before_finish)
+    assert "card" in final.text
+
+
+async def test_spanish_utterance_is_recognised_in_spanish(stt) -> None:
+    final, _ = await stream_frames(stt, speech("quiero bloquear mi tarjeta", "es-MX"), "es-MX")
+    assert final.language == "es-MX"
+    words = set(final.text.lower().replace(".", "").split())
+    assert {"bloquear", "tarjeta"} <= words
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "keyword"),
+    [("quiero hablar con un agente", "es-MX", "hablar"), ("I want to talk to an agent", "en-US", "agent")],
+)
+async def test_without_a_hint_the_language_is_detected(stt, text, lang, keyword) -> None:
+    final = await stt.transcribe(speech(text, lang))
+    assert final.language == lang
+    assert keyword in final.text.lower()
+
+
+async def test_silence_gives_an_empty_result(stt) -> None:
+    final = await stt.transcribe(b"\x00\x00" * 16000, "en-US")
+    assert final.text == ""
+
+
+async def test_non_16_khz_audio_is_refused(stt) -> None:
+    with pytest.raises(UnsupportedAudioFormat):
+        stt.open_stream("en-US", sample_rate=8000)
+    with pytest.raises(UnsupportedAudioFormat):
+        await stt.transcribe(b"\x00\x00" * 8000, "en-US", sample_rate=8000)
+    stream = stt.open_stream("en-US")
+    with pytest.raises(UnsupportedAudioFormat):
+        await stream.push(b"\x00\x00\x00")
+    await stream.close()
+
+
+async def test_domain_language_model_is_built_from_the_clu_project(tmp_path: Path) -> None:
+    project = {
+        "projectFileVersion": "2023-04-01",
+        "metadata": {"language": "en-us"},
+        "assets": {
+            "projectKind": "Conversation",
+            "utterances": [
+                {"text": "I want to order a new checkbook", "language": "en-us", "intent": "OrderChecks"},
+                {"text": "Order checkbooks please", "language": "en-us", "intent": "OrderChecks"},
+                {"text": "Quiero pedir una chequera", "language": "es-mx", "intent": "OrderChecks"},
+            ],
+            "entities": [
+                {
+                    "category": "AccountType",
+                    "list": {
+                        "sublists": [
+                            {
+                                "listKey": "checking",
+                                "synonyms": [
+                                    {"language": "en-us", "values": ["checking", "current account"]},
+                                    {"language": "es-mx", "values": ["cuenta de cheques"]},
+                                ],
+                            }
+                        ]
+                    },
+                }
+            ],
+        },
+    }
+    clu = tmp_path / "banking.clu.json"
+    clu.write_text(json.dumps(project))
+    vocabulary = load_vocabulary(clu)
+    assert "i want to order a new checkbook" in vocabulary.for_language("en")
+    assert "quiero pedir una chequera" in vocabulary.for_language("es")
+    assert "current account" in vocabulary.hints
+    stt = EmbeddedSpeechToText(tmp_path, vocabulary=vocabulary)
+    final = await stt.transcribe(speech("I want to order a new checkbook", "en-US"), "en-US")
+    await stt.close()
+    assert "checkbook" in final.text
+
+
+def test_missing_clu_project_falls_back_to_built_in_phrases(tmp_path: Path) -> None:
+    vocabulary = load_vocabulary(tmp_path / "absent.clu.json")
+    assert vocabulary.source == "builtin"
+    assert any("balance" in p for p in vocabulary.for_language("en"))
+    assert any("tarjeta" in p for p in vocabulary.for_language("es"))
