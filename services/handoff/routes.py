@@ -54,6 +54,12 @@ def add_agent_routes(
     app.router.add_get("/agent/handoffs/{handoff_id}", get_handoff)
     app.router.add_post("/agent/handoffs/{handoff_id}/pickup", pick_up)
     app.router.add_static("/agent/assets", web_dir / "assets", show_index=False)
+    app.on_shutdown.append(_close_streams)
+
+
+async def _close_streams(app: web.Application) -> None:
+    """Open event streams would otherwise hold the graceful shutdown for its whole timeout."""
+    app[HANDOFF_KEY].events.close()
 
 
 def _session(request: web.Request) -> AgentSession | None:
@@ -184,6 +190,8 @@ async def events(request: web.Request) -> web.StreamResponse:
                         break  # the session expired while the page stayed open
                     await response.write(b": keep-alive\n\n")
                     continue
+                if event["type"] == "closed":
+                    break
                 await response.write(_sse(event["type"], event["record"]))
         except ConnectionResetError:
             logger.debug("agent console closed the page", extra={"agent": session.user})

@@ -113,6 +113,9 @@ class HandoffStore:
         return PostCallRecord.model_validate(_payload(item)) if item is not None else None
 
 
+CLOSED_EVENT: dict[str, Any] = {"type": "closed"}
+
+
 class HandoffEvents:
     """In-process publish/subscribe for the live agent queue (one asyncio queue per subscriber)."""
 
@@ -132,6 +135,12 @@ class HandoffEvents:
                 # A console that stopped reading must not hold the bot up: drop it, it reconnects.
                 self._subscribers.discard(queue)
                 logger.warning("agent console subscriber dropped: too far behind")
+
+    def close(self) -> None:
+        """Tell every subscriber to finish (server shutdown): they receive a ``closed`` event."""
+        for queue in list(self._subscribers):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(CLOSED_EVENT)
 
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:

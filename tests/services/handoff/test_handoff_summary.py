@@ -68,8 +68,7 @@ def test_caller_who_said_nothing_useful_still_gets_a_summary() -> None:
     journal.intents.clear()
     summary = compose_summary(_record(journal, EscalationReason.NO_INPUT), "en-US")
     assert (
-        summary
-        == "An unverified caller (phone ending 0188) called. "
+        summary == "An unverified caller (phone ending 0188) called. "
         "The caller then stopped responding (the call was in Spanish)."
     )
 

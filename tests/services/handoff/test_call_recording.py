@@ -1,0 +1,162 @@
+"""Recording starts on transfer only when configured AND the consent notice was played; post-call text."""
+
+from __future__ import annotations
+
+import json
+import wave
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from azure.communication.callautomation.aio import CallAutomationClient
+from azure.core.pipeline.transport import AioHttpTransport
+
+from services.handoff.base import CallOutcome, EscalationReason
+from services.recording.azure_recording import AcsRecorder
+from services.recording.base import RecordingNotAllowed
+from services.recording.embedded_recording import EmbeddedRecorder
+from services.speech.base import FRAME_BYTES, SAMPLE_RATE, SttResult
+from tests.services.handoff.conftest import block_card_journal
+
+
+class LoopbackTransport(AioHttpTransport):
+    """The SDK's own aiohttp transport, sent to a local plain-HTTP fake of ACS instead of https://."""
+
+    async def send(self, request, **kwargs):  # type: ignore[override]
+        request.url = request.url.replace("https://", "http://", 1)
+        return await super().send(request, **kwargs)
+
+
+class FakeStt:
+    """Stands in for the SpeechToText port; remembers what it was asked to transcribe."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.calls: list[tuple[int, str | None]] = []
+
+    def open_stream(self, locale_hint=None):  # pragma: no cover - not used post-call
+        raise NotImplementedError
+
+    async def transcribe(self, pcm: bytes, locale_hint: str | None = None) -> SttResult:
+        self.calls.append((len(pcm), locale_hint))
+        return SttResult(text=self.text, is_final=True, language=locale_hint or "en-US", start_ms=0, end_ms=0)
+
+
+def _tone_frames(seconds: float) -> list[bytes]:
+    frame = (b"\x10\x00\xf0\xff" * (FRAME_BYTES // 4))[:FRAME_BYTES]
+    return [frame] * int(seconds * 1000 / 20)
+
+
+async def test_no_recording_without_the_consent_announcement(make_service, tmp_path: Path) -> None:
+    recorder = EmbeddedRecorder(tmp_path)
+    service = make_service(recorder=recorder, record_on_transfer=True)
+    journal = block_card_journal()
+    assert journal.recording_consent_announced is False
+    ticket = await service.escalate(journal, EscalationReason.CALLER_REQUEST)
+    assert (await service.get(ticket.handoff_id)).recording_id is None
+    assert not recorder.is_recording(journal.conversation_id)
+    assert not (tmp_path / "recordings").exists()
+    with pytest.raises(RecordingNotAllowed):
+        await recorder.start(journal)
+
+
+async def test_no_recording_when_not_configured_even_with_consent(make_service, tmp_path: Path) -> None:
+    recorder = EmbeddedRecorder(tmp_path)
+    service = make_service(recorder=recorder, record_on_transfer=False)
+    journal = block_card_journal()
+    journal.recording_consent_announced = True
+    ticket = await service.escalate(journal, EscalationReason.CALLER_REQUEST)
+    assert (await service.get(ticket.handoff_id)).recording_id is None
+    assert not (tmp_path / "recordings").exists()
+
+
+async def test_consented_call_is_recorded_and_transcribed_after_the_call(
+    make_service, tmp_path: Path
+) -> None:
+    recorder = EmbeddedRecorder(tmp_path)
+    stt = FakeStt("I lost my card, my number is 4111 1111 1111 1111")
+    service = make_service(recorder=recorder, stt=stt, record_on_transfer=True)
+    journal = block_card_journal()
+    journal.recording_consent_announced = True
+    ticket = await service.escalate(journal, EscalationReason.CALLER_REQUEST)
+    for frame in _tone_frames(1.5):
+        await recorder.write(journal.conversation_id, frame)
+    await recorder.write("some-other-call", _tone_frames(0.02)[0])  # not recorded: ignored
+
+    await service.call_ended(journal, CallOutcome.TRANSFERRED.value)
+
+    record = await service.get(ticket.handoff_id)
+    assert record.recording_id and record.recording_id.startswith("local-")
+    post = record.post_call
+    assert post is not None and post.recording_id == record.recording_id
+    path = Path(post.recording_path or "")
+    assert path.parent == tmp_path / "recordings" / "C001"
+    with wave.open(str(path)) as wav:
+        assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (SAMPLE_RATE, 1, 2)
+        assert wav.getnframes() == int(1.5 * SAMPLE_RATE)
+    assert stt.calls == [(int(1.5 * SAMPLE_RATE) * 2, "en-US")]
+    assert post.transcript == "I lost my card, my number is [CARD]"
+
+
+async def test_unverified_callers_recordings_go_to_a_neutral_folder(tmp_path: Path) -> None:
+    journal = block_card_journal("call/../../etc")
+    journal.verified = False
+    journal.recording_consent_announced = True
+    recorder = EmbeddedRecorder(tmp_path)
+    info = await recorder.start(journal)
+    await recorder.stop(journal.conversation_id)
+    assert info.path is not None and info.path.parent == tmp_path / "recordings" / "unidentified"
+    assert ".." not in info.path.name
+
+
+async def test_acs_recording_starts_on_the_call_connection(tmp_path: Path) -> None:
+    requests: list[tuple[str, str, dict]] = []
+
+    async def start_recording(request: web.Request) -> web.Response:
+        assert request.headers["Authorization"].startswith("HMAC-SHA256 ")
+        requests.append((request.method, request.path_qs, await request.json()))
+        return web.json_response(
+            {
+                "recordingId": "eyJQbGF0Zm9ybUVuZHBvaW50SWQiOiIx",
+                "recordingState": "active",
+                "recordingKind": "AzureCommunicationServices",
+            }
+        )
+
+    async def stop_recording(request: web.Request) -> web.Response:
+        requests.append((request.method, request.path, {}))
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/calling/recordings", start_recording)
+    app.router.add_delete("/calling/recordings/{recording_id}", stop_recording)
+    async with TestServer(app, host="127.0.0.1") as server:
+        client = CallAutomationClient.from_connection_string(
+            f"endpoint=https://127.0.0.1:{server.port}/;accesskey=dGVzdGtleQ==", transport=LoopbackTransport()
+        )
+        recorder = AcsRecorder(
+            client, state_callback_url="https://bot.example.com/api/calls/recording-events"
+        )
+        journal = block_card_journal()
+        journal.call_connection_id = "421f0700-8b1e-4d2a-a3f0-6f0c8f1f1a01"
+        with pytest.raises(RecordingNotAllowed):
+            await recorder.start(journal)
+        journal.recording_consent_announced = True
+        info = await recorder.start(journal)
+        stopped = await recorder.stop(journal.conversation_id)
+        await recorder.close()
+
+    assert info.recording_id == "eyJQbGF0Zm9ybUVuZHBvaW50SWQiOiIx" and stopped == info
+    method, path, body = requests[0]
+    assert method == "POST" and path.startswith("/calling/recordings?api-version=")
+    assert body["callConnectionId"] == journal.call_connection_id
+    assert (body["recordingContentType"], body["recordingChannelType"], body["recordingFormatType"]) == (
+        "audio", "mixed", "wav",
+    )  # fmt: skip
+    assert body["recordingStateCallbackUri"] == "https://bot.example.com/api/calls/recording-events"
+    assert (
+        requests[1][0] == "DELETE"
+        and requests[1][1] == "/calling/recordings/eyJQbGF0Zm9ybUVuZHBvaW50SWQiOiIx"
+    )
+    assert json.dumps(body).count("4255550123") == 0
