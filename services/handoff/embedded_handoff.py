@@ -157,6 +157,23 @@ class EmbeddedHandoffService:
             record.picked_up_by = agent
         return record
 
+    @property
+    def recorder(self) -> CallRecorder | None:
+        return self._recorder
+
+    async def record_audio(self, conversation_id: str, pcm: bytes) -> None:
+        """Feed call audio (16 kHz mono PCM) from the media pipeline; kept only while the call is recorded."""
+        if self._recorder is not None:
+            await self._recorder.write(conversation_id, pcm)
+
+    async def recording_ready(self, conversation_id: str, content_location: str) -> str | None:
+        """ACS RecordingFileStatusUpdated arrived: fetch the audio and attach the post-call transcript."""
+        content_ready = getattr(self._recorder, "content_ready", None)
+        if content_ready is None:
+            return None
+        content_ready(conversation_id, content_location)
+        return await self.attach_transcript(conversation_id)
+
     async def attach_transcript(self, conversation_id: str) -> str | None:
         """Recordings whose audio arrives after the call (ACS): transcribe, update the post-call record."""
         call = await self.store.get_call(conversation_id)

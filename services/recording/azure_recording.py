@@ -96,13 +96,22 @@ class AcsRecorder:
             return None
         try:
             stream = await asyncio.wait_for(self._client.download_recording(location), self._timeout)
-            data = b"".join([chunk async for chunk in stream])
-        except (AzureError, TimeoutError) as exc:
+            data = await asyncio.wait_for(_read_all(stream), self._timeout)
+        except (AzureError, TimeoutError, ValueError) as exc:  # ValueError: not an ACS recording host
             raise RecordingUnavailable(type(exc).__name__) from exc
         return wav_to_pcm16k(data)
 
     async def close(self) -> None:
         await self._client.close()
+
+
+async def _read_all(stream: Any) -> bytes:
+    """SDK 1.6.0 documents an async iterable but returns the HTTP response (its issue #42835): take either."""
+    if hasattr(stream, "__aiter__"):
+        return b"".join([chunk async for chunk in stream])
+    if hasattr(stream, "iter_bytes"):
+        return b"".join([chunk async for chunk in stream.iter_bytes()])
+    return bytes(await stream.read())
 
 
 def wav_to_pcm16k(data: bytes) -> bytes | None:

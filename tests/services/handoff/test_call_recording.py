@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import wave
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from aiohttp import web
@@ -17,14 +19,19 @@ from services.recording.azure_recording import AcsRecorder
 from services.recording.base import RecordingNotAllowed
 from services.recording.embedded_recording import EmbeddedRecorder
 from services.speech.base import FRAME_BYTES, SAMPLE_RATE, SttResult
-from tests.services.handoff.conftest import block_card_journal
+from tests.services.handoff.conftest import block_card_journal, spanish_fraud_journal
 
 
 class LoopbackTransport(AioHttpTransport):
-    """The SDK's own aiohttp transport, sent to a local plain-HTTP fake of ACS instead of https://."""
+    """The SDK's own aiohttp transport, sent to a local plain-HTTP fake of ACS whatever the https:// host."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__()
+        self.port = port
 
     async def send(self, request, **kwargs):  # type: ignore[override]
-        request.url = request.url.replace("https://", "http://", 1)
+        url = urlsplit(request.url)
+        request.url = urlunsplit(("http", f"127.0.0.1:{self.port}", url.path, url.query, ""))
         return await super().send(request, **kwargs)
 
 
@@ -133,7 +140,8 @@ async def test_acs_recording_starts_on_the_call_connection(tmp_path: Path) -> No
     app.router.add_delete("/calling/recordings/{recording_id}", stop_recording)
     async with TestServer(app, host="127.0.0.1") as server:
         client = CallAutomationClient.from_connection_string(
-            f"endpoint=https://127.0.0.1:{server.port}/;accesskey=dGVzdGtleQ==", transport=LoopbackTransport()
+            "endpoint=https://contoso-acs.communication.azure.com/;accesskey=dGVzdGtleQ==",
+            transport=LoopbackTransport(server.port),
         )
         recorder = AcsRecorder(
             client, state_callback_url="https://bot.example.com/api/calls/recording-events"
@@ -160,3 +168,44 @@ async def test_acs_recording_starts_on_the_call_connection(tmp_path: Path) -> No
         and requests[1][1] == "/calling/recordings/eyJQbGF0Zm9ybUVuZHBvaW50SWQiOiIx"
     )
     assert json.dumps(body).count("4255550123") == 0
+
+
+async def test_acs_recording_is_transcribed_when_its_file_is_ready(make_service) -> None:
+    pcm = b"".join(_tone_frames(0.5))
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(SAMPLE_RATE)
+        wav.writeframes(pcm)
+
+    async def start_recording(request: web.Request) -> web.Response:
+        return web.json_response({"recordingId": "rec-1", "recordingState": "active"})
+
+    async def recording_file(request: web.Request) -> web.Response:
+        return web.Response(body=buffer.getvalue(), content_type="audio/wav")
+
+    app = web.Application()
+    app.router.add_post("/calling/recordings", start_recording)
+    app.router.add_delete("/calling/recordings/{recording_id}", lambda r: web.Response(status=204))
+    app.router.add_get("/v1/objects/rec-1/content/audio", recording_file)
+    async with TestServer(app, host="127.0.0.1") as server:
+        client = CallAutomationClient.from_connection_string(
+            "endpoint=https://contoso-acs.communication.azure.com/;accesskey=dGVzdGtleQ==",
+            transport=LoopbackTransport(server.port),
+        )
+        stt = FakeStt("quiero hablar con alguien")
+        service = make_service(recorder=AcsRecorder(client), stt=stt, record_on_transfer=True)
+        journal = spanish_fraud_journal()
+        journal.call_connection_id, journal.recording_consent_announced = "conn-1", True
+        ticket = await service.escalate(journal, EscalationReason.FRAUD)
+        await service.call_ended(journal, "transferred")
+        assert (await service.get(ticket.handoff_id)).post_call.transcript is None  # file not ready yet
+
+        location = "https://us-storage.asm.skype.com/v1/objects/rec-1/content/audio"
+        assert await service.recording_ready(journal.conversation_id, location) == "quiero hablar con alguien"
+        await client.close()
+
+    assert stt.calls == [(len(pcm), "es-MX")]
+    assert (await service.get(ticket.handoff_id)).post_call.transcript == "quiero hablar con alguien"
+    assert (await service.store.get_call(journal.conversation_id)).transcript == "quiero hablar con alguien"
