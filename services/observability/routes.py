@@ -1,4 +1,4 @@
-"""aiohttp routes for the local metrics endpoint (`GET /metrics`, JSON) and the dashboard page."""
+"""aiohttp routes: `GET /metrics` (JSON), `GET /dashboard` (page polling it) and `GET /healthz` (liveness)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,14 @@ async def _dashboard(request: web.Request) -> web.FileResponse:
     return web.FileResponse(DASHBOARD_PAGE, headers={"Cache-Control": "no-cache"})
 
 
+async def _healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
 def add_routes(app: web.Application, metrics: MetricsRegistry) -> None:
-    """Register GET /metrics and GET /dashboard on `app` (aggregates only: no personal data)."""
+    """Register GET /metrics, /dashboard and /healthz on `app` (aggregates only: no personal data).
+    App Service's health check calls /healthz (deploymentTemplates/modules/appservice.bicep)."""
     app[METRICS_KEY] = metrics
     app.router.add_get("/metrics", _metrics)
     app.router.add_get("/dashboard", _dashboard)
+    app.router.add_get("/healthz", _healthz)

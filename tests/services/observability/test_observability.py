@@ -184,3 +184,5 @@ async def test_metrics_endpoint_and_dashboard_page_are_served() -> None:
         page = await client.get("/dashboard")
         assert page.status == 200 and "text/html" in page.headers["Content-Type"]
         assert "/metrics" in await page.text()
+        health = await client.get("/healthz")
+        assert health.status == 200 and (await health.json()) == {"status": "ok"}

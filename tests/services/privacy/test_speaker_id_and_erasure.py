@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import shutil
@@ -15,6 +16,9 @@ import numpy as np
 import pytest
 import soxr
 
+from services.audit.base import Operation
+from services.audit.embedded_sqlite import EmbeddedAuditTrail
+from services.audit.factory import audit_db_path
 from services.privacy.erasure import erase_customer
 from services.privacy.speaker_id import (
     ConsentRecord,
@@ -82,6 +86,14 @@ async def test_short_audio_and_unknown_customers_raise_named_errors(tmp_path: Pa
         await verifier.has_profile("../etc")
 
 
+async def _audit_entries(data_dir: Path, customer: str) -> list:
+    trail = EmbeddedAuditTrail(audit_db_path(data_dir))
+    try:
+        return await trail.query(customer)
+    finally:
+        await trail.close()
+
+
 def _customer_files(data_dir: Path, customer: str) -> None:
     for kind, name in (
         ("transcripts", "call-1.jsonl"),
@@ -137,6 +149,9 @@ def test_cli_privacy_erase_deletes_and_writes_the_audit_trail(tmp_path: Path) ->
     assert not any(
         (tmp_path / kind / "cust-9").exists() for kind in ("voiceprints", "transcripts", "recordings")
     )
+    assert [(e.operation, e.outcome) for e in asyncio.run(_audit_entries(tmp_path, "cust-9"))] == [
+        (Operation.ERASE, "completed")
+    ]
     bad = subprocess.run(
         [sys.executable, "cli.py", "privacy", "erase", "--customer", "../x", "--data-dir", str(tmp_path)],
         cwd=PROJECT_ROOT,

@@ -1,0 +1,83 @@
+// Linux App Service (Python 3.11) running the bot, with a system-assigned identity, VNet integration and
+// Key Vault references for every secret setting.
+param namePrefix string
+param location string
+param skuName string = 'P1v3'
+param zoneRedundant bool = false
+param appSubnetId string
+param appSettings object
+param tags object = {}
+
+resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
+  name: '${namePrefix}-plan'
+  location: location
+  kind: 'linux'
+  tags: tags
+  sku: {
+    name: skuName
+    capacity: zoneRedundant ? 3 : 1
+  }
+  properties: {
+    reserved: true
+    zoneRedundant: zoneRedundant
+  }
+}
+
+resource site 'Microsoft.Web/sites@2023-12-01' = {
+  name: '${namePrefix}-app'
+  location: location
+  kind: 'app,linux'
+  tags: tags
+  identity: {
+    type: 'SystemAssigned'
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientCertEnabled: false
+    virtualNetworkSubnetId: appSubnetId
+    vnetRouteAllEnabled: true
+    keyVaultReferenceIdentity: 'SystemAssigned'
+    publicNetworkAccess: 'Enabled' // ACS, Event Grid and the Bot Service must reach the webhooks
+    siteConfig: {
+      linuxFxVersion: 'PYTHON|3.11'
+      appCommandLine: 'python app.py'
+      alwaysOn: true
+      webSocketsEnabled: true
+      http20Enabled: true
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      remoteDebuggingEnabled: false
+      healthCheckPath: '/healthz'
+      detailedErrorLoggingEnabled: true
+      httpLoggingEnabled: true
+      requestTracingEnabled: true
+      appSettings: [for setting in items(appSettings): {
+        name: setting.key
+        value: setting.value
+      }]
+    }
+  }
+}
+
+resource basicPublishingFtp 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2023-12-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource basicPublishingScm 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2023-12-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+output name string = site.name
+output id string = site.id
+output principalId string = site.identity.principalId
+output hostName string = site.properties.defaultHostName

@@ -1,0 +1,96 @@
+// Cosmos DB (NoSQL) for conversation state: Entra ID only, private endpoint only, continuous backup.
+param name string
+param location string
+param databaseName string = 'voicebot'
+param containerName string = 'state'
+param zoneRedundant bool = false
+param subnetId string
+param privateDnsZoneId string
+param tags object = {}
+
+resource account 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' = {
+  name: name
+  location: location
+  kind: 'GlobalDocumentDB'
+  tags: tags
+  properties: {
+    databaseAccountOfferType: 'Standard'
+    locations: [
+      {
+        locationName: location
+        failoverPriority: 0
+        isZoneRedundant: zoneRedundant
+      }
+    ]
+    consistencyPolicy: {
+      defaultConsistencyLevel: 'Session'
+    }
+    disableLocalAuth: true
+    disableKeyBasedMetadataWriteAccess: true
+    publicNetworkAccess: 'Disabled'
+    enableMultipleWriteLocations: false
+    isVirtualNetworkFilterEnabled: true
+    virtualNetworkRules: []
+    ipRules: []
+    minimalTlsVersion: 'Tls12'
+    backupPolicy: {
+      type: 'Continuous'
+      continuousModeProperties: {
+        tier: 'Continuous7Days'
+      }
+    }
+  }
+}
+
+resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-05-15' = {
+  parent: account
+  name: databaseName
+  properties: {
+    resource: {
+      id: databaseName
+    }
+  }
+}
+
+// botbuilder's partitioned Cosmos storage uses /id as the partition key. The container is created
+// here because Entra data-plane roles cannot create containers (see docs/roles.md).
+resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-05-15' = {
+  parent: database
+  name: containerName
+  properties: {
+    resource: {
+      id: containerName
+      partitionKey: {
+        paths: [
+          '/id'
+        ]
+        kind: 'Hash'
+      }
+      defaultTtl: 86400
+    }
+    options: {
+      autoscaleSettings: {
+        maxThroughput: 1000
+      }
+    }
+  }
+}
+
+module endpoint 'privateEndpoint.bicep' = {
+  name: '${name}-pe'
+  params: {
+    name: '${name}-pe'
+    location: location
+    subnetId: subnetId
+    serviceId: account.id
+    groupId: 'Sql'
+    privateDnsZoneId: privateDnsZoneId
+    tags: tags
+  }
+}
+
+output id string = account.id
+output name string = account.name
+output endpoint string = account.properties.documentEndpoint
+output databaseName string = databaseName
+output containerName string = containerName

@@ -1,0 +1,73 @@
+// Secrets the bot reads through Key Vault references (the deployment writes them; nobody copies them by hand).
+param vaultName string
+@secure()
+param acsConnectionString string
+@secure()
+param eventGridSecret string
+@secure()
+param agentConsolePassword string
+@secure()
+param crmSubscriptionKey string
+@description('Unix time at which these secrets expire (rotate before then).')
+param expiresAt int
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: vaultName
+}
+
+resource acs 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'acs-connection-string'
+  properties: {
+    value: acsConnectionString
+    contentType: 'text/plain; acs-connection-string'
+    attributes: {
+      enabled: true
+      exp: expiresAt
+    }
+  }
+}
+
+resource eventGrid 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'event-grid-secret'
+  properties: {
+    value: eventGridSecret
+    contentType: 'text/plain; shared-secret'
+    attributes: {
+      enabled: true
+      exp: expiresAt
+    }
+  }
+}
+
+resource console 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'agent-console-password'
+  properties: {
+    value: agentConsolePassword
+    contentType: 'text/plain; password'
+    attributes: {
+      enabled: true
+      exp: expiresAt
+    }
+  }
+}
+
+resource crm 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'crm-subscription-key'
+  properties: {
+    value: crmSubscriptionKey
+    contentType: 'text/plain; apim-subscription-key'
+    attributes: {
+      enabled: true
+      exp: expiresAt
+    }
+  }
+}
+
+output acsConnectionStringUri string = acs.properties.secretUri
+output eventGridSecretUri string = eventGrid.properties.secretUri
+output agentConsolePasswordUri string = console.properties.secretUri
+output crmSubscriptionKeyUri string = crm.properties.secretUri
