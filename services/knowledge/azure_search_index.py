@@ -115,6 +115,7 @@ class AzureSearchIndex:
         extra: dict[str, Any] = {
             "connection_timeout": cfg.timeout_seconds,
             "read_timeout": cfg.timeout_seconds,
+            "retry_total": 2,
         }
         if transport is not None:
             extra["transport"] = transport

@@ -74,7 +74,9 @@ class ScoredPassage:
     """The fused ranking score (comparable within one query only)."""
     keyword_score: float = 0.0
     vector_score: float = 0.0
-    """Raw BM25 score and raw cosine similarity; the grounding guard reads these."""
+    """Embedded: raw BM25 score and raw cosine similarity. Azure: @search.score and the reranker score."""
+    unknown_terms: int = 0
+    """Question words the knowledge base has never seen, not even as a prefix ("mortgage", "Francia")."""
 
 
 @dataclass

@@ -17,6 +17,9 @@ from services.knowledge.text import tokens
 
 FORMAT_VERSION = 1
 FUSIONS = ("bm25", "vector", "rrf", "convex")
+_PREFIX = (
+    5  # "perdí" and "perdida", "reconozco" and "reconoce" share 5 letters: known words, not foreign ones
+)
 
 
 class EmbeddedIndex:
@@ -34,6 +37,7 @@ class EmbeddedIndex:
         fusion: str = "convex",
         vector_weight: float = 0.7,
         min_similarity: float = 0.845,
+        min_similarity_known: float = 0.825,
         min_keyword: float = 0.0,
         strong_similarity: float = 0.87,
         min_keyword_only: float = 4.0,
@@ -46,6 +50,7 @@ class EmbeddedIndex:
         self.fusion = fusion if model_id else "bm25"
         self.vector_weight = vector_weight
         self.min_similarity = min_similarity
+        self.min_similarity_known = min_similarity_known
         self.min_keyword = min_keyword
         self.strong_similarity = strong_similarity
         self.min_keyword_only = min_keyword_only
@@ -55,6 +60,7 @@ class EmbeddedIndex:
         self._bm25: Any = None
         self._langs = np.zeros(0, dtype="<U2")
         self._dirty = False
+        self._prefixes: dict[str, set[str]] = {}
         self._lock = threading.RLock()
 
     # ---- persistence -------------------------------------------------------------------------------
@@ -114,8 +120,12 @@ class EmbeddedIndex:
         self._langs = np.asarray([p.lang for p in self._passages], dtype="<U2")
         if not self._passages:
             self._bm25 = None
+            self._prefixes = {}
             return
         corpus = [tokens(p.embedding_text()) or ["\x00"] for p in self._passages]
+        self._prefixes = {}
+        for passage, toks in zip(self._passages, corpus, strict=True):
+            self._prefixes.setdefault(passage.lang, set()).update(t[:_PREFIX] for t in toks)
         bm25 = bm25s.BM25()
         bm25.index(corpus, show_progress=False)
         self._bm25 = bm25
@@ -186,8 +196,12 @@ class EmbeddedIndex:
             top = min(request.top, int(mask.sum()))
             order = np.argpartition(-fused, top - 1)[:top] if top < n else np.arange(n)
             order = order[np.argsort(-fused[order], kind="stable")][:top]
+            known = self._prefixes.get(request.lang or "", set()) or set().union(*self._prefixes.values())
+            unknown = sum(1 for t in query_tokens if t[:_PREFIX] not in known)
             return [
-                ScoredPassage(self._passages[i], float(fused[i]), float(keyword[i]), float(cosine[i]))
+                ScoredPassage(
+                    self._passages[i], float(fused[i]), float(keyword[i]), float(cosine[i]), unknown
+                )
                 for i in order
                 if np.isfinite(fused[i])
             ]
@@ -221,12 +235,18 @@ class EmbeddedIndex:
         return await asyncio.to_thread(self.search_sync, request)
 
     def is_relevant(self, hit: ScoredPassage) -> bool:
-        """Cosine above the calibrated floor and at least one shared keyword (or a very close meaning).
+        """The grounding guard, calibrated on tests/data/knowledge_questions.jsonl (see the bench).
 
-        Without embeddings (fusion "bm25") only the BM25 score is available, with its own floor.
+        At least one shared keyword, and either a cosine above ``min_similarity`` or, when every question word
+        is known to the knowledge base, above the lower ``min_similarity_known``. Without embeddings only the
+        BM25 score is available, with its own floor.
         """
         if not self.model_id:
             return hit.keyword_score >= self.min_keyword_only
         if hit.vector_score >= self.strong_similarity:
             return True
-        return hit.vector_score >= self.min_similarity and hit.keyword_score > self.min_keyword
+        if hit.keyword_score <= self.min_keyword:
+            return False
+        if hit.unknown_terms == 0:
+            return hit.vector_score >= self.min_similarity_known
+        return hit.vector_score >= self.min_similarity

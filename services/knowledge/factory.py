@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from config import GeneratorBackend, KnowledgeBackend, Settings
-from services.knowledge.base import Embedder, Generator, Knowledge, KnowledgeIndex
+from services.knowledge.base import Embedder, Generator, KnowledgeIndex
 from services.knowledge.embedded_index import EmbeddedIndex
 from services.knowledge.ingest import ingest
 from services.knowledge.service import RagKnowledge
@@ -58,6 +58,7 @@ def create_index(
         fusion=settings.knowledge_fusion,
         vector_weight=settings.knowledge_vector_weight,
         min_similarity=settings.knowledge_min_similarity,
+        min_similarity_known=settings.knowledge_min_similarity_known,
     )
 
 
@@ -81,9 +82,10 @@ def create_knowledge(
     *,
     index_path: Path | None = None,
     source_dir: Path | None = None,
+    refresh: bool = True,
     openai_client: Any = None,
     search_transport: Any = None,
-) -> Knowledge:
+) -> RagKnowledge:
     """The configured `Knowledge`. The embedded index is loaded (or built from the source directory on a fresh
     clone) on `warm_up()` or the first question; the Azure index is queried as it is (ingest with the CLI)."""
     embedder = create_embedder(settings, openai_client)
@@ -95,7 +97,9 @@ def create_knowledge(
         src = source_dir if source_dir is not None else settings.knowledge_source_dir
 
         async def prepare() -> None:
-            await open_index(index, embedder, src)
+            # refresh=False (the CLI's `ask`): an existing index is used as it is, whatever it was built from.
+            exists = isinstance(index, EmbeddedIndex) and index.exists()
+            await open_index(index, embedder, src if refresh or not exists else None)
 
     return RagKnowledge(
         index,

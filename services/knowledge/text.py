@@ -15,7 +15,7 @@ STOPWORDS = frozenset(
     a an and are as at be been but by can could do does did for from had has have how i if in into is it
     its me my no not of on or our so than that the their them then there these they this to us was we were
     what when where which who why will with would you your yours am any about also just please tell know
-    want need like get got let hi hello okay ok much many does do
+    want need like get got let hi hello okay ok much many does do don t s ll ve re d m
     el la los las un una unos unas y o u de del al a en por para con sin sobre que qué como cómo cuando cuándo
     donde dónde cual cuál cuales cuáles cuanto cuánto cuanta cuánta cuantos cuántos es son ser está están
     estoy hay mi mis me su sus se le les lo yo tu tú usted ustedes nos nosotros quiero quisiera puedo
