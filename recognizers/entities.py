@@ -1,0 +1,137 @@
+"""Entity extraction: list entities by synonym (accent/case-insensitive) and Recognizers-Text built-ins."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from recognizers_date_time import DateTimeRecognizer
+from recognizers_number import NumberRecognizer
+from recognizers_number_with_unit import NumberWithUnitRecognizer
+from recognizers_text import Culture
+
+from recognizers.base import ENTITY_AMOUNT, ENTITY_DATETIME, ENTITY_NUMBER
+from recognizers.text import strip_accents, tokens
+
+# Recognizers-Text has no es-MX culture; es-ES covers Mexican Spanish numbers and dates.
+CULTURES: dict[str, str] = {"en": Culture.English, "es": Culture.Spanish}
+
+
+class ListEntityMatcher:
+    """Finds list-entity synonyms in text and returns canonical list keys, longest match first."""
+
+    def __init__(self, list_entities: dict[str, dict[str, tuple[str, ...]]]) -> None:
+        self._tables: dict[str, dict[tuple[str, ...], str]] = {}
+        self._longest: dict[str, int] = {}
+        for category, sublists in list_entities.items():
+            table: dict[tuple[str, ...], str] = {}
+            for key, synonyms in sublists.items():
+                for phrase in (key.replace("_", " "), *synonyms):
+                    words = tuple(strip_accents(w) for w in tokens(phrase))
+                    if words:
+                        table.setdefault(words, key)
+            self._tables[category] = table
+            self._longest[category] = max((len(k) for k in table), default=0)
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return tuple(self._tables)
+
+    def extract(self, text: str) -> dict[str, list[str]]:
+        """``{"account_type": ["savings"], "card_type": [...]}``; categories with no match are omitted."""
+        words = [strip_accents(w) for w in tokens(text)]
+        found: dict[str, list[str]] = {}
+        for category, table in self._tables.items():
+            keys: list[str] = []
+            index = 0
+            while index < len(words):
+                for size in range(min(self._longest[category], len(words) - index), 0, -1):
+                    key = table.get(tuple(words[index : index + size]))
+                    if key is not None:
+                        if key not in keys:
+                            keys.append(key)
+                        index += size
+                        break
+                else:
+                    index += 1
+            if keys:
+                found[category] = keys
+        return found
+
+
+def _amount(resolution: dict[str, Any]) -> dict[str, str] | None:
+    try:
+        value = Decimal(str(resolution.get("value"))).quantize(Decimal("0.01"))
+    except (InvalidOperation, TypeError):
+        return None
+    return {"value": str(value), "unit": str(resolution.get("unit") or "")}
+
+
+def _is_false_date(text: str, language: str) -> bool:
+    """Recognizers-Text reads a bare '1234' as a year and Spanish 'mi' as miércoles."""
+    words = text.casefold().split()
+    if all(w.isdigit() for w in words):
+        return True
+    return language == "es" and bool(words) and words[0] == "mi"
+
+
+def _datetime(result_text: str, type_name: str, resolution: dict[str, Any]) -> dict[str, str] | None:
+    values = resolution.get("values") or []
+    if not values:
+        return None
+    chosen = values[-1]  # Recognizers-Text lists the past reading first and the future one last
+    item = {"type": str(chosen.get("type") or type_name.rsplit(".", 1)[-1])}
+    for key in ("value", "start", "end", "timex", "Mod"):
+        if chosen.get(key) is not None:
+            item[key.lower()] = str(chosen[key])
+    item["text"] = result_text
+    return item
+
+
+class BuiltinEntityExtractor:
+    """Amounts, dates and numbers through Microsoft Recognizers-Text, one model set per language."""
+
+    def __init__(self) -> None:
+        self._models: dict[str, tuple[Any, Any, Any]] = {}
+        self._lock = threading.Lock()
+
+    def _models_for(self, language: str) -> tuple[Any, Any, Any]:
+        with self._lock:
+            if language not in self._models:
+                culture = CULTURES.get(language, Culture.English)
+                self._models[language] = (
+                    NumberWithUnitRecognizer(culture).get_currency_model(),
+                    DateTimeRecognizer(culture).get_datetime_model(),
+                    NumberRecognizer(culture).get_number_model(),
+                )
+            return self._models[language]
+
+    def warm_up(self, languages: tuple[str, ...] = ("en", "es")) -> None:
+        """Build the models and run them once: the first parse per language takes up to a second."""
+        for language in languages:
+            currency, dates, numbers = self._models_for(language)
+            sample = "10 dollars tomorrow" if language == "en" else "10 pesos mañana"
+            currency.parse(sample)
+            dates.parse(sample, reference=datetime(2026, 1, 1))
+            numbers.parse(sample)
+
+    def extract(self, text: str, language: str, reference: datetime) -> dict[str, list[Any]]:
+        """``{"amount": [...], "datetime": [...], "number": [...]}``; empty kinds are omitted."""
+        currency, dates, numbers = self._models_for(language)
+        found: dict[str, list[Any]] = {}
+        amounts = [a for r in currency.parse(text) if (a := _amount(r.resolution or {}))]
+        if amounts:
+            found[ENTITY_AMOUNT] = amounts
+        moments = [
+            d
+            for r in dates.parse(text, reference=reference)
+            if not _is_false_date(r.text, language) and (d := _datetime(r.text, r.type_name, r.resolution or {}))
+        ]
+        if moments:
+            found[ENTITY_DATETIME] = moments
+        values = [str(r.resolution["value"]) for r in numbers.parse(text) if (r.resolution or {}).get("value")]
+        if values:
+            found[ENTITY_NUMBER] = values
+        return found

@@ -1,0 +1,61 @@
+"""Caller language detection limited to English and Spanish, biased by the channel's locale hint."""
+
+from __future__ import annotations
+
+import threading
+
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+from recognizers.text import clean, strip_accents
+
+LANGUAGES: tuple[str, ...] = ("en", "es")
+
+# Short phone answers carry too little text for a character model; these words settle them.
+_SPANISH_CUES = frozenset(
+    "si no gracias adios hola que cual cuanto como quiero mi mis tarjeta cuenta saldo ayuda ya bueno "
+    "mande oiga perdon repita otra vez agente asesor persona cancelar olvidalo".split()
+)
+_ENGLISH_CUES = frozenset(
+    "yes yeah no thanks bye hello what which how want my card account balance help ok okay please "
+    "agent person cancel repeat again stop the".split()
+)
+_AMBIGUOUS = frozenset({"no", "ok", "bye", "menu", "agente"})
+
+_identifier: LanguageIdentifier | None = None
+_lock = threading.Lock()
+
+
+def _model() -> LanguageIdentifier:
+    global _identifier
+    with _lock:
+        if _identifier is None:
+            identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            identifier.set_languages(list(LANGUAGES))
+            _identifier = identifier
+        return _identifier
+
+
+def hint_language(locale_hint: str | None) -> str | None:
+    """``es-MX`` -> ``es``; None for anything that is not English or Spanish."""
+    if not locale_hint:
+        return None
+    short = locale_hint.split("-")[0].lower()
+    return short if short in LANGUAGES else None
+
+
+def detect_language(text: str, locale_hint: str | None = None, min_confidence: float = 0.9) -> str:
+    """``"en"`` or ``"es"``. The hint wins when the text is short, ambiguous or the model is unsure."""
+    hinted = hint_language(locale_hint)
+    words = strip_accents(clean(text)).split()
+    meaningful = [w for w in words if w not in _AMBIGUOUS]
+    if not meaningful:
+        return hinted or "en"
+    if len(meaningful) <= 2:
+        es = sum(w in _SPANISH_CUES for w in meaningful)
+        en = sum(w in _ENGLISH_CUES for w in meaningful)
+        if es != en:
+            return "es" if es > en else "en"
+    language, confidence = _model().classify(" ".join(words))
+    if hinted and confidence < min_confidence:
+        return hinted
+    return str(language)
