@@ -31,7 +31,8 @@ class AcsRecorder:
         self._content: dict[str, str] = {}
 
     @classmethod
-    def from_settings(cls, connection_string: str, endpoint: str, public_base_url: str) -> AcsRecorder:
+    def from_settings(cls, connection_string: str, endpoint: str) -> AcsRecorder:
+        """Recording state changes are not needed: the file's arrival comes as RecordingFileStatusUpdated."""
         from azure.communication.callautomation.aio import CallAutomationClient
 
         if connection_string:
@@ -40,7 +41,7 @@ class AcsRecorder:
             from azure.identity.aio import DefaultAzureCredential
 
             client = CallAutomationClient(endpoint, DefaultAzureCredential())
-        return cls(client, state_callback_url=f"{public_base_url.rstrip('/')}/api/calls/recording-events")
+        return cls(client)
 
     async def start(self, journal: CallJournal) -> RecordingInfo:
         from azure.communication.callautomation import RecordingChannel, RecordingContent, RecordingFormat

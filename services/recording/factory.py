@@ -13,5 +13,5 @@ def build_recorder(settings: Settings) -> CallRecorder:
     if connection_string or acs.endpoint:
         from services.recording.azure_recording import AcsRecorder
 
-        return AcsRecorder.from_settings(connection_string, acs.endpoint, acs.public_base_url)
+        return AcsRecorder.from_settings(connection_string, acs.endpoint)
     return EmbeddedRecorder(settings.data_dir)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import wave
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -209,3 +210,29 @@ async def test_acs_recording_is_transcribed_when_its_file_is_ready(make_service)
     assert stt.calls == [(len(pcm), "es-MX")]
     assert (await service.get(ticket.handoff_id)).post_call.transcript == "quiero hablar con alguien"
     assert (await service.store.get_call(journal.conversation_id)).transcript == "quiero hablar con alguien"
+
+
+async def test_recorded_call_is_transcribed_by_the_embedded_stt(make_service, tmp_path: Path) -> None:
+    """The real offline engine (pocketsphinx, English) transcribes the WAV the embedded recorder wrote."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed: apt-get install -y espeak-ng")
+    from config import PROJECT_ROOT
+    from services.speech.embedded_stt import EmbeddedSpeechToText
+    from services.speech.vocabulary import load_vocabulary
+    from tests.support.speech_fixtures import frames, make_speech_pcm
+
+    stt = EmbeddedSpeechToText(
+        tmp_path, vocabulary=load_vocabulary(PROJECT_ROOT / "cognitiveModels" / "banking.clu.json")
+    )
+    service = make_service(recorder=EmbeddedRecorder(tmp_path), stt=stt, record_on_transfer=True)
+    journal = block_card_journal()
+    journal.recording_consent_announced = True
+    ticket = await service.escalate(journal, EscalationReason.CALLER_REQUEST)
+    speech = make_speech_pcm("I want to block my credit card", "en-US", lead_ms=300, trail_ms=500)
+    for frame in frames(speech):
+        await service.record_audio(journal.conversation_id, frame)
+    await service.call_ended(journal, "transferred")
+    await stt.close()
+
+    transcript = (await service.get(ticket.handoff_id)).post_call.transcript or ""
+    assert "block" in transcript and "card" in transcript
