@@ -12,7 +12,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from aiohttp import web
 
-from adapters.acs.media_ws import REGISTRY_KEY, normalise_caller
+from adapters.acs.media_ws import REGISTRY_KEY, normalise_caller, services_of
 from adapters.acs.registry import CallRecord
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ MAX_EVENTS_BODY = 1024 * 1024
 
 def check_secret(request: web.Request) -> None:
     """401 unless the request carries the configured shared secret (query ``secret`` or header)."""
-    expected = request.app["services"].settings.acs.event_grid_secret.get_secret_value()
+    expected = services_of(request.app).settings.acs.event_grid_secret.get_secret_value()
     given = request.query.get(SECRET_QUERY) or request.headers.get(SECRET_HEADER, "")
     if not expected:
         log.error("ACS__EVENT_GRID_SECRET is not set: refusing call webhooks")
@@ -89,7 +89,7 @@ def media_streaming_options(transport_url: str) -> Any:
 async def incoming_call(request: web.Request) -> web.Response:
     check_secret(request)
     registry = request.app[REGISTRY_KEY]
-    settings = request.app["services"].settings
+    settings = services_of(request.app).settings
     for event in await read_events(request):
         kind = event_type(event)
         data = event.get("data") or {}

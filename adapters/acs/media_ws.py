@@ -76,8 +76,14 @@ def normalise_caller(raw: str) -> str:
     return value if re.fullmatch(r"\+[1-9]\d{6,14}", value) else ""
 
 
-def _services(app: web.Application) -> Any:
-    return app["services"]
+def services_of(app: web.Application) -> Any:
+    """``app["services"]``, stored under the string key or under app.py's ``AppKey("services")``."""
+    if "services" in app:
+        return app["services"]
+    for key in app:
+        if getattr(key, "_name", "").rsplit(".", 1)[-1] == "services":
+            return app[key]
+    raise LookupError("app has no services")
 
 
 async def media_ws(request: web.Request) -> web.StreamResponse:
@@ -99,7 +105,7 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
 
     ws = web.WebSocketResponse(max_msg_size=WS_MAX_MSG_SIZE, heartbeat=30.0)
     await ws.prepare(request)
-    services = _services(app)
+    services = services_of(app)
     settings = services.settings
     sink = WsSink(ws, side_events=softphone)
 

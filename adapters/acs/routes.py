@@ -10,7 +10,7 @@ from aiohttp import web
 from adapters.acs.call_adapter import CallAdapter
 from adapters.acs.events import call_events
 from adapters.acs.incoming import incoming_call
-from adapters.acs.media_ws import ADAPTER_KEY, REGISTRY_KEY, close_all_calls, media_ws
+from adapters.acs.media_ws import ADAPTER_KEY, REGISTRY_KEY, close_all_calls, media_ws, services_of
 from adapters.acs.registry import CallRegistry
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def _acs_client_on_startup(app: web.Application) -> None:
     """The async Call Automation client, unless a test put its own in ``app["acs_client"]``."""
     if "acs_client" in app:
         return
-    settings = app["services"].settings
+    settings = services_of(app).settings
     conn = settings.acs.connection_string.get_secret_value()
     if not conn:
         app["acs_client"] = None
