@@ -255,6 +255,7 @@ module app 'modules/appservice.bicep' = {
       CRM_HTTP__BASE_URL: apim.outputs.crmBaseUrl
       CRM_HTTP__SUBSCRIPTION_KEY: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.crmSubscriptionKeyUri})'
       TELEMETRY__APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.appInsightsConnectionString
+      TELEMETRY__ENTRA_AUTH: 'true' // Application Insights has local auth disabled
       TELEMETRY__LOG_LEVEL: environmentName == 'prod' ? 'INFO' : 'DEBUG'
     }
   }

@@ -291,15 +291,27 @@ class RedactingTelemetryClient(BotTelemetryClient):
             flush()
 
 
-def configure_telemetry(settings: Any, metrics: VoicebotMetrics | None = None) -> OpenTelemetryBotClient:
+def configure_telemetry(
+    settings: Any, metrics: VoicebotMetrics | None = None, credential: Any | None = None
+) -> OpenTelemetryBotClient:
     """Export to Azure Monitor when `telemetry.applicationinsights_connection_string` is set; otherwise
     keep a local SDK tracer (ids for correlation, nothing exported) and the in-memory metrics.
-    Returns the bot telemetry client to hand to TelemetryLoggerMiddleware and dialogs."""
+
+    Application Insights deployed by deploymentTemplates accepts Entra ID only: pass `credential`
+    (e.g. DefaultAzureCredential) or set `telemetry.entra_auth`. Returns the bot telemetry client to
+    hand to TelemetryLoggerMiddleware and dialogs."""
     connection = settings.telemetry.applicationinsights_connection_string.get_secret_value()
     if connection:
         from azure.monitor.opentelemetry import configure_azure_monitor
 
-        configure_azure_monitor(connection_string=connection, logger_name="")
+        kwargs: dict[str, Any] = {"connection_string": connection, "logger_name": ""}
+        if credential is None and getattr(settings.telemetry, "entra_auth", False):
+            from azure.identity import DefaultAzureCredential
+
+            credential = DefaultAzureCredential()
+        if credential is not None:
+            kwargs["credential"] = credential
+        configure_azure_monitor(**kwargs)
         log.info("telemetry exported to Azure Monitor")
     else:
         from opentelemetry.sdk.trace import TracerProvider

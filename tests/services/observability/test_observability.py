@@ -186,3 +186,31 @@ async def test_metrics_endpoint_and_dashboard_page_are_served() -> None:
         assert "/metrics" in await page.text()
         health = await client.get("/healthz")
         assert health.status == 200 and (await health.json()) == {"status": "ok"}
+
+
+def test_azure_monitor_is_configured_only_when_a_connection_string_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import azure.monitor.opentelemetry as azmon
+    from pydantic import SecretStr
+
+    from config import Settings
+    from services.observability.telemetry import configure_telemetry
+
+    calls: list[dict] = []
+    monkeypatch.setattr(azmon, "configure_azure_monitor", lambda **kw: calls.append(kw))
+    settings = Settings(_env_file=None)
+    assert isinstance(configure_telemetry(settings), OpenTelemetryBotClient)
+    assert calls == []
+    settings.telemetry.applicationinsights_connection_string = SecretStr(
+        "InstrumentationKey=x;IngestionEndpoint=y"
+    )
+    marker = object()
+    configure_telemetry(settings, credential=marker)
+    assert calls == [
+        {
+            "connection_string": "InstrumentationKey=x;IngestionEndpoint=y",
+            "logger_name": "",
+            "credential": marker,
+        }
+    ]
