@@ -1,0 +1,64 @@
+"""The /dashboard page, in headless Chromium, shows what /metrics reports and follows its changes."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+
+import pytest
+from aiohttp import web
+
+from services.observability.metrics import VoicebotMetrics
+from services.observability.routes import add_routes
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_dashboard_shows_calls_intents_latency_and_an_escalation_alert() -> None:
+    if shutil.which(CHROMIUM) is None:
+        pytest.skip("Debian chromium is not installed: apt-get install -y chromium")
+    from playwright.async_api import async_playwright
+
+    metrics = VoicebotMetrics()
+    for _ in range(3):
+        metrics.call_started()
+    metrics.record_intent("CheckBalance", 0.9)
+    metrics.record_intent("BlockCard", 0.8)
+    for ms in (100, 200, 300):
+        metrics.observe_latency("stt", ms)
+    app = web.Application()
+    add_routes(app, metrics)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = _free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = await browser.new_page()
+                await page.goto(f"http://127.0.0.1:{port}/dashboard")
+                await page.wait_for_function("document.getElementById('calls').textContent === '3'")
+                assert "CheckBalance" in await page.inner_text("#intents")
+                stt_row = await page.inner_text("#latency tbody tr:first-child")
+                assert stt_row.split() == ["stt", "3", "200", "300", "300"]
+                assert await page.inner_text("#escalation") == "0.0 %"
+                # two of the three calls end transferred: 67 % is above the 40 % line
+                for outcome in ("transferred", "transferred", "contained"):
+                    metrics.call_ended(outcome)
+                metrics.record_escalation("caller_request")
+                metrics.record_escalation("fraud")
+                await page.wait_for_function("document.getElementById('escalation').textContent === '66.7 %'")
+                assert await page.get_attribute("#escalation", "class") == "big alert"
+                assert await page.inner_text("#calls") == "0"
+            finally:
+                await browser.close()
+    finally:
+        await runner.cleanup()
