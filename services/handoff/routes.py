@@ -20,7 +20,8 @@ WEB_DIR = Path(__file__).resolve().parents[2] / "web" / "agent"
 HANDOFF_KEY = web.AppKey("agent_console_handoff", EmbeddedHandoffService)
 AUTH_KEY = web.AppKey("agent_console_auth", ConsoleAuth)
 CSRF_HEADER = "X-Agent-Console"
-HEARTBEAT_SECONDS = 15.0
+SYNC_SECONDS = 10.0
+"""Keep-alive and re-read of the shared store for records written by other instances."""
 QUEUE_LIMIT = 50
 
 SECURITY_HEADERS = {
@@ -161,6 +162,17 @@ async def pick_up(request: web.Request) -> web.Response:
     return _json(record.model_dump(mode="json"))
 
 
+async def _changes(handoff: EmbeddedHandoffService, sent: dict[str, str]) -> list[dict[str, Any]]:
+    """Recent records this page has not seen in their current version (and remember them)."""
+    changed = []
+    for record in await handoff.queue(QUEUE_LIMIT):
+        data = record.model_dump(mode="json")
+        if sent.get(record.handoff_id) != data["updated_at"]:
+            sent[record.handoff_id] = data["updated_at"]
+            changed.append(data)
+    return changed
+
+
 def _sse(event: str, data: Any) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
@@ -178,20 +190,24 @@ async def events(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
+    sent: dict[str, str] = {}  # handoff id -> updated_at last sent to this page
     async with handoff.events.subscribe() as queue:
-        snapshot = [r.model_dump(mode="json") for r in await handoff.queue(QUEUE_LIMIT)]
         try:
-            await response.write(b"retry: 2000\n\n" + _sse("snapshot", snapshot))
+            await response.write(b"retry: 2000\n\n" + _sse("snapshot", await _changes(handoff, sent)))
             while True:
                 try:
-                    event = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                    event = await asyncio.wait_for(queue.get(), SYNC_SECONDS)
                 except TimeoutError:
                     if auth.verify(request.cookies.get(COOKIE_NAME)) is None:
                         break  # the session expired while the page stayed open
+                    # Records written by other bot instances reach this page through the shared store.
+                    for record in await _changes(handoff, sent):
+                        await response.write(_sse("update", record))
                     await response.write(b": keep-alive\n\n")
                     continue
                 if event["type"] == "closed":
                     break
+                sent[event["record"]["handoff_id"]] = event["record"]["updated_at"]
                 await response.write(_sse(event["type"], event["record"]))
         except ConnectionResetError:
             logger.debug("agent console closed the page", extra={"agent": session.user})

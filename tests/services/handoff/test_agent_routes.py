@@ -9,10 +9,14 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from botbuilder.core import MemoryStorage
 
+from services.handoff import routes
 from services.handoff.base import EscalationReason
 from services.handoff.console_auth import COOKIE_NAME, ConsoleAuth
+from services.handoff.embedded_handoff import EmbeddedHandoffService
 from services.handoff.routes import add_agent_routes
+from services.handoff.store import HandoffStore
 from tests.services.handoff.conftest import block_card_journal
 
 PASSWORD = "correct horse battery staple"
@@ -148,3 +152,24 @@ def test_generated_password_goes_to_stdout_only(capsys: pytest.CaptureFixture[st
     password = out.rsplit(": ", 1)[1].strip()
     assert len(password) >= 16 and auth.check_password("agent", password)
     assert password not in caplog.text
+
+
+async def test_handoffs_from_another_instance_reach_the_page(monkeypatch) -> None:
+    """Two bot instances share the session store; the console is connected to the other one."""
+    monkeypatch.setattr(routes, "SYNC_SECONDS", 0.2)
+    storage = MemoryStorage()
+    instance_a = EmbeddedHandoffService(HandoffStore(storage), target="+14255550199")
+    instance_b = EmbeddedHandoffService(HandoffStore(storage), target="+14255550199")
+    app = web.Application()
+    add_agent_routes(app, instance_b, ConsoleAuth("agent", PASSWORD))
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        await _sign_in(client)
+        response = await client.get("/agent/events")
+        assert await asyncio.wait_for(_next_event(response), 5) == ("snapshot", [])
+        ticket = await instance_a.escalate(block_card_journal(), EscalationReason.FRAUD)
+        event, record = await asyncio.wait_for(_next_event(response), 5)
+        assert event == "update" and record["handoff_id"] == ticket.handoff_id
+        await instance_a.pick_up(ticket.handoff_id, "agent9")
+        event, record = await asyncio.wait_for(_next_event(response), 5)
+        assert record["status"] == "picked_up"
+        response.close()
