@@ -14,6 +14,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "services.knowledge.cli_commands",
     "services.audit.cli_commands",
     "adapters.acs.cli_commands",
+    "recognizers.cli_commands",
 )
 
 

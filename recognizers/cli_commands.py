@@ -1,0 +1,143 @@
+"""CLI sub-commands `nlu` (recognize text or JSON lines) and `eval` (score a labelled JSONL file)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from botbuilder.core import RecognizerResult
+
+from recognizers.base import (
+    ENTITY_ACCOUNT_TYPE,
+    ENTITY_CARD_TYPE,
+    INTENTS,
+    LANGUAGE_PROPERTY,
+    CallerRecognizer,
+    RecognizerUnavailable,
+    first_entity,
+    top_intent,
+)
+
+LOCALES = {"en": "en-US", "es": "es-MX"}
+
+
+def _recognizer() -> CallerRecognizer:
+    from config import get_settings
+    from recognizers.factory import create_recognizer
+
+    return create_recognizer(get_settings())
+
+
+def _line(result: RecognizerResult) -> dict[str, Any]:
+    intent, score = top_intent(result)
+    return {
+        "intent": intent,
+        "score": round(score, 4),
+        "entities": {
+            ENTITY_ACCOUNT_TYPE: first_entity(result, ENTITY_ACCOUNT_TYPE),
+            ENTITY_CARD_TYPE: first_entity(result, ENTITY_CARD_TYPE),
+        },
+        "lang": (result.properties or {}).get(LANGUAGE_PROPERTY),
+    }
+
+
+def _full(result: RecognizerResult) -> dict[str, Any]:
+    intent, score = top_intent(result)
+    return {
+        "text": result.text,
+        "altered_text": result.altered_text,
+        "intent": intent,
+        "score": round(score, 4),
+        "intents": {name: round(float(s.score or 0.0), 4) for name, s in (result.intents or {}).items()},
+        "entities": result.entities,
+        "lang": (result.properties or {}).get(LANGUAGE_PROPERTY),
+    }
+
+
+async def _run_nlu(args: argparse.Namespace) -> int:
+    recognizer = _recognizer()
+    await recognizer.warm_up()
+    if args.text is not None:
+        result = await recognizer.recognize_text(args.text, LOCALES.get(args.lang or ""))
+        print(json.dumps(_full(result), ensure_ascii=False, indent=2))
+        return 0
+    for raw in sys.stdin:
+        if not raw.strip():
+            continue
+        item = json.loads(raw)
+        lang = item.get("lang") or args.lang or ""
+        result = await recognizer.recognize_text(str(item.get("text", "")), LOCALES.get(lang, lang or None))
+        print(json.dumps(_line(result), ensure_ascii=False), flush=True)
+    return 0
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.rjust(widths[i]) for i, cell in enumerate(row)) for row in rows)
+
+
+def report(gold: list[str], predicted: list[str], languages: list[str]) -> str:
+    """Accuracy (overall and per language), per-intent precision/recall and a confusion table."""
+    total = len(gold)
+    correct = sum(g == p for g, p in zip(gold, predicted, strict=True))
+    lines = [f"accuracy {correct / total:.3f} ({correct}/{total})"]
+    per_lang: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for g, p, lang in zip(gold, predicted, languages, strict=True):
+        per_lang[lang][0] += g == p
+        per_lang[lang][1] += 1
+    lines += [f"accuracy[{lang}] {ok / n:.3f} ({ok}/{n})" for lang, (ok, n) in sorted(per_lang.items())]
+    labels = [i for i in INTENTS if i in set(gold) | set(predicted)]
+    pairs = Counter(zip(gold, predicted, strict=True))
+    rows = [["intent", "precision", "recall", "support"]]
+    for label in labels:
+        tp = pairs[(label, label)]
+        predicted_n = sum(n for (_, p), n in pairs.items() if p == label)
+        support = sum(n for (g, _), n in pairs.items() if g == label)
+        precision = tp / predicted_n if predicted_n else 0.0
+        recall = tp / support if support else 0.0
+        rows.append([label, f"{precision:.2f}", f"{recall:.2f}", str(support)])
+    lines += ["", _table(rows), "", "confusion (rows = gold, columns = predicted)"]
+    short = [label[:6] for label in labels]
+    confusion = [["gold\\pred", *short]]
+    confusion += [[g, *(str(pairs[(g, p)]) if pairs[(g, p)] else "." for p in labels)] for g in labels]
+    lines.append(_table(confusion))
+    return "\n".join(lines)
+
+
+async def _run_eval(args: argparse.Namespace) -> int:
+    items = [json.loads(line) for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()]
+    recognizer = _recognizer()
+    await recognizer.warm_up()
+    predicted = []
+    for item in items:
+        result = await recognizer.recognize_text(item["text"], LOCALES.get(item.get("lang", "")))
+        predicted.append(top_intent(result)[0])
+    print(report([i["intent"] for i in items], predicted, [i.get("lang", "?") for i in items]))
+    return 0
+
+
+def _sync(handler: Any) -> Any:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return int(asyncio.run(handler(args)))
+        except RecognizerUnavailable as exc:
+            print(f"recognizer unavailable: {exc}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+def register(subparsers: Any) -> None:
+    """Add `nlu` and `eval` to the CLI."""
+    nlu = subparsers.add_parser("nlu", help="recognize TEXT, or JSON lines {text, lang} from stdin")
+    nlu.add_argument("text", nargs="?", help="utterance; omit to read JSON lines from stdin")
+    nlu.add_argument("--lang", choices=("en", "es"), help="language hint")
+    nlu.set_defaults(func=_sync(_run_nlu))
+    evaluate = subparsers.add_parser("eval", help="accuracy and confusion table for a labelled JSONL file")
+    evaluate.add_argument("file", help='JSON lines {"text", "lang", "intent", "entities"}')
+    evaluate.set_defaults(func=_sync(_run_eval))
