@@ -143,12 +143,12 @@ class SecretsResolver:
         entry = self._cache.get(ref)
         return entry[1] if entry else None
 
-    def get(self, ref: KeyVaultReference) -> str:
-        """The secret's value: from the cache while fresh, else from Key Vault."""
+    def get(self, ref: KeyVaultReference, force: bool = False) -> str:
+        """The secret's value: from the cache while fresh (unless `force`), else from Key Vault."""
         with self._lock:
             now = self._clock()
             entry = self._cache.get(ref)
-            if entry and now < entry[1]:
+            if entry and now < entry[1] and not force:
                 return entry[0]
             try:
                 value = self._fetch(ref)
@@ -161,6 +161,15 @@ class SecretsResolver:
             self._cache[ref] = (value, now + self._ttl)
             log.info("key vault secret loaded", extra={"secret": str(ref)})
             return value
+
+    def refresh_expiring(self, within_seconds: float) -> int:
+        """Re-read every cached secret that goes stale within `within_seconds` (blocking; run it in a
+        thread). Returns how many were re-read."""
+        now = self._clock()
+        due = [ref for ref, (_, expires) in list(self._cache.items()) if expires - now <= within_seconds]
+        for ref in due:
+            self.get(ref, force=True)
+        return len(due)
 
     def resolve(self, value: str) -> str:
         """Resolve a reference string; any other string is returned unchanged."""
@@ -230,6 +239,10 @@ class SettingsSecretResolver:
             self._fresh_until = min(e for e in expiries if e is not None)
         return self._resolved
 
+    @property
+    def has_references(self) -> bool:
+        return bool(self._refs)
+
 
 _default = SettingsSecretResolver()
 
@@ -237,3 +250,25 @@ _default = SettingsSecretResolver()
 def resolve_settings_references(settings: Any, resolver: SettingsSecretResolver | None = None) -> Any:
     """`settings` with every Key Vault reference replaced by its value (same object if none)."""
     return (resolver or _default)(settings)
+
+
+async def keep_secrets_fresh(
+    interval_seconds: float = 60.0,
+    resolver: SettingsSecretResolver | None = None,
+    refresh_ahead_seconds: float = 90.0,
+) -> None:
+    """Background task: re-reads referenced secrets before they go stale, in a worker thread, so a
+    `get_settings()` call inside a request never waits on Key Vault. Returns at once if the settings
+    hold no reference. Start it with `asyncio.create_task(keep_secrets_fresh())` after get_settings()."""
+    import asyncio
+
+    target = resolver or _default
+    if not target.has_references:
+        return
+    while True:
+        await asyncio.sleep(interval_seconds)
+        try:
+            ahead = max(refresh_ahead_seconds, interval_seconds * 1.5)
+            await asyncio.to_thread(target.resolver.refresh_expiring, ahead)
+        except KeyVaultReferenceError as exc:
+            log.warning("key vault background refresh failed: %s", exc)

@@ -229,3 +229,36 @@ def test_secret_values_never_reach_the_logs(
         logging.getLogger().removeHandler(handler)
     assert "key vault secret loaded" in stream.getvalue()
     assert "clu-value-1" not in stream.getvalue()
+
+
+async def test_background_refresh_rereads_secrets_before_they_expire(
+    monkeypatch: pytest.MonkeyPatch, resolver: SecretsResolver, vault: FakeKeyVault, clock: Clock
+) -> None:
+    import asyncio
+
+    from services.secrets.key_vault import keep_secrets_fresh
+
+    monkeypatch.setenv("CLU__KEY", f"@Microsoft.KeyVault(SecretUri={VAULT}/secrets/clu-key)")
+    raw = Settings(_env_file=None)
+    resolve = SettingsSecretResolver(resolver)
+    assert resolve(raw).clu.key.get_secret_value() == "clu-value-1"
+    vault.secrets["clu-key"] = "clu-value-2"
+    clock.now += 250  # 50 s before expiry: inside the refresh-ahead margin
+    task = asyncio.create_task(keep_secrets_fresh(0.01, resolve))
+    for _ in range(200):
+        await asyncio.sleep(0.01)
+        if resolver.fetches >= 2:
+            break
+    task.cancel()
+    assert resolver.fetches >= 2
+    fetches = resolver.fetches
+    assert resolve(raw).clu.key.get_secret_value() == "clu-value-2"
+    assert resolver.fetches == fetches  # the request path did not call Key Vault
+
+
+async def test_background_refresh_returns_at_once_without_references() -> None:
+    from services.secrets.key_vault import keep_secrets_fresh
+
+    resolve = SettingsSecretResolver(SecretsResolver())
+    resolve(Settings(_env_file=None))
+    await keep_secrets_fresh(0.01, resolve)
