@@ -220,6 +220,7 @@ class SettingsSecretResolver:
         self._refs: dict[str, KeyVaultReference] = {}
         self._resolved: BaseModel | None = None
         self._fresh_until = 0.0
+        self._seen_fetches = -1
 
     @property
     def resolver(self) -> SecretsResolver:
@@ -233,8 +234,10 @@ class SettingsSecretResolver:
         if not self._refs:  # no reference: never touches Azure
             return settings
         resolver = self.resolver
-        if self._resolved is None or resolver._clock() >= self._fresh_until:
+        stale = resolver._clock() >= self._fresh_until or resolver.fetches != self._seen_fetches
+        if self._resolved is None or stale:
             self._resolved = _resolved_copy(settings, resolver)
+            self._seen_fetches = resolver.fetches
             expiries = [resolver.expires_at(ref) for ref in self._refs.values()]
             self._fresh_until = min(e for e in expiries if e is not None)
         return self._resolved
