@@ -54,7 +54,8 @@ _ACCOUNT_CONTEXT = re.compile(
     re.IGNORECASE,
 )
 _PIN_CONTEXT = re.compile(
-    r"\b(?:pin|nip|passcode|password|contraseña|clave|cvv|cvc|c[óo]digo(?: de seguridad)?|security code)\b"
+    r"\b(?:pin|nip|passcode|password|contraseña|clave|cvv|cvc|"
+    r"c[óo]digo(?: de seguridad)?|(?:security |verification )?code)\b"
     r"(?:\s+(?:number|n[úu]mero))?(?:\s+(?:is|es|it's|was|era))?[\s:=,]*"
     rf"({_DIGIT_TOKEN}(?:[\s,.-]*{_DIGIT_TOKEN}){{2,11}})(?![\w])",
     re.IGNORECASE,

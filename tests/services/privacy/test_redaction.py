@@ -22,6 +22,8 @@ from services.privacy.redaction import luhn_valid, redact, redact_value
         ("my PIN is four five six seven", "my PIN is [PIN]"),
         ("mi nip es 1234", "mi nip es [PIN]"),
         ("mi NIP es uno dos tres cuatro", "mi NIP es [PIN]"),
+        ("the code is 4 8 2 1", "the code is [PIN]"),
+        ("el código de seguridad es 552", "el código de seguridad es [PIN]"),
         ("my account number is 123456789012", "my account number is [ACCOUNT]"),
         ("mi cuenta es 0123 4567 8901", "mi cuenta es [ACCOUNT]"),
         ("CLABE 002010077777777771", "CLABE [ACCOUNT]"),
