@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from opentelemetry import trace
+
 from services.privacy.redaction import STANDARD_RECORD_ATTRS, RedactionFilter, install_redaction_filter
 
 _call_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("call_id", default=None)
@@ -61,6 +63,10 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
             "call_id": getattr(record, "call_id", None),
         }
+        span_context = trace.get_current_span().get_span_context()
+        if span_context.is_valid:  # joins a log line to its OpenTelemetry trace
+            payload["trace_id"] = format(span_context.trace_id, "032x")
+            payload["span_id"] = format(span_context.span_id, "016x")
         for key, value in record.__dict__.items():
             if key not in STANDARD_RECORD_ATTRS and not key.startswith("_") and key not in payload:
                 payload[key] = value

@@ -6,7 +6,8 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from opentelemetry import metrics as otel_metrics
@@ -216,6 +217,15 @@ class VoicebotMetrics(MetricsRegistry):
 
     def observe_latency(self, stage: str, milliseconds: float) -> None:
         self.latency.observe(milliseconds, stage=stage)
+
+    @contextmanager
+    def timer(self, stage: str) -> Iterator[None]:
+        """`with metrics.timer("crm"): ...` records the block's wall time as that stage's latency."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.observe_latency(stage, (time.perf_counter() - start) * 1000.0)
 
     def record_intent(self, intent: str, score: float | None = None) -> None:
         self.intents.inc(intent=intent)

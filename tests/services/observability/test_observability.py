@@ -64,6 +64,22 @@ async def test_call_id_follows_tasks_started_inside_a_call(log_stream: io.String
     assert _lines(log_stream)[-1]["call_id"] == "call-async"
 
 
+def test_log_lines_inside_a_span_carry_its_trace_id(
+    log_stream: io.StringIO, spans: InMemorySpanExporter
+) -> None:
+    with spans.tracer.start_as_current_span("turn") as span:  # type: ignore[attr-defined]
+        logging.getLogger("voicebot.test").info("inside")
+    line = _lines(log_stream)[-1]
+    assert line["trace_id"] == format(span.get_span_context().trace_id, "032x")
+
+
+def test_timer_records_a_stage_latency() -> None:
+    metrics = VoicebotMetrics()
+    with metrics.timer("crm"):
+        pass
+    assert metrics.latency.summary(stage="crm")["count"] == 1
+
+
 def test_card_pin_and_phone_never_reach_a_log_line(log_stream: io.StringIO) -> None:
     log = logging.getLogger("voicebot.dialogs")
     log.info("caller said %s", f"my card is {CARD}")
