@@ -61,7 +61,8 @@ class Services:
         await close_storage(self.storage)
 
 
-async def build_services(settings: Settings) -> Services:
+async def build_services(settings: Settings, recognizer: CallerRecognizer | None = None) -> Services:
+    """Build every backend from settings; a ready ``recognizer`` may be passed in (tests share one)."""
     storage = create_storage(settings)
     conversation_state, user_state = ConversationState(storage), UserState(storage)
     replies = Replies(
@@ -69,7 +70,7 @@ async def build_services(settings: Settings) -> Services:
         {locale: settings.voice_for(locale) for locale in settings.supported_locales},
     )
     crm = create_crm(settings)
-    recognizer = create_recognizer(settings)
+    recognizer = recognizer or create_recognizer(settings)
     knowledge = create_knowledge(settings)
     # Train the intent model and load (or build) the knowledge index before the first call.
     await asyncio.gather(recognizer.warm_up(), knowledge.warm_up())
@@ -123,9 +124,11 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"ready": ready, "checks": checks}, status=200 if ready else 503)
 
 
-async def create_app(settings: Settings | None = None) -> web.Application:
+async def create_app(
+    settings: Settings | None = None, recognizer: CallerRecognizer | None = None
+) -> web.Application:
     settings = settings or get_settings()
-    services = await build_services(settings)
+    services = await build_services(settings, recognizer)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SERVICES_KEY] = services
     handler = messages_handler(services.adapter, services.bot)

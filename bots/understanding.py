@@ -7,11 +7,11 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from botbuilder.core import Middleware, TurnContext
-from botbuilder.schema import ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 
 from adapters.telephony import is_dtmf
 from bots.call_start import start_call
-from dialogs.call_session import CallSession
+from dialogs.call_session import CallSession, LastReply
 from dialogs.deps import DialogDeps
 from dialogs.turn import remember_recognition
 from recognizers.base import LANGUAGE_PROPERTY, top_intent
@@ -31,8 +31,11 @@ class TurnUnderstanding(Middleware):
         self.deps = deps
 
     async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable]) -> None:
+        context.on_send_activities(self._remember_replies)
         if context.activity.type == ActivityTypes.message:
             session = await self.deps.session(context)
+            if session.ended:
+                return
             if not session.greeted:
                 await start_call(self.deps, context, session, greet=False)
             if is_dtmf(context.activity):
@@ -46,6 +49,22 @@ class TurnUnderstanding(Middleware):
                 await self._recognise(context, session)
         await logic()
         await self.deps.sessions.flush(context)
+
+    async def _remember_replies(
+        self,
+        context: TurnContext,
+        activities: list[Activity],
+        send_next: Callable[[], Awaitable[list[ResourceResponse]]],
+    ) -> list[ResourceResponse]:
+        """Keep the last thing said (for "repeat" and silence reprompts) and the bot side of the journal."""
+        session = await self.deps.session(context)
+        for activity in activities:
+            if activity.type == ActivityTypes.message and activity.text:
+                session.last_reply = LastReply(
+                    text=activity.text, speak=activity.speak, input_hint=activity.input_hint
+                )
+                session.journal.add_turn("bot", redact(activity.text))
+        return await send_next()
 
     @staticmethod
     def _collect_dtmf(session: CallSession, keys: str) -> str | None:

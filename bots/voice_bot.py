@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext, UserState
 from botbuilder.dialogs import Dialog, DialogExtensions, DialogSet
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ResourceResponse
+from botbuilder.schema import ChannelAccount
 
 from adapters.telephony import SILENCE_TIMEOUT, handoff_failed, hang_up
 from bots.call_start import start_call
 from bots.understanding import TurnUnderstanding
 from dialogs.base import ESCALATE
-from dialogs.call_session import CallSession, LastReply
+from dialogs.call_session import CallSession
 from dialogs.deps import DialogDeps
 from services.handoff.base import CallOutcome, EscalationReason
-from services.privacy.redaction import redact
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +37,10 @@ class VoiceBot(ActivityHandler):
         self.understanding = TurnUnderstanding(deps)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        turn_context.on_send_activities(self._remember_replies)
         try:
-            await super().on_turn(turn_context)
+            await self.understanding.on_turn(
+                turn_context, lambda: super(VoiceBot, self).on_turn(turn_context)
+            )
         finally:
             await self.deps.sessions.flush(turn_context)
             await self.conversation_state.save_changes(turn_context)
@@ -63,13 +62,8 @@ class VoiceBot(ActivityHandler):
     # ---- caller turns ------------------------------------------------------------------------
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        session = await self.deps.session(turn_context)
-        if session.ended:
-            return
-        await self.understanding.on_turn(
-            turn_context,
-            lambda: DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state),
-        )
+        """Understanding (recognition, key presses, journal) already ran in ``self.understanding``."""
+        await DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state)
 
     # ---- channel and pipeline events -----------------------------------------------------------
 
@@ -132,21 +126,3 @@ class VoiceBot(ActivityHandler):
     async def on_unrecognized_activity_type(self, turn_context: TurnContext) -> None:
         # e.g. the telephony channel's commandResult for recording commands: nothing to say.
         logger.info("ignored activity", extra={"activity_type": turn_context.activity.type})
-
-    # ---- replies -------------------------------------------------------------------------------
-
-    async def _remember_replies(
-        self,
-        turn_context: TurnContext,
-        activities: list[Activity],
-        send_next: Callable[[], Awaitable[list[ResourceResponse]]],
-    ) -> list[ResourceResponse]:
-        """Keep the last thing said (for "repeat" and silence reprompts) and the bot side of the journal."""
-        session = await self.deps.session(turn_context)
-        for activity in activities:
-            if activity.type == ActivityTypes.message and activity.text:
-                session.last_reply = LastReply(
-                    text=activity.text, speak=activity.speak, input_hint=activity.input_hint
-                )
-                session.journal.add_turn("bot", redact(activity.text))
-        return await send_next()

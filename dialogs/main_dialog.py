@@ -41,10 +41,8 @@ class MainDialog(VoiceDialog):
         super().__init__(MainDialog.__name__, deps)
         self.add_dialog(IdentifyCallerDialog(deps))
         self.add_dialog(KnowledgeDialog(deps))
-        for dialog_class in dict.fromkeys(route.dialog for route in ROUTES):
+        for dialog_class in dict.fromkeys((*(route.dialog for route in ROUTES), TransferDialog)):
             self.add_dialog(dialog_class(deps))
-        if self.find_dialog(TransferDialog.__name__) is None:
-            self.add_dialog(TransferDialog(deps))
         self.add_dialog(
             WaterfallDialog(
                 "main_steps",
@@ -68,6 +66,11 @@ class MainDialog(VoiceDialog):
         result = recognition(step.context)
         if result is None:
             return await self._no_match(step)
+        answer = yes_or_no(result.text or "")
+        if answer is not None and len((result.text or "").split()) <= 3:
+            # A bare yes/no answers "anything else?": yes -> ask what, no -> goodbye.
+            await self._run_command(step.context, "More" if answer else "Goodbye")
+            return await step.end_dialog()
         intent, score = top_intent(result)
         routing = self.deps.routing
         if intent in COMMAND_INTENTS and score >= routing.confirm_threshold:
@@ -176,6 +179,8 @@ class MainDialog(VoiceDialog):
             await turn_context.send_activity(replies.ask(session.locale, "cancelled"))
         elif intent == "Repeat":
             await self._repeat(turn_context)
+        elif intent == "More":
+            await turn_context.send_activity(replies.ask(session.locale, "how_can_i_help"))
         elif intent == "Goodbye":
             await turn_context.send_activity(replies.final(session.locale, "goodbye"))
             await turn_context.send_activity(hang_up())

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs everything the tests need (Python packages, espeak-ng, sox, Chromium, Redis, the Cosmos DB
+# emulation) and runs the whole suite. Extra arguments go to pytest.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash scripts/setup_python.sh --dev
+bash scripts/install_system_packages.sh
+bash scripts/install_test_servers.sh
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,153 @@
+"""The real aiohttp app over the Bot Framework protocol, as the Emulator speaks it (replies arrive at
+a local serviceUrl), plus bad input that must get a clear 4xx while the server keeps serving."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+import pytest
+
+from adapters.emulator import texts
+from tests.support.bot_harness import running_bot
+
+
+@pytest.fixture
+async def bot(bot_settings, trained_recognizer):
+    async with running_bot(bot_settings, trained_recognizer) as (channel, services):
+        yield channel, services
+
+
+async def test_known_caller_is_greeted_by_name_with_open_ticket(bot):
+    channel, _ = bot
+    _, greeting = await channel.start_call("+14255550100")
+    spoken = texts(greeting)
+    assert len(spoken) == 1
+    assert spoken[0].startswith("Hi Carlos")
+    assert "open query since" in spoken[0] and "card delivery delay" in spoken[0]
+    message = next(r for r in greeting if r["type"] == "message")
+    assert message["inputHint"] == "expectingInput"
+    assert "<voice name='en-US-JennyNeural'>" in message["speak"] and "xml:lang='en-US'" in message["speak"]
+
+
+async def test_balance_after_pin_over_http(bot):
+    channel, _ = bot
+    call, _ = await channel.start_call("+14255550100")
+    assert "PIN" in " ".join(texts(await channel.say(call, "what is my checking balance")))
+    reply = " ".join(texts(await channel.say(call, "1 2 3 4")))
+    assert "310 dollars and 75 cents" in reply
+
+
+async def test_block_card_with_confirmation_over_http(bot):
+    channel, services = bot
+    call, _ = await channel.start_call("+14255550100")
+    await channel.say(call, "I need to block my debit card")
+    confirm = " ".join(texts(await channel.press(call, "1234")))
+    assert "debit card ending in 7 7 8 2" in confirm and "yes or no" in confirm
+    done = " ".join(texts(await channel.say(call, "yes please")))
+    assert "is now blocked" in done
+
+
+async def test_spanish_caller_gets_spanish_voice_and_prompts(bot):
+    channel, _ = bot
+    call, greeting = await channel.start_call("+5215555550101", locale="es-MX")
+    assert texts(greeting)[0].startswith("Hola María")
+    message = next(r for r in greeting if r["type"] == "message")
+    assert "es-MX-DaliaNeural" in message["speak"]
+    await channel.say(call, "quiero saber mi saldo de ahorros")
+    assert "15,200 pesos" in " ".join(texts(await channel.say(call, "cuatro tres dos uno")))
+
+
+async def test_caller_hang_up_records_the_outcome(bot):
+    channel, services = bot
+    call, _ = await channel.start_call("+14255550100")
+    await channel.say(call, "what's my balance")
+    assert await channel.hang_up(call) == []
+    assert await channel.say(call, "hello?") == []  # the call is over: nothing more is said
+
+
+async def test_transfer_failure_apologises_and_offers_callback(bot):
+    channel, _ = bot
+    call, _ = await channel.start_call("+14255550100")
+    replies = await channel.say(call, "I want to speak to an agent")
+    handoff = next(r for r in replies if r["type"] == "event")
+    assert handoff["name"] == "handoff.initiate"
+    assert handoff["value"]["TargetPhoneNumber"].startswith("+")
+    assert handoff["attachments"][0]["name"] == "Transcript"
+    after = texts(await channel.event(call, "handoff.status", {"state": "failed", "message": "busy"}))
+    assert "call you back" in after[0]
+
+
+# ---- bad input -------------------------------------------------------------------------------
+
+def _valid_activity(service_url: str) -> dict:
+    return {
+        "type": "message", "text": "hi", "channelId": "emulator", "serviceUrl": service_url,
+        "conversation": {"id": "bad-input"}, "from": {"id": "+14255550100"}, "recipient": {"id": "bot"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"{not json", "application/json", 400),
+        (b"[1, 2, 3]", "application/json", 400),
+        (b'{"text": "no type"}', "application/json", 400),
+        (b'{"type": "message", "text": "no conversation"}', "application/json", 400),
+        (b"type=message", "application/x-www-form-urlencoded", 415),
+        (b"x" * (1024 * 1024), "application/json", 413),
+    ],
+    ids=["malformed-json", "not-an-object", "missing-type", "missing-conversation", "wrong-content-type",
+         "one-megabyte"],
+)
+async def test_bad_requests_get_a_4xx_and_the_server_keeps_serving(bot, body, content_type, status):
+    channel, _ = bot
+    async with aiohttp.ClientSession() as session:
+        async with session.post(channel.bot_url, data=body, headers={"Content-Type": content_type}) as response:
+            assert response.status == status
+            assert "Traceback" not in await response.text()
+    _, greeting = await channel.start_call("+14255550100")
+    assert texts(greeting)[0].startswith("Hi Carlos")
+
+
+async def test_unknown_activity_type_is_accepted_silently(bot):
+    channel, _ = bot
+    call, _ = await channel.start_call("+14255550100")
+    replies = await channel.post(call, {**channel._activity(call, type="commandResult", name="x")})
+    assert texts(replies) == []
+    assert "PIN" in " ".join(texts(await channel.say(call, "what's my balance")))
+
+
+async def test_wrong_auth_is_401_when_an_app_id_is_configured(bot_settings, trained_recognizer):
+    settings = bot_settings.model_copy(update={"app_id": "00000000-0000-0000-0000-000000000001"})
+    async with running_bot(settings, trained_recognizer) as (channel, _):
+        async with aiohttp.ClientSession() as session:
+            for headers in ({}, {"Authorization": "Bearer forged.token.value"}):
+                async with session.post(
+                    channel.bot_url, data=json.dumps(_valid_activity(channel.service_url)),
+                    headers={"Content-Type": "application/json", **headers},
+                ) as response:
+                    assert response.status == 401
+
+
+async def test_health_and_readiness(bot):
+    channel, _ = bot
+    base = channel.bot_url.rsplit("/api/", 1)[0]
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{base}/healthz") as response:
+            assert response.status == 200
+        async with session.get(f"{base}/readyz") as response:
+            assert response.status == 200
+            assert (await response.json())["checks"]["crm"] is True
+
+
+async def test_concurrent_calls_do_not_mix_conversations(bot):
+    channel, _ = bot
+    (carlos, _), (maria, _) = await asyncio.gather(
+        channel.start_call("+14255550100"), channel.start_call("+5215555550101", locale="es-MX")
+    )
+    english, spanish = await asyncio.gather(
+        channel.say(carlos, "what's my savings balance"), channel.say(maria, "cuál es mi saldo de ahorros")
+    )
+    assert "PIN" in " ".join(texts(english)) and "NIP" in " ".join(texts(spanish))
