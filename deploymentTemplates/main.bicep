@@ -44,6 +44,7 @@ var tags = {
 }
 // One vault per environment: a dev deployment can never read a prod secret.
 var keyVaultName = take('${prefix}-${environmentName}-kv-${unique}', 24)
+var siteName = '${namePrefix}-app-${unique}'
 
 module network 'modules/network.bicep' = {
   name: 'network'
@@ -117,6 +118,7 @@ module openAi 'modules/cognitive.bicep' = {
   params: {
     name: '${namePrefix}-openai-${unique}'
     location: openAiLocation
+    endpointLocation: location
     kind: 'OpenAI'
     subnetId: network.outputs.endpointSubnetId
     privateDnsZoneId: network.outputs.openAiZoneId
@@ -217,6 +219,7 @@ module app 'modules/appservice.bicep' = {
   name: 'appservice'
   params: {
     namePrefix: namePrefix
+    siteName: siteName
     location: location
     skuName: appServiceSku
     zoneRedundant: zoneRedundant
@@ -248,7 +251,7 @@ module app 'modules/appservice.bicep' = {
       COSMOS__DATABASE: cosmos.outputs.databaseName
       COSMOS__CONTAINER: cosmos.outputs.containerName
       ACS__ENDPOINT: communication.outputs.endpoint
-      ACS__PUBLIC_BASE_URL: 'https://${namePrefix}-app.azurewebsites.net'
+      ACS__PUBLIC_BASE_URL: 'https://${siteName}.azurewebsites.net'
       ACS__CONNECTION_STRING: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.acsConnectionStringUri})'
       ACS__EVENT_GRID_SECRET: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.eventGridSecretUri})'
       HANDOFF__CONSOLE_PASSWORD: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.agentConsolePasswordUri})'
@@ -279,6 +282,7 @@ module rbac 'modules/rbac.bicep' = {
   }
 }
 
+output appName string = app.outputs.name
 output appHostName string = app.outputs.hostName
 output keyVaultName string = keyVault.outputs.name
 output incomingCallWebhook string = 'https://${app.outputs.hostName}/api/calls/incoming'

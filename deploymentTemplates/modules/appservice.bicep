@@ -1,6 +1,8 @@
 // Linux App Service (Python 3.11) running the bot, with a system-assigned identity, VNet integration and
 // Key Vault references for every secret setting.
 param namePrefix string
+@description('Globally unique site name (<name>.azurewebsites.net).')
+param siteName string
 param location string
 param skuName string = 'P1v3'
 param zoneRedundant bool = false
@@ -24,7 +26,7 @@ resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
 }
 
 resource site 'Microsoft.Web/sites@2023-12-01' = {
-  name: '${namePrefix}-app'
+  name: siteName
   location: location
   kind: 'app,linux'
   tags: tags

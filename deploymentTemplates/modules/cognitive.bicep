@@ -10,6 +10,8 @@ param location string
 param kind string
 param skuName string = 'S0'
 param subnetId string
+@description('Region of the private endpoint: the VNet\'s region, which may differ from the account\'s.')
+param endpointLocation string = location
 param privateDnsZoneId string
 @description('Model deployments (OpenAI only): [{ name, model, version, capacity }].')
 param deployments array = []
@@ -62,7 +64,7 @@ module endpoint 'privateEndpoint.bicep' = {
   name: '${name}-pe'
   params: {
     name: '${name}-pe'
-    location: location
+    location: endpointLocation
     subnetId: subnetId
     serviceId: account.id
     groupId: 'account'

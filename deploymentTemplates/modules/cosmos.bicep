@@ -4,6 +4,8 @@ param location string
 param databaseName string = 'voicebot'
 param containerName string = 'state'
 param zoneRedundant bool = false
+@description('Conversation state expires this long after its last write (data minimisation).')
+param stateTtlSeconds int = 604800
 param subnetId string
 param privateDnsZoneId string
 param tags object = {}
@@ -66,7 +68,7 @@ resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/container
         ]
         kind: 'Hash'
       }
-      defaultTtl: 86400
+      defaultTtl: stateTtlSeconds
     }
     options: {
       autoscaleSettings: {
