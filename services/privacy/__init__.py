@@ -1,0 +1,1 @@
+"""Personal data: redaction, speaker verification behind consent, right to erasure."""
