@@ -47,14 +47,12 @@ class AcsCallControl:
 
         connection = self._connection()
         try:
-            await asyncio.wait_for(
-                connection.transfer_call_to_participant(  # type: ignore[attr-defined]
+            async with asyncio.timeout(ACS_TIMEOUT_SECONDS):
+                await connection.transfer_call_to_participant(  # type: ignore[attr-defined]
                     PhoneNumberIdentifier(target),
                     operation_context=f"handoff:{handoff_id}",
                     sip_headers=custom_context_headers(handoff_id, reason),
-                ),
-                ACS_TIMEOUT_SECONDS,
-            )
+                )
         except (AzureError, TimeoutError) as exc:
             raise CallControlError(f"transfer request failed: {type(exc).__name__}") from exc
         return None  # CallTransferAccepted / CallTransferFailed arrive on /api/calls/events
@@ -63,10 +61,8 @@ class AcsCallControl:
         from azure.core.exceptions import AzureError
 
         try:
-            await asyncio.wait_for(
-                self._connection().hang_up(is_for_everyone=True),  # type: ignore[attr-defined]
-                ACS_TIMEOUT_SECONDS,
-            )
+            async with asyncio.timeout(ACS_TIMEOUT_SECONDS):
+                await self._connection().hang_up(is_for_everyone=True)  # type: ignore[attr-defined]
         except (AzureError, TimeoutError) as exc:
             raise CallControlError(f"hang-up failed: {type(exc).__name__}") from exc
 

@@ -184,7 +184,8 @@ class CallSession:
 
     async def _await_transfer(self, done: asyncio.Future[tuple[str, str]]) -> None:
         try:
-            state, message = await asyncio.wait_for(done, TRANSFER_RESULT_TIMEOUT)
+            async with asyncio.timeout(TRANSFER_RESULT_TIMEOUT):
+                state, message = await done
         except TimeoutError:
             state, message = "failed", "no transfer outcome from Call Automation"
         await self._report_transfer(state, message)

@@ -132,15 +132,13 @@ async def _answer(app: web.Application, registry: Any, settings: Any, data: dict
     from azure.core.exceptions import AzureError
 
     try:
-        result = await asyncio.wait_for(
-            client.answer_call(
+        async with asyncio.timeout(ANSWER_TIMEOUT_SECONDS):
+            result = await client.answer_call(
                 incoming_call_context=context,
                 callback_url=callback,
                 media_streaming=media_streaming_options(media_url),
                 operation_context=record.call_id,
-            ),
-            ANSWER_TIMEOUT_SECONDS,
-        )
+            )
     except (AzureError, TimeoutError) as exc:
         registry.remove(record.call_id)
         log.error("answer_call failed: %s", type(exc).__name__, extra={"call_id": record.call_id})

@@ -287,7 +287,9 @@ class CallPipeline:
     async def _finish_utterance(self, stream: SttStream, end: SpeechEnded) -> None:
         timing = TurnTiming(last_voice_at=end.last_voice_at, endpoint_at=end.decided_at)
         try:
-            result = await asyncio.wait_for(stream.finish(), self.settings.stt_timeout_seconds)
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a concurrent cancel (close()).
+            async with asyncio.timeout(self.settings.stt_timeout_seconds):
+                result = await stream.finish()
         except (SpeechError, TimeoutError) as exc:
             log.error("stt failed: %s", type(exc).__name__, extra={"call_id": self.call_id})
             return
