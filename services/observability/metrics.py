@@ -200,6 +200,7 @@ class VoicebotMetrics(MetricsRegistry):
     ):
         super().__init__(clock, meter)
         self.escalation_window = escalation_window_seconds
+        self._escalation_source: Callable[[], float] | None = None
         self.latency = self.histogram("latency_ms", "ms", latency_window_seconds, "per-stage latency")
         self.intents = self.counter("intents", "top intent per recognised turn")
         self.intent_score = self.histogram(
@@ -243,8 +244,15 @@ class VoicebotMetrics(MetricsRegistry):
     def record_escalation(self, reason: str) -> None:
         self.escalations.inc(reason=reason)
 
+    def use_escalation_source(self, rate: Callable[[], float]) -> None:
+        """Report another component's rate instead (e.g. `EscalationMonitor.rate`), so the dashboard,
+        /metrics and the `escalation_rate` OpenTelemetry gauge (the Azure alert's input) agree with it."""
+        self._escalation_source = rate
+
     def escalation_rate(self) -> float:
         """Escalations over calls ended in the sliding window (0 when no call ended)."""
+        if self._escalation_source is not None:
+            return float(self._escalation_source())
         ended = self.calls_ended.in_window(self.escalation_window)
         return 0.0 if ended == 0 else min(1.0, self.escalations.in_window(self.escalation_window) / ended)
 

@@ -73,6 +73,13 @@ def test_log_lines_inside_a_span_carry_its_trace_id(
     assert line["trace_id"] == format(span.get_span_context().trace_id, "032x")
 
 
+def test_escalation_rate_can_come_from_the_handoff_monitor() -> None:
+    metrics = VoicebotMetrics()
+    metrics.use_escalation_source(lambda: 0.5)
+    assert metrics.snapshot()["summary"]["escalation_rate"] == 0.5
+    assert metrics.gauges["escalation_rate"].value == 0.5
+
+
 def test_timer_records_a_stage_latency() -> None:
     metrics = VoicebotMetrics()
     with metrics.timer("crm"):
