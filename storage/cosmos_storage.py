@@ -62,7 +62,8 @@ class CosmosStorage(CosmosDbPartitionedStorage):
 
     async def initialize(self) -> None:
         """Runs in the worker thread (called from read/write/delete)."""
-        if self._credential is not None and self.container is None:
+        container: Any = getattr(self, "container", None)
+        if self._credential is not None and container is None:
             self.client = CosmosClient(
                 self.config.cosmos_db_endpoint,
                 self._credential,
@@ -81,7 +82,7 @@ class CosmosStorage(CosmosDbPartitionedStorage):
                     raise
 
     async def read(self, keys: list[str]) -> dict[str, object]:
-        return await self._in_thread(super().read(keys))  # type: ignore[arg-type]
+        return await self._in_thread(super().read(keys))
 
     async def write(self, changes: dict[str, object]) -> None:
         if changes is None:

@@ -74,7 +74,7 @@ class CallScopedCrm:
         key = (ctx.conversation_id, "phone", phone)
         cached = self._get(key)
         if cached is not _MISSING:
-            return cached  # type: ignore[no-any-return]
+            return cached
         customer = await self._inner.find_customer_by_phone(phone, ctx)
         self._put(key, customer)
         if customer is not None:
@@ -85,7 +85,7 @@ class CallScopedCrm:
         key = (ctx.conversation_id, "id", customer_id)
         cached = self._get(key)
         if cached is not _MISSING:
-            return cached  # type: ignore[no-any-return]
+            return cached
         customer = await self._inner.get_customer(customer_id, ctx)
         self._put(key, customer)
         return customer

@@ -27,7 +27,7 @@ from services.crm.wire import (
 
 log = logging.getLogger(__name__)
 
-CRM_KEY: web.AppKey[Crm] = web.AppKey("crm", Crm)  # type: ignore[type-abstract]
+CRM_KEY: web.AppKey[Crm] = web.AppKey("crm", Crm)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _PIN = re.compile(r"^[0-9]{4,8}$")
 _MAX_LIMIT = 50
