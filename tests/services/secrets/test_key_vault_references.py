@@ -262,3 +262,19 @@ async def test_background_refresh_returns_at_once_without_references() -> None:
     resolve = SettingsSecretResolver(SecretsResolver())
     resolve(Settings(_env_file=None))
     await keep_secrets_fresh(0.01, resolve)
+
+
+def test_config_get_settings_returns_resolved_values(
+    monkeypatch: pytest.MonkeyPatch, resolver: SecretsResolver
+) -> None:
+    import config
+    import services.secrets.key_vault as key_vault
+
+    monkeypatch.setenv("AZURE_SEARCH__KEY", f"@Microsoft.KeyVault(SecretUri={VAULT}/secrets/openai-key)")
+    monkeypatch.setattr(key_vault, "_default", SettingsSecretResolver(resolver))
+    config.get_settings.cache_clear()
+    try:
+        assert config.get_settings().azure_search.key.get_secret_value() == "openai-value-1"
+        assert config.get_settings() is config.get_settings()
+    finally:
+        config.get_settings.cache_clear()
