@@ -161,6 +161,11 @@ class CallPipeline:
             self._turn_q.put_nowait(("call", turn, None))
 
     @property
+    def busy(self) -> bool:
+        """Frames or prompts still queued, or a prompt playing."""
+        return not self._in_q.empty() or not self._out_q.empty() or self.playing
+
+    @property
     def playing(self) -> bool:
         return self._play_task is not None and not self._play_task.done()
 
