@@ -202,6 +202,7 @@ class Settings(BaseSettings):
         0.845  # cosine floor of the grounding guard, calibrated on the labelled set
     )
     knowledge_min_similarity_known: float = 0.825  # lower floor when every question word is in the KB
+    knowledge_min_keyword_score: float = 1.0  # BM25 floor: one specific shared word, not just "bank"
     knowledge_top_k: int = 3
     knowledge_history_turns: int = 6
     knowledge_max_question_chars: int = 500

@@ -38,7 +38,7 @@ class EmbeddedIndex:
         vector_weight: float = 0.7,
         min_similarity: float = 0.845,
         min_similarity_known: float = 0.825,
-        min_keyword: float = 0.0,
+        min_keyword: float = 1.0,
         strong_similarity: float = 0.87,
         min_keyword_only: float = 4.0,
     ) -> None:
@@ -254,8 +254,9 @@ class EmbeddedIndex:
     def is_relevant(self, hit: ScoredPassage) -> bool:
         """The grounding guard, calibrated on tests/data/knowledge_questions.jsonl (see the bench).
 
-        At least one shared keyword, and either a cosine above ``min_similarity`` or, when every question word
-        is known to the knowledge base, above the lower ``min_similarity_known``. Without embeddings only the
+        A specific shared keyword (BM25 above ``min_keyword``: "Contoso" or "bank" alone score below it), and
+        a cosine above ``min_similarity`` or, when every question word is known to the knowledge base, above
+        the lower ``min_similarity_known``. Without embeddings only the
         BM25 score is available, with its own floor.
         """
         if not self.model_id:

@@ -59,6 +59,7 @@ def create_index(
         vector_weight=settings.knowledge_vector_weight,
         min_similarity=settings.knowledge_min_similarity,
         min_similarity_known=settings.knowledge_min_similarity_known,
+        min_keyword=settings.knowledge_min_keyword_score,
     )
 
 

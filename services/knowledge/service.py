@@ -92,7 +92,7 @@ class RagKnowledge:
         clean_history = self._clean_history(history)
         hits = await self.retrieve(self._retrieval_text(checked.text, clean_history), lang)
         relevant = [h for h in hits[: self.top_k] if self.index.is_relevant(h)]
-        if not relevant or relevant[0] is not hits[0]:
+        if not relevant:
             logger.info(
                 "knowledge_not_grounded",
                 extra={
