@@ -110,7 +110,9 @@ def report(gold: list[str], predicted: list[str], languages: list[str]) -> str:
 
 
 async def _run_eval(args: argparse.Namespace) -> int:
-    items = [json.loads(line) for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()]
+    items = [
+        json.loads(line) for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     recognizer = _recognizer()
     await recognizer.warm_up()
     predicted = []

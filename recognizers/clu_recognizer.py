@@ -35,7 +35,11 @@ logger = logging.getLogger(__name__)
 CLU_LANGUAGES: dict[str, str] = {"en": "en-us", "es": "es-mx"}
 LIST_CATEGORIES: frozenset[str] = frozenset({ENTITY_ACCOUNT_TYPE, ENTITY_CARD_TYPE})
 # Project entity category -> key in RecognizerResult.entities.
-BUILTIN_CATEGORIES: dict[str, str] = {"amount": ENTITY_AMOUNT, "date": ENTITY_DATETIME, "number": ENTITY_NUMBER}
+BUILTIN_CATEGORIES: dict[str, str] = {
+    "amount": ENTITY_AMOUNT,
+    "date": ENTITY_DATETIME,
+    "number": ENTITY_NUMBER,
+}
 _ids = itertools.count(1)
 
 
@@ -72,7 +76,10 @@ def _amount(resolution: dict[str, Any]) -> dict[str, str] | None:
 def _moment(resolution: dict[str, Any], text: str) -> dict[str, str] | None:
     kind = resolution.get("resolutionKind")
     if kind == "DateTimeResolution":
-        item = {"type": str(resolution.get("dateTimeSubKind", "date")).lower(), "value": str(resolution["value"])}
+        item = {
+            "type": str(resolution.get("dateTimeSubKind", "date")).lower(),
+            "value": str(resolution["value"]),
+        }
         if resolution.get("timex"):
             item["timex"] = str(resolution["timex"])
     elif kind == "TemporalSpanResolution":
@@ -154,7 +161,9 @@ class CluRecognizer(CallerRecognizer):
 
                     credential = DefaultAzureCredential()
             self._client_kwargs.setdefault("retry_total", 1)  # a caller is waiting on the line
-            self._client = ConversationAnalysisClient(self._settings.endpoint, credential, **self._client_kwargs)
+            self._client = ConversationAnalysisClient(
+                self._settings.endpoint, credential, **self._client_kwargs
+            )
         return self._client
 
     async def warm_up(self) -> None:
@@ -176,7 +185,9 @@ class CluRecognizer(CallerRecognizer):
                 response = await self._get_client().analyze_conversation(task)
             result = map_prediction(text, language, response["result"]["prediction"])
         except TimeoutError as exc:
-            raise RecognizerUnavailable(f"CLU did not answer within {self._settings.timeout_seconds} s") from exc
+            raise RecognizerUnavailable(
+                f"CLU did not answer within {self._settings.timeout_seconds} s"
+            ) from exc
         except AzureError as exc:
             # The message names the status and error code only: the utterance may hold personal data.
             raise RecognizerUnavailable(f"CLU request failed: {type(exc).__name__}") from exc

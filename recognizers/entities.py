@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -61,12 +62,24 @@ class ListEntityMatcher:
         return found
 
 
+# Spanish models name units in Spanish ("Dólar"); the bot uses the English names everywhere.
+_UNIT_NAMES: dict[str, str] = {
+    "dolar": "Dollar",
+    "peso": "Peso",
+    "peso mexicano": "Mexican peso",
+    "euro": "Euro",
+}
+# Transcripts often drop accents, and the Spanish currency model only knows "dólar(es)".
+_UNACCENTED_DOLLAR = re.compile(r"\bdolar(es)?\b", re.IGNORECASE)
+
+
 def _amount(resolution: dict[str, Any]) -> dict[str, str] | None:
     try:
         value = Decimal(str(resolution.get("value"))).quantize(Decimal("0.01"))
     except (InvalidOperation, TypeError):
         return None
-    return {"value": str(value), "unit": str(resolution.get("unit") or "")}
+    unit = str(resolution.get("unit") or "")
+    return {"value": str(value), "unit": _UNIT_NAMES.get(strip_accents(unit).casefold(), unit)}
 
 
 def _is_false_date(text: str, language: str) -> bool:
@@ -77,11 +90,22 @@ def _is_false_date(text: str, language: str) -> bool:
     return language == "es" and bool(words) and words[0] == "mi"
 
 
-def _datetime(result_text: str, type_name: str, resolution: dict[str, Any]) -> dict[str, str] | None:
+def _distance(value: dict[str, Any], reference: datetime) -> float:
+    moment = str(value.get("value") or value.get("start") or value.get("end") or "")
+    try:
+        return abs((datetime.fromisoformat(moment) - reference).total_seconds())
+    except ValueError:
+        return float("inf")
+
+
+def _datetime(
+    result_text: str, type_name: str, resolution: dict[str, Any], reference: datetime
+) -> dict[str, str] | None:
     values = resolution.get("values") or []
     if not values:
         return None
-    chosen = values[-1]  # Recognizers-Text lists the past reading first and the future one last
+    # "monday" resolves to last and next Monday: take the reading nearest the call, future on a tie.
+    chosen = min(reversed(values), key=lambda v: _distance(v, reference))
     item = {"type": str(chosen.get("type") or type_name.rsplit(".", 1)[-1])}
     for key in ("value", "start", "end", "timex", "Mod"):
         if chosen.get(key) is not None:
@@ -121,17 +145,23 @@ class BuiltinEntityExtractor:
         """``{"amount": [...], "datetime": [...], "number": [...]}``; empty kinds are omitted."""
         currency, dates, numbers = self._models_for(language)
         found: dict[str, list[Any]] = {}
-        amounts = [a for r in currency.parse(text) if (a := _amount(r.resolution or {}))]
+        money_text = (
+            _UNACCENTED_DOLLAR.sub(lambda m: "dólar" + (m.group(1) or ""), text) if language == "es" else text
+        )
+        amounts = [a for r in currency.parse(money_text) if (a := _amount(r.resolution or {}))]
         if amounts:
             found[ENTITY_AMOUNT] = amounts
         moments = [
             d
             for r in dates.parse(text, reference=reference)
-            if not _is_false_date(r.text, language) and (d := _datetime(r.text, r.type_name, r.resolution or {}))
+            if not _is_false_date(r.text, language)
+            and (d := _datetime(r.text, r.type_name, r.resolution or {}, reference))
         ]
         if moments:
             found[ENTITY_DATETIME] = moments
-        values = [str(r.resolution["value"]) for r in numbers.parse(text) if (r.resolution or {}).get("value")]
+        values = [
+            str(r.resolution["value"]) for r in numbers.parse(text) if (r.resolution or {}).get("value")
+        ]
         if values:
             found[ENTITY_NUMBER] = values
         return found

@@ -7,7 +7,25 @@ import unicodedata
 
 # Hesitations a speech recogniser transcribes; they carry no intent.
 FILLERS: frozenset[str] = frozenset(
-    {"um", "umm", "uh", "uhh", "uhm", "hmm", "hm", "mm", "mmm", "er", "erm", "ah", "eh", "ehh", "pues", "em", "ehm"}
+    {
+        "um",
+        "umm",
+        "uh",
+        "uhh",
+        "uhm",
+        "hmm",
+        "hm",
+        "mm",
+        "mmm",
+        "er",
+        "erm",
+        "ah",
+        "eh",
+        "ehh",
+        "pues",
+        "em",
+        "ehm",
+    }
 )
 # "este" is also a Spanish demonstrative ("este mes"): dropped only at the start or before another filler.
 
