@@ -13,16 +13,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from services.speech.audio import check_pcm, check_rate
-from services.speech.base import SAMPLE_RATE, SpeechUnavailable, SttResult
+from services.speech.base import FRAME_BYTES, SAMPLE_RATE, SpeechUnavailable, SttResult
 from services.speech.sphinx_engine import SphinxModel, SphinxUtterance
+from services.speech.vad import WebRtcFrameClassifier
 from services.speech.vocabulary import DomainVocabulary, load_vocabulary
-from services.speech.whisper_engine import WhisperEngine, install_whisper_base
+from services.speech.whisper_engine import WhisperEngine, WhisperResult, install_whisper_base
 
 log = logging.getLogger(__name__)
 
 LOCALES = {"en": "en-US", "es": "es-MX"}
 _CHUNK_BYTES = 3200  # pocketsphinx is fed 100 ms at a time: one thread hop per 5 frames
 _MAX_SECONDS = 60
+_SPECULATE_MS = 300
 
 
 def _language(locale_hint: str | None) -> str | None:
@@ -32,10 +34,9 @@ def _language(locale_hint: str | None) -> str | None:
 
 def whisper_prompt(vocab: DomainVocabulary, lang: str) -> str:
     """A short domain prompt: whisper follows the vocabulary and spelling of its prompt text."""
-    hints = [h for h in vocab.hints if (lang == "es") == any(c in h for c in "áéíóúñ") or lang == "en"]
-    words = ", ".join(dict.fromkeys([*hints[:12], *vocab.for_language(lang)[:6]]))
-    intro = {"es": "Banco Contoso. ", "en": "Contoso Bank. "}[lang]
-    return (intro + words)[:220]
+    hints = vocab.hints_by_language.get(lang, ())
+    intro = {"es": "Banco Contoso: ", "en": "Contoso Bank: "}[lang]
+    return (intro + ", ".join(hints))[:200]
 
 
 def build_engines(data_dir: Path, vocabulary: DomainVocabulary) -> tuple[SphinxModel, WhisperEngine]:
@@ -133,6 +134,12 @@ class EmbeddedSttStream:
         self._lock = asyncio.Lock()
         self._done = False
         self._final: SttResult | None = None
+        # Spanish: whisper decodes after the endpoint; a speculative decode starts once the caller has
+        # been quiet for _SPECULATE_MS, and is used at finish() if no speech came after it.
+        self._vad = WebRtcFrameClassifier() if lang == "es" else None
+        self._vad_pos = 0
+        self._voiced_end = 0
+        self._spec: tuple[int, asyncio.Task[WhisperResult]] | None = None
 
     @property
     def streams_english(self) -> bool:
@@ -145,11 +152,35 @@ class EmbeddedSttStream:
         if len(self._audio) + len(pcm) > _MAX_SECONDS * SAMPLE_RATE * 2:
             return  # past the longest utterance any endpointer lets through; the rest is dropped
         self._audio += pcm
+        if self._vad is not None:
+            self._track_silence()
         if not self.streams_english:
             return
         self._pending += pcm
         if len(self._pending) >= _CHUNK_BYTES:
             await self._feed_sphinx()
+
+    def _track_silence(self) -> None:
+        assert self._vad is not None
+        while self._vad_pos + FRAME_BYTES <= len(self._audio):
+            frame = bytes(self._audio[self._vad_pos : self._vad_pos + FRAME_BYTES])
+            self._vad_pos += FRAME_BYTES
+            if self._vad(frame):
+                self._voiced_end = self._vad_pos
+        quiet_ms = (self._vad_pos - self._voiced_end) * 1000 // (SAMPLE_RATE * 2)
+        if self._voiced_end and quiet_ms >= _SPECULATE_MS and (
+            self._spec is None or self._spec[0] != self._voiced_end
+        ):
+            self._spec = (self._voiced_end, asyncio.create_task(self._whisper(bytes(self._audio), "es")))
+            self._spec[1].add_done_callback(self._speculative_partial)
+
+    def _speculative_partial(self, task: asyncio.Task[WhisperResult]) -> None:
+        if not self._done and not task.cancelled() and task.exception() is None and task.result().text:
+            self._partials.put_nowait(SttResult(task.result().text, False, LOCALES["es"], 0, 0))
+
+    async def _whisper(self, audio: bytes, lang: str) -> WhisperResult:
+        whisper = await self._stt.whisper()
+        return await asyncio.to_thread(whisper.transcribe, audio, lang)
 
     async def _feed_sphinx(self) -> None:
         async with self._lock:
@@ -199,12 +230,16 @@ class EmbeddedSttStream:
         if lang == "en" or lang not in LOCALES:
             text, start, end, conf = english or ("", 0, 0, 0.0)
             return SttResult(text, True, LOCALES["en"], start, end, conf)
-        whisper = await self._stt.whisper()
-        res = await asyncio.to_thread(whisper.transcribe, audio, lang)
+        if self._spec is not None and self._spec[0] == self._voiced_end:
+            res = await self._spec[1]  # nothing but silence since the speculative decode started
+        else:
+            res = await self._whisper(audio, lang)
         return SttResult(res.text, True, LOCALES[lang], res.start_ms, res.end_ms, res.confidence)
 
     async def close(self) -> None:
         self._done = True
+        if self._spec is not None and not self._spec[1].done():
+            self._spec[1].cancel()  # the thread finishes its decode; nobody waits for it
         if self._utt is not None:
             utt, self._utt = self._utt, None
             await asyncio.to_thread(utt.close)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -120,8 +120,9 @@ class DomainVocabulary:
     phrases: dict[str, tuple[str, ...]]
     """Normalised training phrases per language (``en``/``es``)."""
     hints: tuple[str, ...]
-    """Phrase-list hints (list-entity synonyms) for engines that take them."""
+    """Phrase-list hints (list-entity synonyms, all languages) for engines that take them."""
     source: str
+    hints_by_language: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def for_language(self, lang: str) -> tuple[str, ...]:
         return self.phrases.get(lang.lower()[:2], ())
@@ -135,6 +136,7 @@ def load_vocabulary(clu_project_file: Path | None) -> DomainVocabulary:
     """Utterances and synonyms from a CLU project (Language Studio export); built-in phrases otherwise."""
     phrases: dict[str, list[str]] = {"en": [], "es": []}
     hints: list[str] = []
+    by_lang: dict[str, list[str]] = {"en": [], "es": []}
     source = "builtin"
     if clu_project_file is not None and clu_project_file.is_file():
         try:
@@ -148,7 +150,9 @@ def load_vocabulary(clu_project_file: Path | None) -> DomainVocabulary:
             for entity in assets.get("entities", []):
                 for sub in (entity.get("list") or {}).get("sublists", []):
                     for syn in sub.get("synonyms", []):
-                        hints.extend(str(v) for v in syn.get("values", []))
+                        values = [str(v) for v in syn.get("values", [])]
+                        hints.extend(values)
+                        by_lang.setdefault(_lang(syn.get("language") or default_lang), []).extend(values)
             source = str(clu_project_file)
         except (OSError, ValueError, AttributeError, TypeError) as exc:
             log.warning("CLU project unreadable, using built-in speech vocabulary: %s", exc)
@@ -160,4 +164,5 @@ def load_vocabulary(clu_project_file: Path | None) -> DomainVocabulary:
         phrases={k: tuple(dict.fromkeys(v)) for k, v in phrases.items()},
         hints=unique_hints,
         source=source,
+        hints_by_language={k: tuple(dict.fromkeys(v)) for k, v in by_lang.items()},
     )

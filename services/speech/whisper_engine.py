@@ -76,8 +76,9 @@ class WhisperEngine:
             from faster_whisper import WhisperModel
         except ImportError as exc:  # pinned in requirements.txt; only a broken install gets here
             raise SpeechUnavailable("faster-whisper is not installed") from exc
+        threads = cpu_threads or min(4, os.cpu_count() or 1)  # more threads than cores only thrash
         self._model = WhisperModel(
-            str(model_dir), device="cpu", compute_type="int8", cpu_threads=cpu_threads, num_workers=1
+            str(model_dir), device="cpu", compute_type="int8", cpu_threads=threads, num_workers=1
         )
         self._prompts = initial_prompt or {}
 

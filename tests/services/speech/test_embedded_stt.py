@@ -124,6 +124,7 @@ async def test_domain_language_model_is_built_from_the_clu_project(tmp_path: Pat
     assert "i want to order a new checkbook" in vocabulary.for_language("en")
     assert "quiero pedir una chequera" in vocabulary.for_language("es")
     assert "current account" in vocabulary.hints
+    assert vocabulary.hints_by_language["es"] == ("cuenta de cheques",)
     stt = EmbeddedSpeechToText(tmp_path, vocabulary=vocabulary)
     final = await stt.transcribe(speech("I want to order a new checkbook", "en-US"), "en-US")
     await stt.close()
@@ -135,3 +136,22 @@ def test_missing_clu_project_falls_back_to_built_in_phrases(tmp_path: Path) -> N
     assert vocabulary.source == "builtin"
     assert any("balance" in p for p in vocabulary.for_language("en"))
     assert any("tarjeta" in p for p in vocabulary.for_language("es"))
+
+
+def test_the_project_clu_file_feeds_both_languages() -> None:
+    clu = Path(__file__).resolve().parents[3] / "cognitiveModels" / "banking.clu.json"
+    vocabulary = load_vocabulary(clu)
+    assert len(vocabulary.for_language("en")) > 100 and len(vocabulary.for_language("es")) > 100
+    assert vocabulary.hints_by_language["en"] and vocabulary.hints_by_language["es"]
+
+
+async def test_spanish_decoding_starts_during_the_end_of_utterance_silence(stt) -> None:
+    stream = stt.open_stream("es-MX")
+    for frame in frames(speech("quiero hablar con un asesor", "es-MX") + b"\x00\x00" * 9600):
+        await stream.push(frame)  # speech, then the 600 ms the endpointer waits before it decides
+    partials = stream.partials()
+    early = await asyncio.wait_for(anext(partials), 30)
+    final = await stream.finish()
+    await stream.close()
+    assert not early.is_final and early.text == final.text
+    assert "hablar" in final.text.lower()
