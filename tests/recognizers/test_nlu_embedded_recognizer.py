@@ -147,8 +147,8 @@ def test_training_time_is_measured(nlu):
     started = time.perf_counter()
     nlu.intent_scores(["what's my balance"])
     print(
-        f"train {report.seconds:.2f}s (embedding {report.embedding_seconds:.2f}s, cache hit {report.cache_hit}; "
-        f"fit {report.fit_seconds:.2f}s) on {report.utterances} utterances; "
+        f"train {report.seconds:.2f}s (embedding {report.embedding_seconds:.2f}s, "
+        f"cache hit {report.cache_hit}; fit {report.fit_seconds:.2f}s) on {report.utterances} utterances; "
         f"one intent query {1000 * (time.perf_counter() - started):.0f} ms"
     )
     assert report.utterances >= 11 * 2 * 25
