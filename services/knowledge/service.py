@@ -83,7 +83,10 @@ class RagKnowledge:
 
     async def answer(self, question: str, history: list[ConversationTurn], locale: str) -> KnowledgeAnswer:
         checked = sanitize(question, self.max_question_chars)
-        lang = lang_of_locale(locale) or (detect_lang(checked.text) if checked.text else "en")
+        lang = lang_of_locale(locale)
+        if lang is None:
+            # py3langid loads its model on first use (about a second): keep that off the event loop.
+            lang = await asyncio.to_thread(detect_lang, checked.text) if checked.text else "en"
         if checked.blocked:
             return KnowledgeAnswer(phrase(BLOCKED, lang), [], grounded=False, blocked=True)
         if not tokens(checked.text):

@@ -249,3 +249,16 @@ async def test_factory_wires_azure_search_and_azure_openai_end_to_end(
     assert answer.grounded and answer.sources == ["payments-and-late-fees.md"]
     assert transport.requests[-1]["body"]["vectorQueries"][0]["vector"] == [0.0, 1.0, 0.0, 0.0]
     assert "8 p.m. Eastern Time" in chat_bodies[0]["messages"][-1]["content"]
+
+
+def test_without_keys_both_clients_use_entra_id(azure_settings: Any) -> None:
+    from azure.identity.aio import DefaultAzureCredential
+
+    from services.knowledge.azure_openai_embeddings import make_azure_openai_client
+
+    azure_settings.azure_openai.key = azure_settings.azure_openai.key.__class__("")
+    azure_settings.azure_search.key = azure_settings.azure_search.key.__class__("")
+    client = make_azure_openai_client(azure_settings)
+    assert client._azure_ad_token_provider is not None and client.api_key != "test-key"
+    index = AzureSearchIndex.from_settings(azure_settings, dimensions=4)
+    assert isinstance(index._search._config.credential, DefaultAzureCredential)
