@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity, ActivityTypes, Channels
+from botbuilder.schema import Activity, ActivityTypes
+from botframework.connector import Channels
 
 from config import Settings
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
+import jwt
 from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -51,7 +52,11 @@ def messages_handler(adapter: CloudAdapter, bot: Bot) -> web.RequestHandler:
         if problem is not None:
             logger.info("rejected activity request", extra={"status": problem.status})
             return problem
-        response = await adapter.process(request, bot)
+        try:
+            response = await adapter.process(request, bot)
+        except jwt.PyJWTError:
+            # botbuilder lets a malformed bearer token escape as a decode error (a 500); it is a 401.
+            return _problem(401, "invalid channel token")
         return response or web.Response(status=201)
 
     return handle

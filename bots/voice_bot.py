@@ -117,8 +117,9 @@ class VoiceBot(ActivityHandler):
         elif session.ended:
             outcome = CallOutcome.CONTAINED
         else:
-            state = await self.dialog_state.get(turn_context, dict)
-            outcome = CallOutcome.ABANDONED if (state or {}).get("dialog_stack") else CallOutcome.CONTAINED
+            state = await self.dialog_state.get(turn_context)
+            in_progress = bool(getattr(state, "dialog_stack", None))
+            outcome = CallOutcome.ABANDONED if in_progress else CallOutcome.CONTAINED
         session.ended = True
         await self.dialog_state.delete(turn_context)
         await self.deps.handoff.call_ended(session.journal, outcome.value)
