@@ -1,4 +1,4 @@
-"""VAD endpointer: turns 20 ms frames into SpeechStarted / SpeechAudio / SpeechEnded events."""
+"""VAD endpointer: 20 ms frames -> speech started / audio / paused / resumed / ended events."""
 
 from __future__ import annotations
 
@@ -6,11 +6,18 @@ from collections import deque
 from collections.abc import Callable
 
 from services.speech.base import FRAME_BYTES, FRAME_MS, SAMPLE_RATE
-from services.voice.frames import AudioFrame, SpeechAudio, SpeechEnded, SpeechStarted
+from services.voice.frames import (
+    AudioFrame,
+    SpeechAudio,
+    SpeechEnded,
+    SpeechPaused,
+    SpeechResumed,
+    SpeechStarted,
+)
 from services.voice.settings import VoiceSettings
 
 IsSpeech = Callable[[bytes], bool]
-EndpointEvent = SpeechStarted | SpeechAudio | SpeechEnded
+EndpointEvent = SpeechStarted | SpeechAudio | SpeechPaused | SpeechResumed | SpeechEnded
 
 
 def webrtc_vad(aggressiveness: int = 2) -> IsSpeech:
@@ -33,6 +40,8 @@ class Endpointer:
         self._start_frames = max(1, settings.speech_start_ms // FRAME_MS)
         self._end_frames = max(1, settings.end_silence_ms // FRAME_MS)
         self._max_frames = max(1, settings.max_utterance_ms // FRAME_MS)
+        early = settings.early_final_ms // FRAME_MS
+        self._early_frames = early if 0 < early < self._end_frames else 0
         self._preroll: deque[AudioFrame] = deque(
             maxlen=max(self._start_frames, settings.preroll_ms // FRAME_MS)
         )
@@ -66,10 +75,14 @@ class Endpointer:
         self._frames_in_utt += 1
         out: list[EndpointEvent] = [SpeechAudio(frame.pcm)]
         if voiced:
+            if self._early_frames and self._silent_run >= self._early_frames:
+                out.append(SpeechResumed(frame.at))
             self._silent_run = 0
             self._last_voice_at = frame.at
         else:
             self._silent_run += 1
+            if self._silent_run == self._early_frames:
+                out.append(SpeechPaused(frame.at))
         if self._silent_run >= self._end_frames:
             out.append(SpeechEnded("silence", self._last_voice_at, frame.at))
         elif self._frames_in_utt >= self._max_frames:

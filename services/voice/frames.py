@@ -49,6 +49,18 @@ class SpeechAudio:
 
 
 @dataclass(frozen=True, slots=True)
+class SpeechPaused:
+    """``early_final_ms`` of silence inside an utterance: STT may finalise speculatively."""
+
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechResumed:
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class SpeechEnded:
     reason: str
     """``silence`` or ``max_length``."""

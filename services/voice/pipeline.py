@@ -13,9 +13,9 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from services.speech.base import FRAME_BYTES, SpeechError, SpeechToText, SttStream, TextToSpeech
+from services.speech.base import FRAME_BYTES, SpeechError, SpeechToText, SttResult, TextToSpeech
 from services.voice.dtmf import DtmfCollector
-from services.voice.endpointer import Endpointer, IsSpeech, webrtc_vad
+from services.voice.endpointer import Endpointer, EndpointEvent, IsSpeech, webrtc_vad
 from services.voice.frames import (
     AudioFrame,
     CallAction,
@@ -24,10 +24,13 @@ from services.voice.frames import (
     Say,
     SpeechAudio,
     SpeechEnded,
+    SpeechPaused,
+    SpeechResumed,
     SpeechStarted,
     TurnTiming,
 )
 from services.voice.player import PacedSender
+from services.voice.recognition import UtteranceRecognizer
 from services.voice.settings import VoiceSettings
 
 log = logging.getLogger(__name__)
@@ -78,7 +81,7 @@ class CallPipeline:
         )
         self._dtmf = DtmfCollector(self.settings.dtmf_terminator, self.settings.dtmf_max_digits)
         self._in_q: asyncio.Queue[AudioFrame | DtmfFrame] = asyncio.Queue()
-        self._stt_q: asyncio.Queue[SpeechStarted | SpeechAudio | SpeechEnded] = asyncio.Queue()
+        self._stt_q: asyncio.Queue[EndpointEvent] = asyncio.Queue()
         self._turn_q: asyncio.Queue[tuple[str, Any, Any]] = asyncio.Queue()
         self._out_q: asyncio.Queue[tuple[Say | CallAction, TurnTiming | None]] = asyncio.Queue()
         self._caller_idle = asyncio.Event()
@@ -177,7 +180,7 @@ class CallPipeline:
                 await self._on_dtmf(item)
                 continue
             for event in self._endpointer.feed(item):
-                if isinstance(event, SpeechAudio):
+                if isinstance(event, (SpeechAudio, SpeechPaused, SpeechResumed)):
                     if not self._discard_utterance:
                         self._stt_q.put_nowait(event)
                 elif isinstance(event, SpeechStarted):
@@ -241,76 +244,35 @@ class CallPipeline:
         log.info("barge-in", extra={"call_id": self.call_id, "latency_ms": round(self.barge_in_ms[-1], 1)})
 
     async def _stt_loop(self) -> None:
-        stream: SttStream | None = None
-        partials: asyncio.Task[None] | None = None
+        recognizer = UtteranceRecognizer(self.stt, self._partial, self.call_id)
         try:
             while True:
                 event = await self._stt_q.get()
-                if isinstance(event, SpeechStarted):
-                    stream, partials = self._open_stream()
-                elif isinstance(event, SpeechAudio):
-                    if stream is not None:
-                        try:
-                            await stream.push(event.pcm)
-                        except SpeechError as exc:
-                            log.error("stt push failed: %s", exc, extra={"call_id": self.call_id})
-                            stream = await self._close_stream(stream, partials)
-                elif stream is not None:
-                    await self._finish_utterance(stream, event)
-                    stream = await self._close_stream(stream, partials)
-                    partials = None
+                if isinstance(event, SpeechAudio):
+                    await recognizer.audio(event.pcm)
+                elif isinstance(event, SpeechStarted):
+                    await recognizer.start(self.locale)
+                elif isinstance(event, SpeechPaused):
+                    recognizer.pause()
+                elif isinstance(event, SpeechResumed):
+                    await recognizer.resume()
+                else:
+                    result = await recognizer.finish(self.settings.stt_timeout_seconds)
+                    await self._recognized(event, result)
         finally:
-            if stream is not None:
-                await self._close_stream(stream, partials)
+            await recognizer.discard()
 
-    def _open_stream(self) -> tuple[SttStream | None, asyncio.Task[None] | None]:
-        if self.stt is None:
-            log.error("no speech-to-text engine configured", extra={"call_id": self.call_id})
-            return None, None
-        try:
-            stream = self.stt.open_stream(self.locale)
-        except SpeechError as exc:
-            log.error("stt open failed: %s", exc, extra={"call_id": self.call_id})
-            return None, None
-        return stream, asyncio.create_task(self._forward_partials(stream))
+    async def _partial(self, text: str) -> None:
+        await self.sink.send_event("Transcript", {"role": "caller", "text": text, "final": False})
 
-    async def _forward_partials(self, stream: SttStream) -> None:
-        with contextlib.suppress(SpeechError, NotImplementedError, AttributeError, TypeError):
-            async for partial in stream.partials():
-                if partial.text:
-                    await self.sink.send_event(
-                        "Transcript", {"role": "caller", "text": partial.text, "final": False}
-                    )
-
-    async def _close_stream(self, stream: SttStream, partials: asyncio.Task[None] | None) -> None:
-        if partials is not None:
-            partials.cancel()
-        with contextlib.suppress(SpeechError):
-            await stream.close()
-        return None
-
-    async def _finish_utterance(self, stream: SttStream, end: SpeechEnded) -> None:
-        timing = TurnTiming(last_voice_at=end.last_voice_at, endpoint_at=end.decided_at)
-        try:
-            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a concurrent cancel (close()).
-            async with asyncio.timeout(self.settings.stt_timeout_seconds):
-                result = await stream.finish()
-        except (SpeechError, TimeoutError) as exc:
-            log.error("stt failed: %s", type(exc).__name__, extra={"call_id": self.call_id})
-            return
-        timing.stt_done_at = time.monotonic()
-        text = result.text.strip()
-        timing.text = text
-        log.info(
-            "utterance",
-            extra={
-                "call_id": self.call_id,
-                "reason": end.reason,
-                "chars": len(text),
-                "lang": result.language,
-            },
+    async def _recognized(self, end: SpeechEnded, result: SttResult | None) -> None:
+        timing = TurnTiming(
+            last_voice_at=end.last_voice_at, endpoint_at=end.decided_at, stt_done_at=time.monotonic()
         )
-        if text:
+        text = result.text.strip() if result is not None else ""
+        timing.text = text
+        log.info("utterance", extra={"call_id": self.call_id, "reason": end.reason, "chars": len(text)})
+        if text and result is not None:
             await self.sink.send_event("Transcript", {"role": "caller", "text": text, "final": True})
             self._turn_q.put_nowait(("utterance", (text, result.language or self.locale), timing))
         elif self._play_hint is InputHint.EXPECTING and self._out_q.empty() and not self.playing:

@@ -11,6 +11,8 @@ class VoiceSettings(BaseModel):
     """Defaults follow common IVR practice (Lex: 13 s max speech; ~600 ms end silence)."""
 
     end_silence_ms: int = 600
+    early_final_ms: int = 300
+    """Silence after which STT finalises speculatively (0 = off); must be below ``end_silence_ms``."""
     speech_start_ms: int = 60
     """Voiced audio needed before an utterance (and a barge-in) starts."""
     preroll_ms: int = 300
