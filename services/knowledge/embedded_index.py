@@ -84,6 +84,8 @@ class EmbeddedIndex:
         vectors = np.zeros((len(passages), self.dimensions), dtype=np.float32)
         if self.model_id:
             vectors = np.load(self.path / "vectors.npy")
+            if vectors.shape != (len(passages), self.dimensions):
+                return self  # written by an interrupted or concurrent save: start empty, ingest rebuilds it
         with self._lock:
             self._passages, self._vectors = passages, vectors
             self._sources = dict(manifest.get("sources", {}))

@@ -72,7 +72,8 @@ async def ingest(
         part = vectors[offset : offset + len(passages)] if vectors is not None else None
         offset += len(passages)
         await index.upsert_source(source, passages, part, hashes[source])
-    await index.flush()
+    if changed or deleted:
+        await index.flush()
     return IngestReport(
         added=sorted(s for s in changed if s not in known),
         updated=sorted(s for s in changed if s in known),

