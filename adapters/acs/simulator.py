@@ -27,6 +27,8 @@ class CallResult:
     stop_audio: list[float] = field(default_factory=list)
     server_timings: list[dict[str, Any]] = field(default_factory=list)
     transfers: list[dict[str, Any]] = field(default_factory=list)
+    barge_in_ms: list[float] = field(default_factory=list)
+    """Server-measured: first voiced frame of the interruption -> StopAudio sent and synthesis cancelled."""
     speech_sent_at: list[tuple[float, float]] = field(default_factory=list)
     """(start, end) monotonic times of each caller utterance sent."""
     closed_by_server: bool = False
@@ -34,6 +36,8 @@ class CallResult:
 
     def timings(self) -> dict[str, Any]:
         out: dict[str, Any] = {"server": self.server_timings}
+        if self.barge_in_ms:
+            out["barge_in_ms"] = self.barge_in_ms
         for i, (_, end) in enumerate(self.speech_sent_at):
             after = [t for t in self.audio_frames if t > end]
             if after:
@@ -78,6 +82,8 @@ class SimulatedCall:
                     self.result.server_timings.append({k: v for k, v in body.items() if k != "kind"})
                 elif kind == "Transfer":
                     self.result.transfers.append(body)
+                elif kind == "BargeIn":
+                    self.result.barge_in_ms.append(float(body.get("latency_ms", -1)))
         self.result.closed_by_server = True
         self.result.close_code = self.ws.close_code
 

@@ -241,6 +241,7 @@ class CallPipeline:
         await self.sink.stop_audio()
         await asyncio.wait([task])
         self.barge_in_ms.append((time.monotonic() - onset_at) * 1000)
+        await self.sink.send_event("BargeIn", {"latency_ms": round(self.barge_in_ms[-1], 1)})
         log.info("barge-in", extra={"call_id": self.call_id, "latency_ms": round(self.barge_in_ms[-1], 1)})
 
     async def _stt_loop(self) -> None:

@@ -66,8 +66,7 @@ async def test_caller_speech_during_a_prompt_stops_playback_within_200_ms(start_
         await call.say(speech)
         await call.listen_until_quiet(quiet_s=0.5)
         await call.hang_up()
-    pipeline_barge_in = server.app[ADAPTER_KEY]  # sessions are gone; read the measurement from the client
-    assert pipeline_barge_in is not None
+    assert len(call.result.barge_in_ms) == 1 and call.result.barge_in_ms[0] < 200, call.result.barge_in_ms
     assert call.result.stop_audio, "StopAudio was sent"
     stop_at = call.result.stop_audio[0]
     onset_to_stop_ms = (stop_at - talk_start) * 1000
