@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -37,6 +37,7 @@ from services.crm.wire import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Least privilege: the only calls this client can make (method, path template).
@@ -106,6 +107,19 @@ def _retry_after_seconds(value: str | None) -> float | None:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):
         return None
+
+
+def _header_safe(value: str, limit: int) -> str:
+    """Printable ASCII only: a header value must never carry a line break from channel input."""
+    return "".join(ch for ch in value if 32 <= ord(ch) < 127)[:limit]
+
+
+def _parse(convert: Callable[[Any], T], data: Any) -> T:
+    """A response of the wrong shape is the CRM failing, not a bug in the dialog."""
+    try:
+        return convert(data)
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise CrmUnavailable(f"CRM answered an unexpected shape ({type(exc).__name__})") from exc
 
 
 class _Retryable(Exception):
@@ -190,8 +204,8 @@ class HttpCrm:
         self.breaker.before_call()
         headers = await self._auth_headers()
         if ctx is not None:
-            headers["X-Conversation-Id"] = ctx.conversation_id
-            headers["X-Access-Intent"] = ctx.intent
+            headers["X-Conversation-Id"] = _header_safe(ctx.conversation_id, 128)
+            headers["X-Access-Intent"] = _header_safe(ctx.intent, 64)
         if method == "POST":
             headers["Idempotency-Key"] = uuid.uuid4().hex
         attempts = max(0, self._settings.max_retries) + 1
@@ -253,23 +267,22 @@ class HttpCrm:
 
     async def find_customer_by_phone(self, phone_e164: str, ctx: AccessContext) -> Customer | None:
         data = await self._call("GET", "/customers", "/customers", ctx, params={"phone": phone_e164})
-        items = data.get("items", [])
-        return customer_from_json(items[0]) if items else None
+        return _parse(lambda d: customer_from_json(d["items"][0]) if d["items"] else None, data)
 
     async def get_customer(self, customer_id: str, ctx: AccessContext) -> Customer | None:
         path = f"/customers/{self._seg(customer_id)}"
         data = await self._call("GET", "/customers/{id}", path, ctx, not_found=lambda: None)
-        return None if data is None else customer_from_json(data)
+        return None if data is None else _parse(customer_from_json, data)
 
     async def verify_pin(self, customer_id: str, pin: str, ctx: AccessContext) -> bool:
         path = f"/customers/{self._seg(customer_id)}/pin-verifications"
         data = await self._call("POST", "/customers/{id}/pin-verifications", path, ctx, body={"pin": pin})
-        return bool(data.get("verified"))
+        return _parse(lambda d: d["verified"] is True, data)
 
     async def get_accounts(self, customer_id: str, ctx: AccessContext) -> list[Account]:
         path = f"/customers/{self._seg(customer_id)}/accounts"
         data = await self._call("GET", "/customers/{id}/accounts", path, ctx)
-        return [account_from_json(a) for a in data.get("items", [])]
+        return _parse(lambda d: [account_from_json(a) for a in d["items"]], data)
 
     async def get_transactions(
         self, customer_id: str, account_type: AccountType, limit: int, ctx: AccessContext
@@ -277,18 +290,18 @@ class HttpCrm:
         path = f"/customers/{self._seg(customer_id)}/accounts/{account_type.value}/transactions"
         template = "/customers/{id}/accounts/{type}/transactions"
         data = await self._call("GET", template, path, ctx, params={"limit": str(limit)})
-        return [transaction_from_json(t) for t in data.get("items", [])]
+        return _parse(lambda d: [transaction_from_json(t) for t in d["items"]], data)
 
     async def get_cards(self, customer_id: str, ctx: AccessContext) -> list[Card]:
         data = await self._call(
             "GET", "/customers/{id}/cards", f"/customers/{self._seg(customer_id)}/cards", ctx
         )
-        return [card_from_json(c) for c in data.get("items", [])]
+        return _parse(lambda d: [card_from_json(c) for c in d["items"]], data)
 
     async def get_card_statement(self, customer_id: str, ctx: AccessContext) -> CardStatement | None:
         path = f"/customers/{self._seg(customer_id)}/card-statement"
         data = await self._call("GET", "/customers/{id}/card-statement", path, ctx, not_found=lambda: None)
-        return None if data is None else statement_from_json(data)
+        return None if data is None else _parse(statement_from_json, data)
 
     async def block_card(self, customer_id: str, card_type: CardType, ctx: AccessContext) -> str:
         path = f"/customers/{self._seg(customer_id)}/cards/{card_type.value}/block"
@@ -299,12 +312,12 @@ class HttpCrm:
         data = await self._call(
             "POST", "/customers/{id}/cards/{type}/block", path, ctx, not_found=card_not_found
         )
-        return str(data["reference"])
+        return _parse(lambda d: str(d["reference"]), data)
 
     async def get_open_tickets(self, customer_id: str, ctx: AccessContext) -> list[Ticket]:
         path = f"/customers/{self._seg(customer_id)}/tickets"
         data = await self._call("GET", "/customers/{id}/tickets", path, ctx, params={"status": "open"})
-        return [ticket_from_json(t) for t in data.get("items", [])]
+        return _parse(lambda d: [ticket_from_json(t) for t in d["items"]], data)
 
     async def ping(self) -> bool:
         """Readiness: GET /health answers 200 (never raises; does not touch the breaker)."""

@@ -138,6 +138,24 @@ async def test_every_crm_method_over_http_against_the_demo_server(demo_server: s
     await crm.close()
 
 
+async def test_a_response_of_the_wrong_shape_is_crm_unavailable(scripted) -> None:
+    _fake, url = await scripted([], {"items": [{"accountId": "A1", "balance": "not money"}]})
+    crm = HttpCrm(settings(url))
+    with pytest.raises(CrmUnavailable, match="unexpected shape"):
+        await crm.get_accounts("C1001", CTX)
+    with pytest.raises(CrmUnavailable):
+        await crm.verify_pin("C1001", "1234", CTX)  # no "verified" key: never read as success
+    await crm.close()
+
+
+async def test_line_breaks_in_context_never_reach_a_header(scripted) -> None:
+    fake, url = await scripted([])
+    crm = HttpCrm(settings(url))
+    await crm.get_cards("C1001", AccessContext("conv\r\nX-Evil: 1", "intent\n"))
+    assert fake.headers[0]["X-Conversation-Id"] == "convX-Evil: 1" and "X-Evil" not in fake.headers[0]
+    await crm.close()
+
+
 async def test_wrong_subscription_key_is_refused(demo_server: str) -> None:
     crm = HttpCrm(settings(demo_server, subscription_key="wrong"))
     with pytest.raises(CrmUnavailable):
