@@ -17,6 +17,7 @@ KEY_PREFIX = "handoff/"
 INDEX_KEY = "handoff/index"
 INDEX_SIZE = 200
 """The console lists the most recent handoffs; older ones stay readable by id."""
+INDEX_WRITE_ATTEMPTS = 5
 
 
 class KeyValueStorage(Protocol):
@@ -76,9 +77,22 @@ class HandoffStore:
         """Store a new record and put it at the head of the index."""
         await self.save(record)
         async with self._index_lock:
-            ids = await self.recent_ids()
-            ids = [record.handoff_id, *(i for i in ids if i != record.handoff_id)][:INDEX_SIZE]
-            await self._storage.write({INDEX_KEY: {"ids": ids}})
+            for _ in range(INDEX_WRITE_ATTEMPTS):
+                found = (await self._storage.read([INDEX_KEY])).get(INDEX_KEY)
+                ids = list(_payload(found).get("ids", [])) if found is not None else []
+                ids = [record.handoff_id, *(i for i in ids if i != record.handoff_id)][:INDEX_SIZE]
+                item: dict[str, Any] = {"ids": ids}
+                etag = found.get("e_tag") if isinstance(found, dict) else None
+                if etag:
+                    item["e_tag"] = etag  # another instance may be adding at the same moment
+                try:
+                    await self._storage.write({INDEX_KEY: item})
+                    return
+                except KeyError:  # botbuilder's e_tag conflict (StorageConflictError is a KeyError)
+                    continue
+            logger.warning(
+                "handoff index busy: record stored but not listed", extra={"handoff_id": record.handoff_id}
+            )
 
     async def get(self, handoff_id: str) -> HandoffRecord:
         found = await self._storage.read([record_key(handoff_id)])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from botbuilder.core import MemoryStorage
 
@@ -146,3 +148,19 @@ async def test_contained_call_has_a_post_call_record_without_handoff(make_servic
     call = await service.store.get_call("contained-1")
     assert call is not None and call.handoff_id is None and call.outcome is CallOutcome.CONTAINED
     assert service.monitor.rate() == 0.0
+
+
+async def test_two_instances_adding_at_once_both_reach_the_index(tmp_path) -> None:
+    """The recent-handoff index is updated with e_tag checks, so concurrent instances lose nothing."""
+    from storage.sqlite_storage import SqliteStorage
+
+    instances = [HandoffStore(SqliteStorage(tmp_path / "state.db")) for _ in range(2)]
+    services = [EmbeddedHandoffService(store, target=AGENT_NUMBER) for store in instances]
+    tickets = await asyncio.gather(
+        *(
+            services[n % 2].escalate(block_card_journal(f"call-{n}"), EscalationReason.CALLER_REQUEST)
+            for n in range(20)
+        )
+    )
+    listed = await instances[0].recent_ids()
+    assert sorted(listed) == sorted(t.handoff_id for t in tickets)
