@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import azure.cognitiveservices.speech as speechsdk
+from azure.core.exceptions import ClientAuthenticationError
 
 from config import AzureSpeechSettings
 from services.speech.base import SpeechUnavailable
@@ -48,7 +49,7 @@ class SpeechAuth:
                 access = await asyncio.wait_for(
                     asyncio.to_thread(self._credential.get_token, COGNITIVE_SCOPE), timeout=15
                 )
-            except Exception as exc:  # any credential failure means the service cannot be used
+            except (ClientAuthenticationError, TimeoutError, OSError) as exc:
                 raise SpeechUnavailable(f"no Microsoft Entra token: {type(exc).__name__}") from exc
             self._token, self._expires_on = access.token, float(access.expires_on)
             return self._token

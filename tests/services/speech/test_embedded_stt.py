@@ -155,3 +155,16 @@ async def test_spanish_decoding_starts_during_the_end_of_utterance_silence(stt) 
     await stream.close()
     assert not early.is_final and early.text == final.text
     assert "hablar" in final.text.lower()
+
+
+async def test_hanging_up_mid_utterance_closes_cleanly_and_the_engine_keeps_serving(stt) -> None:
+    pcm = speech("I want to block my card", "en-US")
+    stream = stt.open_stream("en-US")
+    pushes = [asyncio.create_task(stream.push(frame)) for frame in frames(pcm)[:40]]
+    await asyncio.sleep(0)
+    await stream.close()  # the caller hung up while audio was still being decoded
+    await asyncio.gather(*pushes, return_exceptions=True)
+    partials = [p async for p in stream.partials()]
+    assert all(not p.is_final for p in partials)
+    again = await stt.transcribe(speech("what is my balance", "en-US"), "en-US")
+    assert "balance" in again.text
