@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import os
 import statistics
+from typing import Any
 
 from aiohttp import web
 
@@ -40,8 +41,7 @@ async def build_app(settings: Settings, bot_kind: str) -> web.Application:
         import app as app_module
 
         application = await app_module.create_app(settings)
-        services = app_module.services_of(application) if hasattr(app_module, "services_of") else None
-        services = services or application[app_module.SERVICES_KEY]
+        services: Any = application[app_module.SERVICES_KEY]
         services.stt, services.tts = services.stt or stt, services.tts or tts
         if not any(getattr(r.resource, "canonical", "") == "/ws/media" for r in application.router.routes()):
             add_call_routes(application)

@@ -67,7 +67,7 @@ def _call(args: argparse.Namespace) -> int:
         return 3
     out = Path(args.out)
     write_wav(out, bytes(result.audio))
-    report = {
+    report: dict[str, object] = {
         "caller_text": result.caller_text,
         "replies": result.replies,
         "audio_out": str(out),

@@ -28,7 +28,7 @@ MAX_EVENTS_BODY = 1024 * 1024
 def check_secret(request: web.Request) -> None:
     """401 unless the request carries the configured shared secret (query ``secret`` or header)."""
     expected = services_of(request.app).settings.acs.event_grid_secret.get_secret_value()
-    given = request.query.get(SECRET_QUERY) or request.headers.get(SECRET_HEADER, "")
+    given: str = request.query.get(SECRET_QUERY) or request.headers.get(SECRET_HEADER) or ""
     if not expected:
         log.error("ACS__EVENT_GRID_SECRET is not set: refusing call webhooks")
         raise web.HTTPUnauthorized(text="webhook secret not configured")

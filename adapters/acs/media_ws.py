@@ -90,6 +90,7 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
     app = request.app
     registry = app[REGISTRY_KEY]
     softphone = request.query.get("softphone") == "1"
+    record: CallRecord | None
     if softphone:
         caller = normalise_caller(request.query.get("from", "")) or DEFAULT_SOFTPHONE_CALLER
         record = CallRecord(call_id=f"softphone-{uuid.uuid4()}", caller=caller, softphone=True)
@@ -111,12 +112,17 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
 
     control: CallControl
     if softphone:
-        control = SocketCallControl(ws.close, sink.send_event)
+
+        async def close_socket() -> None:
+            await ws.close()
+
+        control = SocketCallControl(close_socket, sink.send_event)
     else:
         control = AcsCallControl(app["acs_client"], record.connection_id)
-    locale = request.query.get("lang") or getattr(settings, "default_locale", "en-US")
+    default_locale: str = getattr(settings, "default_locale", "en-US")
+    locale: str = request.query.get("lang") or default_locale
     if locale not in getattr(settings, "supported_locales", (locale,)):
-        locale = getattr(settings, "default_locale", "en-US")
+        locale = default_locale
     session = CallSession(record, app[ADAPTER_KEY], services.bot, control, locale)
     pipeline = CallPipeline(
         sink,
