@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from botbuilder.core import ConversationState, Storage, TurnContext, UserState
+from botbuilder.core import ConversationState, Storage, TelemetryLoggerMiddleware, TurnContext, UserState
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
-from recognizers.factory import create_recognizer
 
 from adapters.bot_adapter import create_adapter
 from adapters.messages_endpoint import messages_handler
@@ -23,6 +23,7 @@ from dialogs.main_dialog import MainDialog
 from dialogs.replies import Replies
 from locales.catalogue import Catalogue
 from recognizers.base import CallerRecognizer
+from recognizers.factory import create_recognizer
 from services.crm.base import Crm
 from services.crm.factory import create_crm
 from services.handoff.console_auth import ConsoleAuth
@@ -31,6 +32,11 @@ from services.handoff.factory import build_handoff
 from services.handoff.routes import add_agent_routes
 from services.knowledge.base import Knowledge
 from services.knowledge.factory import create_knowledge
+from services.observability.logging_setup import setup_logging
+from services.observability.metrics import VoicebotMetrics
+from services.observability.routes import add_routes as add_observability_routes
+from services.observability.telemetry import RedactingTelemetryClient, configure_telemetry
+from services.secrets.key_vault import keep_secrets_fresh
 from storage.factory import close_storage, create_storage
 
 logger = logging.getLogger(__name__)
@@ -53,6 +59,7 @@ class Services:
     replies: Replies
     bot: VoiceBot
     adapter: CloudAdapter
+    metrics: VoicebotMetrics
     stt: Any = None
     tts: Any = None
 
@@ -85,13 +92,20 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
         knowledge=knowledge,
         recording_enabled=settings.handoff.record_on_transfer,
     )
-    bot = VoiceBot(deps, MainDialog(deps), conversation_state, user_state)
+    metrics = VoicebotMetrics(escalation_window_seconds=settings.handoff.escalation_window_seconds)
+    if handoff.monitor is not None:
+        metrics.use_escalation_source(handoff.monitor.rate)
+    telemetry = configure_telemetry(settings, metrics)
+    bot = VoiceBot(deps, MainDialog(deps), conversation_state, user_state, metrics)
 
     async def apology(turn_context: TurnContext) -> Activity:
         session = await deps.sessions.get(turn_context)
         return replies.say(session.locale, "error.apology")
 
     adapter = create_adapter(settings, conversation_state, apology)
+    # Bot Framework activity telemetry, with phone numbers and transcripts kept out of it.
+    telemetry_client = RedactingTelemetryClient(telemetry)
+    adapter.use(TelemetryLoggerMiddleware(telemetry_client, log_personal_information=False))
     return Services(
         settings,
         storage,
@@ -104,11 +118,8 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
         replies,
         bot,
         adapter,
+        metrics,
     )
-
-
-async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "up"})
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -134,8 +145,8 @@ async def create_app(
     handler = messages_handler(services.adapter, services.bot)
     app.router.add_post("/api/messages", handler)
     app.router.add_get("/api/messages", handler)
-    app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    add_observability_routes(app, services.metrics)  # /healthz, /metrics, /dashboard
     add_agent_routes(
         app,
         services.handoff,
@@ -144,16 +155,19 @@ async def create_app(
         ),
     )
 
-    async def close_services(_: web.Application) -> None:
+    async def start_background(_: web.Application) -> AsyncIterator[None]:
+        refresher = asyncio.create_task(keep_secrets_fresh())
+        yield
+        refresher.cancel()
         await services.close()
 
-    app.on_cleanup.append(close_services)
+    app.cleanup_ctx.append(start_background)
     return app
 
 
 def main() -> None:
     settings = get_settings()
-    logging.basicConfig(level=settings.telemetry.log_level)
+    setup_logging(settings)
     print(
         f"Contoso voicebot on http://localhost:{settings.port}/api/messages "
         f"(agent console: http://localhost:{settings.port}/agent)",

@@ -10,6 +10,7 @@ from collections.abc import Callable
 # Modules exposing `register(subparsers)`; each adds its sub-commands with `set_defaults(func=...)`.
 # The func takes the parsed args and returns an exit code.
 COMMAND_MODULES: tuple[str, ...] = (
+    "adapters.chat_cli",
     "services.privacy.cli_commands",
     "services.knowledge.cli_commands",
     "services.audit.cli_commands",

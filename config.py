@@ -149,6 +149,8 @@ class TelemetrySettings(BaseModel):
     applicationinsights_connection_string: SecretStr = SecretStr("")
     log_level: str = "INFO"
     log_json: bool = True
+    entra_auth: bool = False
+    """Send telemetry with the managed identity (the templates disable key-based ingestion)."""
 
 
 class Settings(BaseSettings):

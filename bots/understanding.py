@@ -9,13 +9,15 @@ from collections.abc import Awaitable, Callable
 from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 
-from adapters.telephony import is_dtmf
+from adapters.telephony import HANDOFF_INITIATE, is_dtmf
 from bots.call_start import start_call
 from dialogs.call_session import CallSession, LastReply
 from dialogs.deps import DialogDeps
 from dialogs.turn import remember_recognition
 from recognizers.base import LANGUAGE_PROPERTY, top_intent
 from services.handoff.journal import DetectedIntent
+from services.observability.logging_setup import call_scope
+from services.observability.metrics import VoicebotMetrics
 from services.privacy.redaction import redact
 
 logger = logging.getLogger(__name__)
@@ -27,10 +29,16 @@ _LOCALE_FOR_LANGUAGE = {"en": "en-US", "es": "es-MX"}
 
 
 class TurnUnderstanding(Middleware):
-    def __init__(self, deps: DialogDeps) -> None:
+    def __init__(self, deps: DialogDeps, metrics: VoicebotMetrics | None = None) -> None:
         self.deps = deps
+        self.metrics = metrics or VoicebotMetrics()
 
     async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable]) -> None:
+        conversation = context.activity.conversation
+        with call_scope(conversation.id if conversation else "-"):
+            await self._understand_and_run(context, logic)
+
+    async def _understand_and_run(self, context: TurnContext, logic: Callable[[], Awaitable]) -> None:
         context.on_send_activities(self._remember_replies)
         if context.activity.type == ActivityTypes.message:
             session = await self.deps.session(context)
@@ -64,6 +72,8 @@ class TurnUnderstanding(Middleware):
                     text=activity.text, speak=activity.speak, input_hint=activity.input_hint
                 )
                 session.journal.add_turn("bot", redact(activity.text))
+            elif activity.type == ActivityTypes.event and activity.name == HANDOFF_INITIATE:
+                self.metrics.record_escalation(str((activity.value or {}).get("Reason", "unknown")))
         return await send_next()
 
     @staticmethod
@@ -79,7 +89,8 @@ class TurnUnderstanding(Middleware):
     async def _recognise(self, context: TurnContext, session: CallSession) -> None:
         text = context.activity.text or ""
         hint = session.locale if session.language_settled else None
-        result = await self.deps.recognizer.recognize_text(text, hint)
+        with self.metrics.timer("recognizer"):
+            result = await self.deps.recognizer.recognize_text(text, hint)
         remember_recognition(context, result)
         if not session.language_settled:
             language = (result.properties or {}).get(LANGUAGE_PROPERTY)
@@ -91,6 +102,7 @@ class TurnUnderstanding(Middleware):
         intent, score = top_intent(result)
         session.journal.add_turn("caller", redacted)
         session.journal.intents.append(DetectedIntent(intent=intent, score=round(score, 3), text=redacted))
+        self.metrics.record_intent(intent, score)
         for key, values in (result.entities or {}).items():
             if values and isinstance(values[0], str):
                 session.journal.entities[key] = values[0]

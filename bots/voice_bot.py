@@ -15,6 +15,7 @@ from dialogs.base import ESCALATE
 from dialogs.call_session import CallSession
 from dialogs.deps import DialogDeps
 from services.handoff.base import CallOutcome, EscalationReason
+from services.observability.metrics import VoicebotMetrics
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +29,15 @@ class VoiceBot(ActivityHandler):
         main_dialog: Dialog,
         conversation_state: ConversationState,
         user_state: UserState,
+        metrics: VoicebotMetrics | None = None,
     ) -> None:
         self.deps = deps
         self.main_dialog = main_dialog
         self.conversation_state = conversation_state
         self.user_state = user_state
         self.dialog_state = conversation_state.create_property("DialogState")
-        self.understanding = TurnUnderstanding(deps)
+        self.metrics = metrics or VoicebotMetrics()
+        self.understanding = TurnUnderstanding(deps, self.metrics)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         try:
@@ -57,6 +60,7 @@ class VoiceBot(ActivityHandler):
         session = await self.deps.session(turn_context)
         if session.greeted:
             return
+        self.metrics.call_started()
         await start_call(self.deps, turn_context, session, greet=True)
 
     # ---- caller turns ------------------------------------------------------------------------
@@ -122,6 +126,7 @@ class VoiceBot(ActivityHandler):
             outcome = CallOutcome.ABANDONED if in_progress else CallOutcome.CONTAINED
         session.ended = True
         await self.dialog_state.delete(turn_context)
+        self.metrics.call_ended(outcome.value)
         await self.deps.handoff.call_ended(session.journal, outcome.value)
 
     async def on_unrecognized_activity_type(self, turn_context: TurnContext) -> None:
