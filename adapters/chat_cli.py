@@ -13,7 +13,9 @@ _LOCALES = {"en": "en-US", "es": "es-MX"}
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("chat", help="a terminal conversation with the running bot")
-    parser.add_argument("--url", default="http://localhost:3978/api/messages", help="the bot's messaging endpoint")
+    parser.add_argument(
+        "--url", default="http://localhost:3978/api/messages", help="the bot's messaging endpoint"
+    )
     parser.add_argument("--lang", choices=sorted(_LOCALES), default="en", help="the caller's language")
     parser.add_argument("--from", dest="caller", default="+14255550100", help="caller number (E.164)")
     parser.set_defaults(func=lambda args: asyncio.run(chat(args.url, _LOCALES[args.lang], args.caller)))
@@ -46,7 +48,9 @@ async def chat(url: str, locale: str, caller: str) -> int:
             if line == "/bye":
                 await channel.hang_up(call)
                 break
-            replies = await (channel.press(call, line[1:]) if line.startswith("#") else channel.say(call, line))
+            replies = await (
+                channel.press(call, line[1:]) if line.startswith("#") else channel.say(call, line)
+            )
             _show(replies)
             if any(r.get("type") == "endOfConversation" for r in replies):
                 break

@@ -24,7 +24,7 @@ SCRIPT = ("what is my checking balance", "1 2 3 4", "no thanks")
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def _one_call(channel: EmulatorChannel, latencies: list[float]) -> None:
