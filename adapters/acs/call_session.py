@@ -145,8 +145,10 @@ class CallSession:
             return
         if activity.type == ActivityTypes.message and (activity.speak or activity.text):
             locale = activity.locale or self.locale
-            if activity.locale:
+            if activity.locale and activity.locale != pipeline.locale:
+                # The bot switched language (caller asked for it): follow it for STT as well as TTS.
                 self.locale = pipeline.locale = activity.locale
+                pipeline.locale_known = True
             spoken = activity.speak or activity.text or ""
             pipeline.say(
                 Say(

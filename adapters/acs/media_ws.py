@@ -131,6 +131,7 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
         tts=getattr(services, "tts", None),
         settings=voice_settings_from(settings),
         locale=locale,
+        locale_known=bool(request.query.get("lang")) or len(getattr(settings, "supported_locales", ())) < 2,
         call_id=record.call_id,
     )
     session.attach(pipeline)

@@ -70,11 +70,14 @@ class CallPipeline:
         settings: VoiceSettings | None = None,
         is_speech: IsSpeech | None = None,
         locale: str = "en-US",
+        locale_known: bool = True,
         call_id: str = "",
     ) -> None:
         self.settings = settings or VoiceSettings()
         self.sink, self.handler, self.stt, self.tts = sink, handler, stt, tts
         self.locale = locale
+        self.locale_known = locale_known
+        """False until the caller's language is established: STT then gets no hint and detects it."""
         self.call_id = call_id
         self._endpointer = Endpointer(
             self.settings, is_speech or webrtc_vad(self.settings.vad_aggressiveness)
@@ -252,7 +255,7 @@ class CallPipeline:
                 if isinstance(event, SpeechAudio):
                     await recognizer.audio(event.pcm)
                 elif isinstance(event, SpeechStarted):
-                    await recognizer.start(self.locale)
+                    await recognizer.start(self.locale if self.locale_known else None)
                 elif isinstance(event, SpeechPaused):
                     recognizer.pause()
                 elif isinstance(event, SpeechResumed):
@@ -274,6 +277,8 @@ class CallPipeline:
         timing.text = text
         log.info("utterance", extra={"call_id": self.call_id, "reason": end.reason, "chars": len(text)})
         if text and result is not None:
+            if result.language:
+                self.locale, self.locale_known = result.language, True
             await self.sink.send_event("Transcript", {"role": "caller", "text": text, "final": True})
             self._turn_q.put_nowait(("utterance", (text, result.language or self.locale), timing))
         elif self._play_hint is InputHint.EXPECTING and self._out_q.empty() and not self.playing:

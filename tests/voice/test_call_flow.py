@@ -144,3 +144,28 @@ async def test_softphone_transfer_reports_handoff_status_to_the_bot(start_server
     assert call.result.transfers and call.result.transfers[0]["target"] == "+14255550199"
     status = bot.named("handoff.status")
     assert status and status[0].value["state"] == "completed"
+
+
+class HintRecordingStt(RelaySpeechToText):
+    def __init__(self) -> None:
+        super().__init__("perdí mi tarjeta de crédito", "es-MX")
+        self.hints: list[str | None] = []
+
+    def open_stream(self, locale_hint: str | None = None):
+        self.hints.append(locale_hint)
+        return super().open_stream(self.language)
+
+
+async def test_caller_language_is_detected_first_then_kept(start_server, speech) -> None:
+    bot = RecordingBot(greeting="Hi.")
+    stt = HintRecordingStt()
+    server = await start_server(bot, stt, RelayTextToSpeech())
+    async with aiohttp.ClientSession() as http:
+        call = await open_call(http, ws_url(server), CALLER)  # no lang: the caller's language is unknown
+        await call.listen_until_quiet(quiet_s=0.3)
+        for _ in range(2):
+            await call.say(speech)
+            await call.listen_until_quiet(quiet_s=0.3)
+        await call.hang_up()
+    assert stt.hints == [None, "es-MX"]
+    assert [a.locale for a in bot.received if a.type == "message"] == ["es-MX", "es-MX"]
