@@ -87,9 +87,11 @@ class HandoffStore:
                     item["e_tag"] = etag  # another instance may be adding at the same moment
                 try:
                     await self._storage.write({INDEX_KEY: item})
-                    return
                 except KeyError:  # botbuilder's e_tag conflict (StorageConflictError is a KeyError)
                     continue
+                # Creating the index cannot be conditional: check that a concurrent creation kept us.
+                if record.handoff_id in await self.recent_ids():
+                    return
             logger.warning(
                 "handoff index busy: record stored but not listed", extra={"handoff_id": record.handoff_id}
             )
