@@ -43,7 +43,8 @@ class EscalationMonitor:
 
     The alert fires when ``rate >= threshold`` with at least ``min_calls`` calls in the window (so
     the first escalated call of a quiet night does not page anyone), and re-arms only after the rate
-    has dropped below the threshold again.
+    has dropped below ``threshold - rearm_margin``: a rate hovering at the line (one escalation up,
+    one contained call down) is one breach, not an alert per call.
     """
 
     def __init__(
@@ -51,12 +52,14 @@ class EscalationMonitor:
         window_seconds: float = 3600,
         threshold: float = 0.40,
         min_calls: int = 10,
+        rearm_margin: float = 0.05,
         telemetry: TelemetrySink | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.window_seconds = float(window_seconds)
         self.threshold = threshold
         self.min_calls = max(1, min_calls)
+        self.rearm_margin = rearm_margin
         self._telemetry = telemetry
         self._clock = clock
         self._events: deque[tuple[float, bool]] = deque()
@@ -105,7 +108,7 @@ class EscalationMonitor:
             self._alerting = True
             snap = self.snapshot()
             self._raise_alert(snap)
-        elif not breached and snap.rate < self.threshold and self._alerting:
+        elif self._alerting and snap.rate < self.threshold - self.rearm_margin:
             self._alerting = False
             logger.info(
                 "escalation rate back below threshold", extra={"escalation_rate": round(snap.rate, 4)}

@@ -111,3 +111,13 @@ async def test_service_feeds_the_monitor_from_call_ends(make_service) -> None:
         await service.call_ended(journal, "abandoned")  # hung up in the queue: still an escalation
     snap = service.monitor.snapshot()
     assert (snap.calls, snap.escalated, snap.alerting) == (5, 2, True)
+
+
+def test_a_rate_hovering_at_the_threshold_alerts_once() -> None:
+    telemetry = RecordingTelemetry()
+    monitor = EscalationMonitor(threshold=0.40, min_calls=10, telemetry=telemetry)
+    _feed(monitor, escalated=4, contained=6)  # 40 %: alert
+    for _ in range(20):  # 4/11 = 36 %, 5/12 = 42 %, ... up and down across the line
+        monitor.record(escalated=False)
+        monitor.record(escalated=True)
+    assert len(telemetry.events) == 1
