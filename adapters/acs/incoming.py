@@ -12,7 +12,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from aiohttp import web
 
-from adapters.acs.media_ws import REGISTRY_KEY, normalise_caller, services_of
+from adapters.acs.media_ws import ACS_CLIENT_KEY, REGISTRY_KEY, normalise_caller, services_of
 from adapters.acs.registry import CallRecord
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,11 @@ async def _answer(app: web.Application, registry: Any, settings: Any, data: dict
         settings.acs.public_base_url, settings.acs.event_grid_secret.get_secret_value(), token
     )
     registry.add(record)
-    client = app["acs_client"]
+    client: Any = app.get(ACS_CLIENT_KEY)
+    if client is None:
+        registry.remove(record.call_id)
+        log.error("IncomingCall but ACS__CONNECTION_STRING is not set: call not answered")
+        return
     from azure.core.exceptions import AzureError
 
     try:

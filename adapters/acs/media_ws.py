@@ -42,6 +42,8 @@ DEFAULT_SOFTPHONE_CALLER = "+14255550100"
 
 REGISTRY_KEY = web.AppKey("call_registry", CallRegistry)
 ADAPTER_KEY = web.AppKey("call_adapter", CallAdapter)
+ACS_CLIENT_KEY = web.AppKey("acs_client", object)
+"""The async CallAutomationClient (None when ACS is not configured: softphone only)."""
 
 
 class WsSink:
@@ -118,7 +120,7 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
 
         control = SocketCallControl(close_socket, sink.send_event)
     else:
-        control = AcsCallControl(app["acs_client"], record.connection_id)
+        control = AcsCallControl(app[ACS_CLIENT_KEY], record.connection_id)
     default_locale: str = getattr(settings, "default_locale", "en-US")
     locale: str = request.query.get("lang") or default_locale
     if locale not in getattr(settings, "supported_locales", (locale,)):

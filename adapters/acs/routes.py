@@ -10,7 +10,14 @@ from aiohttp import web
 from adapters.acs.call_adapter import CallAdapter
 from adapters.acs.events import call_events
 from adapters.acs.incoming import incoming_call
-from adapters.acs.media_ws import ADAPTER_KEY, REGISTRY_KEY, close_all_calls, media_ws, services_of
+from adapters.acs.media_ws import (
+    ACS_CLIENT_KEY,
+    ADAPTER_KEY,
+    REGISTRY_KEY,
+    close_all_calls,
+    media_ws,
+    services_of,
+)
 from adapters.acs.registry import CallRegistry
 
 log = logging.getLogger(__name__)
@@ -23,18 +30,18 @@ async def softphone_page(request: web.Request) -> web.FileResponse:
 
 
 def _acs_client_on_startup(app: web.Application) -> None:
-    """The async Call Automation client, unless a test put its own in ``app["acs_client"]``."""
-    if "acs_client" in app:
+    """The async Call Automation client, unless a test put its own under ``ACS_CLIENT_KEY``."""
+    if ACS_CLIENT_KEY in app:
         return
     settings = services_of(app).settings
     conn = settings.acs.connection_string.get_secret_value()
     if not conn:
-        app["acs_client"] = None
+        app[ACS_CLIENT_KEY] = None
         log.info("ACS__CONNECTION_STRING not set: phone calls disabled, softphone available")
         return
     from azure.communication.callautomation.aio import CallAutomationClient
 
-    app["acs_client"] = CallAutomationClient.from_connection_string(conn)
+    app[ACS_CLIENT_KEY] = CallAutomationClient.from_connection_string(conn)
 
 
 def add_call_routes(app: web.Application) -> None:
@@ -52,7 +59,7 @@ def add_call_routes(app: web.Application) -> None:
 
     async def shutdown(app: web.Application) -> None:
         await close_all_calls(app)
-        client = app.get("acs_client")
+        client = app.get(ACS_CLIENT_KEY)
         if client is not None and hasattr(client, "close"):
             await client.close()
 

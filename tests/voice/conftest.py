@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 
+from adapters.acs.media_ws import ACS_CLIENT_KEY
 from config import Settings
 from services.voice.settings import VoiceSettings
 from tests.voice.harness import make_app
@@ -31,8 +32,8 @@ async def start_server(settings) -> AsyncIterator[Callable[..., Any]]:
         if voice is not None:
             object.__setattr__(settings, "voice", voice)
         app = make_app(settings, bot, stt, tts)
-        for key, value in app_items.items():
-            app[key] = value
+        if "acs_client" in app_items:
+            app[ACS_CLIENT_KEY] = app_items.pop("acs_client")
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
         servers.append(server)
