@@ -92,6 +92,12 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
     app = request.app
     registry = app[REGISTRY_KEY]
     softphone = request.query.get("softphone") == "1"
+    voice = voice_settings_from(services_of(app).settings)
+    if softphone and not voice.softphone_enabled:
+        raise web.HTTPForbidden(text="softphone disabled")
+    if len(registry) >= voice.max_calls + (0 if softphone else 1):  # a phone call is already registered
+        log.error("call refused: %d calls already on this instance", len(registry))
+        raise web.HTTPServiceUnavailable(text="too many calls")
     record: CallRecord | None
     if softphone:
         caller = normalise_caller(request.query.get("from", "")) or DEFAULT_SOFTPHONE_CALLER
@@ -131,7 +137,7 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
         session,
         stt=getattr(services, "stt", None),
         tts=getattr(services, "tts", None),
-        settings=voice_settings_from(settings),
+        settings=voice,
         locale=locale,
         locale_known=bool(request.query.get("lang")) or len(getattr(settings, "supported_locales", ())) < 2,
         call_id=record.call_id,

@@ -19,6 +19,7 @@ from adapters.acs.media_ws import (
     services_of,
 )
 from adapters.acs.registry import CallRegistry
+from services.voice.settings import voice_settings_from
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ SOFTPHONE_DIR = Path(__file__).resolve().parents[2] / "web" / "softphone"
 
 
 async def softphone_page(request: web.Request) -> web.FileResponse:
+    if not voice_settings_from(services_of(request.app).settings).softphone_enabled:
+        raise web.HTTPNotFound()
     return web.FileResponse(SOFTPHONE_DIR / "index.html")
 
 

@@ -25,6 +25,10 @@ class VoiceSettings(BaseModel):
     dtmf_max_digits: int = 12
     dtmf_interdigit_ms: int = 3_000
     stt_timeout_seconds: float = 10.0
+    softphone_enabled: bool = True
+    """The browser softphone and simulator (anyone can claim any caller number there: off in production)."""
+    max_calls: int = 200
+    """Media sockets one instance accepts at once; more are refused with 503."""
     playback_lead_frames: int = 3
     """Frames sent ahead of real time (jitter margin); StopAudio cuts whatever the far side buffered."""
 

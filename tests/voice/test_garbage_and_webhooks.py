@@ -257,3 +257,30 @@ async def test_phone_call_transfer_and_hang_up_go_through_call_automation(start_
             pass
         assert await wait_for(lambda: bot.received[-1].type == "endOfConversation")
         await ws.close()
+
+
+async def test_calls_beyond_the_instance_limit_and_disabled_softphone_are_refused(start_server) -> None:
+    from services.voice.settings import VoiceSettings
+
+    server = await start_server(
+        RecordingBot(greeting="Hi."), None, None, voice=VoiceSettings(max_calls=1, softphone_enabled=True)
+    )
+    async with aiohttp.ClientSession() as http:
+        first = await open_call(http, ws_url(server), CALLER)
+        try:
+            await open_call(http, ws_url(server), CALLER)
+        except aiohttp.WSServerHandshakeError as exc:
+            assert exc.status == 503
+        else:
+            raise AssertionError("second call accepted")
+        await first.hang_up()
+    server2 = await start_server(RecordingBot(), None, None, voice=VoiceSettings(softphone_enabled=False))
+    async with aiohttp.ClientSession() as http:
+        async with http.get(server2.make_url("/softphone")) as resp:
+            assert resp.status == 404
+        try:
+            await open_call(http, ws_url(server2), CALLER)
+        except aiohttp.WSServerHandshakeError as exc:
+            assert exc.status == 403
+        else:
+            raise AssertionError("softphone call accepted")
