@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 
 import aiohttp
 import pytest
 
 from adapters.emulator import texts
+from config import PROJECT_ROOT
 from tests.support.bot_harness import running_bot
 
 
@@ -151,3 +153,19 @@ async def test_concurrent_calls_do_not_mix_conversations(bot):
         channel.say(carlos, "what's my savings balance"), channel.say(maria, "cuál es mi saldo de ahorros")
     )
     assert "PIN" in " ".join(texts(english)) and "NIP" in " ".join(texts(spanish))
+
+
+async def test_cli_chat_talks_to_the_running_bot(bot):
+    channel, _ = bot
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "cli.py", "chat", "--url", channel.bot_url, "--from", "+14255550100",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        cwd=str(PROJECT_ROOT),
+    )
+    out, err = await asyncio.wait_for(
+        process.communicate(b"what's my savings balance\n#1234\n/bye\n"), timeout=120
+    )
+    transcript = out.decode()
+    assert process.returncode == 0, err.decode()
+    assert "bot> Hi Carlos" in transcript
+    assert "1,250 dollars and 40 cents" in transcript
