@@ -113,14 +113,24 @@ class RedisConversationLocks(_Reentrant):
         token = secrets.token_hex(16)
         deadline = time.monotonic() + self._timeout
         delay = self._retry_delay
-        try:
-            while not await self._redis.set(name, token, nx=True, px=self._ttl_ms):
-                if time.monotonic() >= deadline:
-                    raise TurnLockTimeout(key)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.2)
-        except (RedisError, OSError) as exc:
-            raise StorageUnavailableError("redis lock failed") from exc
+        last_error: Exception | None = None
+        errors = 0
+        while True:
+            try:
+                if await self._redis.set(name, token, nx=True, px=self._ttl_ms):
+                    break
+                # A SET that timed out may still have landed: then the lock is already ours.
+                if last_error is not None and await self._redis.get(name) in (token, token.encode()):
+                    break
+                errors = 0
+            except (RedisError, OSError) as exc:  # one slow or dropped answer is retried
+                last_error, errors = exc, errors + 1
+                if errors >= 2:
+                    raise StorageUnavailableError("redis lock failed") from exc
+            if time.monotonic() >= deadline:
+                raise TurnLockTimeout(key)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.2)
         renewer = asyncio.create_task(self._keep_alive(name, token))
         try:
             yield

@@ -65,7 +65,7 @@ class RedisStorage(Storage):
 
     @classmethod
     def from_url(
-        cls, url: str, key_prefix: str = "voicebot:", ttl_seconds: int = 3600, timeout_seconds: float = 2.0
+        cls, url: str, key_prefix: str = "voicebot:", ttl_seconds: int = 3600, timeout_seconds: float = 5.0
     ) -> RedisStorage:
         client = Redis.from_url(
             url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds, decode_responses=True

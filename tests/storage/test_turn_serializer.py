@@ -161,6 +161,46 @@ async def test_cosmos_lease_of_a_dead_instance_lapses_and_the_other_takes_over(c
         pass
 
 
+async def test_redis_lock_survives_one_lost_answer_and_owns_a_set_that_landed(redis_server) -> None:
+    """The SET NX reaches Redis but its answer is lost (timeout): the retry sees our own token and
+    goes ahead instead of waiting for the lock to lapse."""
+    client = Redis.from_url(redis_server.url, decode_responses=True)
+    prefix = f"lost{uuid.uuid4().hex[:6]}:"
+    real_set = client.set
+    calls = {"n": 0}
+
+    async def set_then_lose_answer(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        result = await real_set(*args, **kwargs)
+        if calls["n"] == 1:
+            from redis.exceptions import TimeoutError as RedisTimeout
+
+            raise RedisTimeout("answer lost")
+        return result
+
+    client.set = set_then_lose_answer  # type: ignore[method-assign]
+    locks = RedisConversationLocks(client, prefix, ttl_ms=10_000, acquire_timeout=1.0)
+    started = time.monotonic()
+    async with locks.hold("c"):
+        assert time.monotonic() - started < 0.5
+    assert await client.get(prefix + "turnlock:c") is None
+    await client.aclose()
+
+
+async def test_redis_down_fails_the_lock_fast() -> None:
+    from storage.items import StorageUnavailableError
+    from tests.support.servers import free_port
+
+    client = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5)
+    locks = RedisConversationLocks(client, acquire_timeout=20)
+    started = time.monotonic()
+    with pytest.raises(StorageUnavailableError):
+        async with locks.hold("c"):
+            pass
+    assert time.monotonic() - started < 3
+    await client.aclose()
+
+
 async def test_a_turn_that_reenters_its_own_conversation_does_not_deadlock() -> None:
     locks = InProcessConversationLocks(acquire_timeout=0.5)
     async with locks.hold("c"), locks.hold("c"):
