@@ -260,3 +260,24 @@ def get_settings() -> Settings:
 
 
 get_settings.cache_clear = _load_settings.cache_clear  # type: ignore[attr-defined]
+
+
+def environment_variables(model: type[BaseModel] = Settings, prefix: str = "") -> list[tuple[str, object]]:
+    """Every variable the settings read, with its default (secrets blank): documents `.env.example`."""
+    found: list[tuple[str, object]] = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            found += environment_variables(annotation, f"{prefix}{name.upper()}__")
+            continue
+        alias = field.validation_alias
+        env_name = alias.choices[0] if isinstance(alias, AliasChoices) else f"{prefix}{name.upper()}"
+        default = field.default
+        if isinstance(default, SecretStr):
+            default = ""
+        elif isinstance(default, Enum):
+            default = default.value
+        elif isinstance(default, Path):
+            default = default.relative_to(PROJECT_ROOT) if default.is_relative_to(PROJECT_ROOT) else default
+        found.append((str(env_name), default))
+    return found
