@@ -73,6 +73,13 @@ class HandoffStore:
         record.touch()
         await self._storage.write({record_key(record.handoff_id): record.model_dump(mode="json")})
 
+    async def ensure_index(self) -> None:
+        """Create the empty index at start-up. botbuilder storages cannot create-if-absent, so two
+        instances creating it while both escalate could drop an entry; once it exists, writes are
+        e_tag-checked."""
+        if not (await self._storage.read([INDEX_KEY])).get(INDEX_KEY):
+            await self._storage.write({INDEX_KEY: {"ids": []}})
+
     async def add(self, record: HandoffRecord) -> None:
         """Store a new record and put it at the head of the index."""
         await self.save(record)

@@ -151,10 +151,12 @@ async def test_contained_call_has_a_post_call_record_without_handoff(make_servic
 
 
 async def test_two_instances_adding_at_once_both_reach_the_index(tmp_path) -> None:
-    """The recent-handoff index is updated with e_tag checks, so concurrent instances lose nothing."""
+    """Once the index exists (created at start-up) it is updated with e_tag checks: nothing is lost."""
     from storage.sqlite_storage import SqliteStorage
 
     instances = [HandoffStore(SqliteStorage(tmp_path / "state.db")) for _ in range(2)]
+    await instances[0].ensure_index()
+    await instances[1].ensure_index()
     services = [EmbeddedHandoffService(store, target=AGENT_NUMBER) for store in instances]
     tickets = await asyncio.gather(
         *(
