@@ -1,4 +1,4 @@
-"""CLI sub-commands `nlu` (recognize text or JSON lines) and `eval` (score a labelled JSONL file)."""
+"""CLI sub-commands `nlu` (recognize text or JSON lines), `eval` (score a labelled JSONL) and `nlu-train`."""
 
 from __future__ import annotations
 
@@ -123,6 +123,28 @@ async def _run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _run_train(args: argparse.Namespace) -> int:
+    from config import get_settings
+    from recognizers.embedded_recognizer import EmbeddedRecognizer
+
+    settings = get_settings()
+    recognizer = EmbeddedRecognizer(settings.clu_project_file, settings.data_dir / "nlu-cache")
+    report = await asyncio.to_thread(recognizer.train)
+    print(
+        json.dumps(
+            {
+                "utterances": report.utterances,
+                "seconds": round(report.seconds, 3),
+                "embedding_seconds": round(report.embedding_seconds, 3),
+                "fit_seconds": round(report.fit_seconds, 3),
+                "cache_hit": report.cache_hit,
+                "cache_dir": str(settings.data_dir / "nlu-cache"),
+            }
+        )
+    )
+    return 0
+
+
 def _sync(handler: Any) -> Any:
     def run(args: argparse.Namespace) -> int:
         try:
@@ -143,3 +165,7 @@ def register(subparsers: Any) -> None:
     evaluate = subparsers.add_parser("eval", help="accuracy and confusion table for a labelled JSONL file")
     evaluate.add_argument("file", help='JSON lines {"text", "lang", "intent", "entities"}')
     evaluate.set_defaults(func=_sync(_run_eval))
+    train = subparsers.add_parser(
+        "nlu-train", help="train the embedded recognizer once to fill the embedding cache (image build step)"
+    )
+    train.set_defaults(func=_sync(_run_train))

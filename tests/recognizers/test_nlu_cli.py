@@ -71,3 +71,19 @@ def test_eval_prints_accuracy_per_intent_scores_and_confusion(warm_cache, tmp_pa
     assert "accuracy[en]" in done.stdout and "accuracy[es]" in done.stdout
     assert "precision" in done.stdout and "recall" in done.stdout
     assert "confusion (rows = gold, columns = predicted)" in done.stdout
+
+
+def test_nlu_train_reuses_the_embedding_cache(warm_cache, monkeypatch, capsys):
+    """`cli.py nlu-train` (the image build step) finds every embedding cached after a first training."""
+    import cli
+    from config import get_settings
+
+    monkeypatch.setenv("DATA_DIR", str(TEST_DATA_DIR))
+    get_settings.cache_clear()
+    try:
+        assert cli.main(["nlu-train"]) == 0
+    finally:
+        get_settings.cache_clear()
+    report = json.loads(capsys.readouterr().out)
+    assert report["cache_hit"] is True
+    assert report["utterances"] >= 550
