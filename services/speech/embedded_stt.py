@@ -125,7 +125,11 @@ class EmbeddedSpeechToText:
 
 
 class EmbeddedSttStream:
-    """One utterance. English streams through pocketsphinx; Spanish is buffered for whisper."""
+    """One utterance. English streams through pocketsphinx; Spanish is buffered for whisper.
+
+    For Spanish (and, without a hint, for language detection) whisper's work starts speculatively once
+    the caller has been quiet for 300 ms; ``finish`` uses it when only silence followed.
+    """
 
     def __init__(
         self, stt: EmbeddedSpeechToText, lang: str | None, max_seconds: int | None = _MAX_SECONDS
@@ -144,10 +148,10 @@ class EmbeddedSttStream:
         self._final: SttResult | None = None
         # Spanish: whisper decodes after the endpoint; a speculative decode starts once the caller has
         # been quiet for _SPECULATE_MS, and is used at finish() if no speech came after it.
-        self._vad = WebRtcFrameClassifier() if lang == "es" else None
+        self._vad = WebRtcFrameClassifier() if lang in (None, "es") else None
         self._vad_pos = 0
         self._voiced_end = 0
-        self._spec: tuple[int, asyncio.Task[WhisperResult]] | None = None
+        self._spec: tuple[int, asyncio.Task[tuple[str, WhisperResult | None]]] | None = None
 
     @property
     def streams_english(self) -> bool:
@@ -181,16 +185,29 @@ class EmbeddedSttStream:
             and quiet_ms >= _SPECULATE_MS
             and (self._spec is None or self._spec[0] != self._voiced_end)
         ):
-            self._spec = (self._voiced_end, asyncio.create_task(self._whisper(bytes(self._audio), "es")))
+            self._spec = (
+                self._voiced_end,
+                asyncio.create_task(self._whisper(bytes(self._audio), self._lang)),
+            )
             self._spec[1].add_done_callback(self._speculative_partial)
 
-    def _speculative_partial(self, task: asyncio.Task[WhisperResult]) -> None:
-        if not self._done and not task.cancelled() and task.exception() is None and task.result().text:
-            self._partials.put_nowait(SttResult(task.result().text, False, LOCALES["es"], 0, 0))
+    def _speculative_partial(self, task: asyncio.Task[tuple[str, WhisperResult | None]]) -> None:
+        if self._done or task.cancelled() or task.exception() is not None:
+            return
+        lang, res = task.result()
+        if res is not None and res.text:
+            self._partials.put_nowait(SttResult(res.text, False, LOCALES[lang], 0, 0))
 
-    async def _whisper(self, audio: bytes, lang: str) -> WhisperResult:
+    async def _whisper(self, audio: bytes, lang: str | None) -> tuple[str, WhisperResult | None]:
+        """Language (detected among en/es when not given) and, for Spanish, whisper's transcript."""
         whisper = await self._stt.whisper()
-        return await asyncio.to_thread(whisper.transcribe, audio, lang)
+        if lang is None:
+            detected, share = await asyncio.to_thread(whisper.detect, audio)
+            log.debug("language detected", extra={"language": detected, "share": round(share, 2)})
+        chosen: str = lang if lang is not None else detected
+        if chosen == "en":
+            return chosen, None  # pocketsphinx has the English text already
+        return chosen, await asyncio.to_thread(whisper.transcribe, audio, chosen)
 
     async def _feed_sphinx(self) -> None:
         async with self._lock:
@@ -232,18 +249,15 @@ class EmbeddedSttStream:
             if self._utt is not None:
                 utt, self._utt = self._utt, None
                 english = await asyncio.to_thread(utt.finish)
-        lang = self._lang
-        if lang is None:
-            whisper = await self._stt.whisper()
-            lang, share = await asyncio.to_thread(whisper.detect, audio)
-            log.debug("language detected", extra={"language": lang, "share": round(share, 2)})
-        if lang == "en" or lang not in LOCALES:
+        if self._lang == "en":
+            lang, res = "en", None
+        elif self._spec is not None and self._spec[0] == self._voiced_end:
+            lang, res = await self._spec[1]  # nothing but silence since the speculative work started
+        else:
+            lang, res = await self._whisper(audio, self._lang)
+        if res is None:
             text, start, end, conf = english or ("", 0, 0, 0.0)
             return SttResult(text, True, LOCALES["en"], start, end, conf)
-        if self._spec is not None and self._spec[0] == self._voiced_end:
-            res = await self._spec[1]  # nothing but silence since the speculative decode started
-        else:
-            res = await self._whisper(audio, lang)
         return SttResult(res.text, True, LOCALES[lang], res.start_ms, res.end_ms, res.confidence)
 
     async def close(self) -> None:
