@@ -69,6 +69,10 @@ _UNIT_NAMES: dict[str, str] = {
     "peso mexicano": "Mexican peso",
     "euro": "Euro",
 }
+# The Python es-ES date model resolves "la semana pasada" / "el mes pasado" to the current month:
+# those phrases are resolved with the English model's "last week/month/year" instead.
+_SPANISH_LAST_PERIOD = re.compile(r"\b(?:(?:la|el)\s+)?(semana|mes|año|ano)\s+pasad[ao]\b", re.IGNORECASE)
+_ENGLISH_PERIOD = {"semana": "last week", "mes": "last month", "ano": "last year"}
 # Transcripts often drop accents, and the Spanish currency model only knows "dólar(es)".
 _UNACCENTED_DOLLAR = re.compile(r"\bdolar(es)?\b", re.IGNORECASE)
 
@@ -141,6 +145,16 @@ class BuiltinEntityExtractor:
             dates.parse(sample, reference=datetime(2026, 1, 1))
             numbers.parse(sample)
 
+    def _spanish_last_periods(self, text: str, reference: datetime) -> list[dict[str, str]]:
+        english_dates = self._models_for("en")[1]
+        found = []
+        for match in _SPANISH_LAST_PERIOD.finditer(text):
+            phrase = _ENGLISH_PERIOD[strip_accents(match.group(1).casefold())]
+            for result in english_dates.parse(phrase, reference=reference):
+                if item := _datetime(match.group(0), result.type_name, result.resolution or {}, reference):
+                    found.append(item)
+        return found
+
     def extract(self, text: str, language: str, reference: datetime) -> dict[str, list[Any]]:
         """``{"amount": [...], "datetime": [...], "number": [...]}``; empty kinds are omitted."""
         currency, dates, numbers = self._models_for(language)
@@ -155,8 +169,11 @@ class BuiltinEntityExtractor:
             d
             for r in dates.parse(text, reference=reference)
             if not _is_false_date(r.text, language)
+            and not (language == "es" and _SPANISH_LAST_PERIOD.search(r.text))
             and (d := _datetime(r.text, r.type_name, r.resolution or {}, reference))
         ]
+        if language == "es":
+            moments += self._spanish_last_periods(text, reference)
         if moments:
             found[ENTITY_DATETIME] = moments
         values = [

@@ -68,6 +68,10 @@ def test_amounts_are_resolved_with_unit(builtins, text, lang, value, unit):
         ("pay it next friday", "en", {"type": "date", "value": "2026-12-04"}),
         ("el 30 de noviembre", "es", {"type": "date", "value": "2026-11-30"}),
         ("transactions since monday", "en", {"type": "daterange", "start": "2026-11-23"}),
+        ("desde el lunes", "es", {"type": "daterange", "start": "2026-11-23"}),
+        ("what did i spend last week", "en", {"start": "2026-11-16", "end": "2026-11-23"}),
+        ("movimientos de la semana pasada", "es", {"start": "2026-11-16", "end": "2026-11-23"}),
+        ("los cargos del mes pasado", "es", {"start": "2026-10-01", "end": "2026-11-01"}),
     ],
 )
 def test_dates_are_resolved_against_the_reference_time(builtins, text, lang, expected):
