@@ -26,7 +26,7 @@ from recognizers.base import (
     CallerRecognizer,
     RecognizerUnavailable,
 )
-from recognizers.entities import BuiltinEntityExtractor
+from recognizers.entities import shared_builtin_extractor
 from recognizers.language import detect_language
 from recognizers.text import clean
 
@@ -145,7 +145,7 @@ class CluRecognizer(CallerRecognizer):
         self._credential = credential
         self._client_kwargs = client_kwargs  # e.g. transport= in tests
         self._client: ConversationAnalysisClient | None = None
-        self._builtins = BuiltinEntityExtractor()
+        self._builtins = shared_builtin_extractor()
 
     def _get_client(self) -> ConversationAnalysisClient:
         if self._client is None:

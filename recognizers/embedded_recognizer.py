@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from recognizers.base import INTENTS, LANGUAGE_PROPERTY, CallerRecognizer
 from recognizers.clu_project import CluProject, load_project
-from recognizers.entities import BuiltinEntityExtractor, ListEntityMatcher
+from recognizers.entities import ListEntityMatcher, shared_builtin_extractor
 from recognizers.language import detect_language
 from recognizers.text import clean, fold
 
@@ -71,7 +71,7 @@ class EmbeddedRecognizer(CallerRecognizer):
         self._classifier: CalibratedClassifierCV | None = None
         self._labels: list[str] = []
         self._lists: ListEntityMatcher | None = None
-        self._builtins = BuiltinEntityExtractor()
+        self._builtins = shared_builtin_extractor()
         self.report: TrainingReport | None = None
 
     @property

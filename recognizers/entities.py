@@ -6,6 +6,7 @@ import re
 import threading
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from recognizers_date_time import DateTimeRecognizer
@@ -182,3 +183,9 @@ class BuiltinEntityExtractor:
         if values:
             found[ENTITY_NUMBER] = values
         return found
+
+
+@lru_cache(maxsize=1)
+def shared_builtin_extractor() -> BuiltinEntityExtractor:
+    """One process-wide extractor: each language's models take ~1 s and tens of MB to build."""
+    return BuiltinEntityExtractor()
