@@ -83,7 +83,6 @@ class CallPipeline:
             self.settings, is_speech or webrtc_vad(self.settings.vad_aggressiveness)
         )
         self._dtmf = DtmfCollector(self.settings.dtmf_terminator, self.settings.dtmf_max_digits)
-        self._in_q: asyncio.Queue[AudioFrame | DtmfFrame] = asyncio.Queue()
         self._stt_q: asyncio.Queue[EndpointEvent] = asyncio.Queue()
         self._turn_q: asyncio.Queue[tuple[str, Any, Any]] = asyncio.Queue()
         self._out_q: asyncio.Queue[tuple[Say | CallAction, TurnTiming | None]] = asyncio.Queue()
@@ -91,6 +90,7 @@ class CallPipeline:
         self._caller_idle.set()
         self._tasks: list[asyncio.Task[None]] = []
         self._play_task: asyncio.Task[None] | None = None
+        self._barge_task: asyncio.Task[None] | None = None
         self._play_hint = InputHint.ACCEPTING
         self._discard_utterance = False
         self._no_input: asyncio.TimerHandle | None = None
@@ -108,7 +108,6 @@ class CallPipeline:
     # ---- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
         for name, coro in (
-            ("input", self._input_loop()),
             ("stt", self._stt_loop()),
             ("turn", self._turn_loop()),
             ("output", self._output_loop()),
@@ -123,7 +122,9 @@ class CallPipeline:
         for timer in (self._no_input, self._dtmf_timer):
             if timer is not None:
                 timer.cancel()
-        tasks = [t for t in [*self._tasks, self._play_task] if t is not None and not t.done()]
+        tasks = [
+            t for t in [*self._tasks, self._play_task, self._barge_task] if t is not None and not t.done()
+        ]
         for task in tasks:
             task.cancel()
         if tasks:
@@ -133,19 +134,21 @@ class CallPipeline:
 
     # ---- transport side --------------------------------------------------------------------------
     def push_audio(self, pcm: bytes) -> None:
-        """Caller PCM of any length; re-cut into 20 ms frames."""
+        """Caller PCM of any length, re-cut into 20 ms frames and endpointed right here (no queue hop:
+        at 50 frames a second per call, a task switch per frame costs more than the VAD)."""
         if self.closed:
             return
         now = time.monotonic()
         buf = self._pending + pcm
         whole = len(buf) - len(buf) % FRAME_BYTES
         for i in range(0, whole, FRAME_BYTES):
-            self._in_q.put_nowait(AudioFrame(buf[i : i + FRAME_BYTES], now))
+            for event in self._endpointer.feed(AudioFrame(buf[i : i + FRAME_BYTES], now)):
+                self._on_endpoint_event(event)
         self._pending = buf[whole:]
 
     def push_dtmf(self, digit: str) -> None:
         if not self.closed:
-            self._in_q.put_nowait(DtmfFrame(digit, time.monotonic()))
+            self._on_dtmf(DtmfFrame(digit, time.monotonic()))
 
     # ---- bot side --------------------------------------------------------------------------------
     def say(self, prompt: Say) -> None:
@@ -168,33 +171,27 @@ class CallPipeline:
 
     @property
     def busy(self) -> bool:
-        """Frames or prompts still queued, or a prompt playing."""
-        return not self._in_q.empty() or not self._out_q.empty() or self.playing
+        """Speech or prompts still queued, or a prompt playing."""
+        return not self._stt_q.empty() or not self._out_q.empty() or self.playing
 
     @property
     def playing(self) -> bool:
         return self._play_task is not None and not self._play_task.done()
 
     # ---- stages ----------------------------------------------------------------------------------
-    async def _input_loop(self) -> None:
-        while True:
-            item = await self._in_q.get()
-            if isinstance(item, DtmfFrame):
-                await self._on_dtmf(item)
-                continue
-            for event in self._endpointer.feed(item):
-                if isinstance(event, (SpeechAudio, SpeechPaused, SpeechResumed)):
-                    if not self._discard_utterance:
-                        self._stt_q.put_nowait(event)
-                elif isinstance(event, SpeechStarted):
-                    await self._on_speech_started(event)
-                else:
-                    self._caller_idle.set()
-                    if not self._discard_utterance:
-                        self._stt_q.put_nowait(event)
-                    self._discard_utterance = False
+    def _on_endpoint_event(self, event: EndpointEvent) -> None:
+        if isinstance(event, SpeechStarted):
+            self._on_speech_started(event)
+            return
+        if isinstance(event, SpeechEnded):
+            self._caller_idle.set()
+            discard, self._discard_utterance = self._discard_utterance, False
+            if discard:
+                return
+        if not self._discard_utterance:
+            self._stt_q.put_nowait(event)
 
-    async def _on_speech_started(self, event: SpeechStarted) -> None:
+    def _on_speech_started(self, event: SpeechStarted) -> None:
         self._cancel_no_input()
         self._no_input_count = 0
         self._caller_idle.clear()
@@ -203,16 +200,16 @@ class CallPipeline:
             self._discard_utterance = True
             return
         if self.playing and self.settings.barge_in:
-            await self._barge_in(event.at)
+            self._barge_in(event.at)
         self._stt_q.put_nowait(event)
 
-    async def _on_dtmf(self, frame: DtmfFrame) -> None:
+    def _on_dtmf(self, frame: DtmfFrame) -> None:
         self._cancel_no_input()
         self._no_input_count = 0
         if self.playing and self._play_hint in (InputHint.IGNORING, InputHint.IGNORING_NON_SPEECH):
             return
         if self.playing:
-            await self._barge_in(frame.at)
+            self._barge_in(frame.at)
         if self._dtmf_timer is not None:
             self._dtmf_timer.cancel()
             self._dtmf_timer = None
@@ -229,7 +226,8 @@ class CallPipeline:
         if seq and not self.closed:
             self._turn_q.put_nowait(("dtmf", seq, None))
 
-    async def _barge_in(self, onset_at: float) -> None:
+    def _barge_in(self, onset_at: float) -> None:
+        """Cut the prompt now: cancel synthesis/playback, drop queued prompts, then send StopAudio."""
         task = self._play_task
         if task is None or task.done():
             return
@@ -241,11 +239,15 @@ class CallPipeline:
         for queued in kept:
             self._out_q.put_nowait(queued)
         task.cancel()
+        self._barge_task = asyncio.create_task(self._stop_audio(task, onset_at))
+
+    async def _stop_audio(self, play: asyncio.Task[None], onset_at: float) -> None:
         await self.sink.stop_audio()
-        await asyncio.wait([task])
-        self.barge_in_ms.append((time.monotonic() - onset_at) * 1000)
-        await self.sink.send_event("BargeIn", {"latency_ms": round(self.barge_in_ms[-1], 1)})
-        log.info("barge-in", extra={"call_id": self.call_id, "latency_ms": round(self.barge_in_ms[-1], 1)})
+        await asyncio.wait([play])
+        latency = (time.monotonic() - onset_at) * 1000
+        self.barge_in_ms.append(latency)
+        await self.sink.send_event("BargeIn", {"latency_ms": round(latency, 1)})
+        log.info("barge-in", extra={"call_id": self.call_id, "latency_ms": round(latency, 1)})
 
     async def _stt_loop(self) -> None:
         recognizer = UtteranceRecognizer(self.stt, self._partial, self.call_id)
