@@ -24,7 +24,11 @@ from dialogs.replies import Replies
 from locales.catalogue import Catalogue
 from recognizers.base import CallerRecognizer
 from recognizers.factory import create_recognizer
+from services.audit.base import AuditTrail
+from services.audit.factory import create_audit_trail
+from services.crm.audited import AuditedCrm
 from services.crm.base import Crm
+from services.crm.cached import CallScopedCrm
 from services.crm.factory import create_crm
 from services.handoff.console_auth import ConsoleAuth
 from services.handoff.embedded_handoff import EmbeddedHandoffService
@@ -38,6 +42,7 @@ from services.observability.routes import add_routes as add_observability_routes
 from services.observability.telemetry import RedactingTelemetryClient, configure_telemetry
 from services.secrets.key_vault import keep_secrets_fresh
 from storage.factory import close_storage, create_storage
+from storage.turn_serializer import create_turn_serializer
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +58,7 @@ class Services:
     conversation_state: ConversationState
     user_state: UserState
     crm: Crm
+    audit: AuditTrail
     recognizer: CallerRecognizer
     knowledge: Knowledge | None
     handoff: EmbeddedHandoffService
@@ -64,7 +70,9 @@ class Services:
     tts: Any = None
 
     async def close(self) -> None:
+        await self.handoff.aclose()
         await self.crm.close()
+        await self.audit.close()
         await close_storage(self.storage)
 
 
@@ -76,12 +84,19 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
         Catalogue.load(default_locale=settings.default_locale),
         {locale: settings.voice_for(locale) for locale in settings.supported_locales},
     )
-    crm = create_crm(settings)
+    audit = create_audit_trail(settings)
+    # Every read or write of customer data is audited; caller lookups are cached for the call.
+    crm = AuditedCrm(CallScopedCrm(create_crm(settings)), audit)
     recognizer = recognizer or create_recognizer(settings)
     knowledge = create_knowledge(settings)
     # Train the intent model and load (or build) the knowledge index before the first call.
     await asyncio.gather(recognizer.warm_up(), knowledge.warm_up())
-    handoff = build_handoff(settings, storage)
+    metrics = VoicebotMetrics(escalation_window_seconds=settings.handoff.escalation_window_seconds)
+    telemetry = configure_telemetry(settings, metrics)
+    handoff = build_handoff(settings, storage, stt=None, telemetry=telemetry)
+    await handoff.store.ensure_index()
+    if handoff.monitor is not None:
+        metrics.use_escalation_source(handoff.monitor.rate)
     deps = DialogDeps(
         replies=replies,
         crm=crm,
@@ -92,10 +107,6 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
         knowledge=knowledge,
         recording_enabled=settings.handoff.record_on_transfer,
     )
-    metrics = VoicebotMetrics(escalation_window_seconds=settings.handoff.escalation_window_seconds)
-    if handoff.monitor is not None:
-        metrics.use_escalation_source(handoff.monitor.rate)
-    telemetry = configure_telemetry(settings, metrics)
     bot = VoiceBot(deps, MainDialog(deps), conversation_state, user_state, metrics)
 
     async def apology(turn_context: TurnContext) -> Activity:
@@ -103,6 +114,8 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
         return replies.say(session.locale, "error.apology")
 
     adapter = create_adapter(settings, conversation_state, apology)
+    # One turn per conversation at a time, across instances, before anything loads state.
+    adapter.use(create_turn_serializer(settings, storage))
     # Bot Framework activity telemetry, with phone numbers and transcripts kept out of it.
     telemetry_client = RedactingTelemetryClient(telemetry)
     adapter.use(TelemetryLoggerMiddleware(telemetry_client, log_personal_information=False))
@@ -112,6 +125,7 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
         conversation_state,
         user_state,
         crm,
+        audit,
         recognizer,
         knowledge,
         handoff,

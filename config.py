@@ -193,6 +193,8 @@ class Settings(BaseSettings):
     summarizer: GeneratorBackend = GeneratorBackend.EMBEDDED
 
     clu_project_file: Path = PROJECT_ROOT / "cognitiveModels" / "banking.clu.json"
+    nlu_cache_dir: Path = PROJECT_ROOT / "var" / "nlu-cache"
+    """Sentence embeddings of the training utterances, keyed by the project file's hash (safe to share)."""
     knowledge_index_path: Path = PROJECT_ROOT / "var" / "knowledge-index"
     knowledge_source_dir: Path = PROJECT_ROOT / "knowledge"
     knowledge_embeddings: GeneratorBackend = (

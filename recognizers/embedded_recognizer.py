@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -111,7 +112,7 @@ class EmbeddedRecognizer(CallerRecognizer):
                 known[keys[i]] = fresh[row]
             if path:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(path.stem + ".tmp.npz")
+                tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # processes may train at once
                 np.savez(tmp, keys=np.array(keys), vectors=np.vstack([known[k] for k in keys]))
                 tmp.replace(path)
         return np.vstack([known[k] for k in keys]).astype(np.float32), not missing

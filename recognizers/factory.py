@@ -14,4 +14,4 @@ def create_recognizer(settings: Settings) -> CallerRecognizer:
         return CluRecognizer(settings)
     from recognizers.embedded_recognizer import EmbeddedRecognizer
 
-    return EmbeddedRecognizer(settings.clu_project_file, settings.data_dir / "nlu-cache")
+    return EmbeddedRecognizer(settings.clu_project_file, settings.nlu_cache_dir)

@@ -1,10 +1,9 @@
 """Shared pytest fixtures: real servers (Redis, Cosmos DB emulation) started on loopback ports by PID."""
 
+import pytest
+
+from config import PROJECT_ROOT, Settings
 from tests.support.servers import cosmos_server, redis_server  # noqa: F401
-
-import pytest  # noqa: E402
-
-from config import PROJECT_ROOT  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -12,8 +11,11 @@ def trained_recognizer(tmp_path_factory: pytest.TempPathFactory):
     """The embedded recognizer, trained once per test session from the CLU project file."""
     from recognizers.embedded_recognizer import EmbeddedRecognizer
 
-    recognizer = EmbeddedRecognizer(PROJECT_ROOT / "cognitiveModels" / "banking.clu.json",
-                                    tmp_path_factory.mktemp("nlu-cache"))
+    # The embedding cache is keyed by the project file's hash, so every test session (and every bot
+    # process a test starts) shares one: only the first run on a fresh clone embeds the utterances.
+    recognizer = EmbeddedRecognizer(
+        PROJECT_ROOT / "cognitiveModels" / "banking.clu.json", Settings(_env_file=None).nlu_cache_dir
+    )
     recognizer.train()
     return recognizer
 

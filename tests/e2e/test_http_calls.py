@@ -83,10 +83,16 @@ async def test_transfer_failure_apologises_and_offers_callback(bot):
 
 # ---- bad input -------------------------------------------------------------------------------
 
+
 def _valid_activity(service_url: str) -> dict:
     return {
-        "type": "message", "text": "hi", "channelId": "emulator", "serviceUrl": service_url,
-        "conversation": {"id": "bad-input"}, "from": {"id": "+14255550100"}, "recipient": {"id": "bot"},
+        "type": "message",
+        "text": "hi",
+        "channelId": "emulator",
+        "serviceUrl": service_url,
+        "conversation": {"id": "bad-input"},
+        "from": {"id": "+14255550100"},
+        "recipient": {"id": "bot"},
     }
 
 
@@ -100,13 +106,21 @@ def _valid_activity(service_url: str) -> dict:
         (b"type=message", "application/x-www-form-urlencoded", 415),
         (b"x" * (1024 * 1024), "application/json", 413),
     ],
-    ids=["malformed-json", "not-an-object", "missing-type", "missing-conversation", "wrong-content-type",
-         "one-megabyte"],
+    ids=[
+        "malformed-json",
+        "not-an-object",
+        "missing-type",
+        "missing-conversation",
+        "wrong-content-type",
+        "one-megabyte",
+    ],
 )
 async def test_bad_requests_get_a_4xx_and_the_server_keeps_serving(bot, body, content_type, status):
     channel, _ = bot
     async with aiohttp.ClientSession() as session:
-        async with session.post(channel.bot_url, data=body, headers={"Content-Type": content_type}) as response:
+        async with session.post(
+            channel.bot_url, data=body, headers={"Content-Type": content_type}
+        ) as response:
             assert response.status == status
             assert "Traceback" not in await response.text()
     _, greeting = await channel.start_call("+14255550100")
@@ -127,7 +141,8 @@ async def test_wrong_auth_is_401_when_an_app_id_is_configured(bot_settings, trai
         async with aiohttp.ClientSession() as session:
             for headers in ({}, {"Authorization": "Bearer forged.token.value"}):
                 async with session.post(
-                    channel.bot_url, data=json.dumps(_valid_activity(channel.service_url)),
+                    channel.bot_url,
+                    data=json.dumps(_valid_activity(channel.service_url)),
                     headers={"Content-Type": "application/json", **headers},
                 ) as response:
                     assert response.status == 401
@@ -158,8 +173,16 @@ async def test_concurrent_calls_do_not_mix_conversations(bot):
 async def test_cli_chat_talks_to_the_running_bot(bot):
     channel, _ = bot
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "cli.py", "chat", "--url", channel.bot_url, "--from", "+14255550100",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "cli.py",
+        "chat",
+        "--url",
+        channel.bot_url,
+        "--from",
+        "+14255550100",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         cwd=str(PROJECT_ROOT),
     )
     out, err = await asyncio.wait_for(
@@ -169,3 +192,19 @@ async def test_cli_chat_talks_to_the_running_bot(bot):
     assert process.returncode == 0, err.decode()
     assert "bot> Hi Carlos" in transcript
     assert "1,250 dollars and 40 cents" in transcript
+
+
+async def test_every_customer_data_access_in_a_call_is_audited_without_values(bot):
+    channel, services = bot
+    call, _ = await channel.start_call("+14255550100")
+    await channel.say(call, "what is my savings balance")
+    await channel.say(call, "1234")
+    entries = await services.audit.query("C1001")
+    mine = [e for e in entries if e.conversation_id == call.conversation_id]
+    intents = {e.intent for e in mine}
+    assert {"CallStart", "CheckBalance"} <= intents
+    read = {(e.intent, e.category.value, e.operation.value) for e in mine}
+    assert ("CheckBalance", "accounts", "read") in read
+    assert ("IdentifyCaller", "authentication", "verify") in read
+    flat = json.dumps([e.to_dict() for e in mine])
+    assert "1250.40" not in flat and "1,250" not in flat and "1234" not in flat

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from nlu_testdata import PROJECT_FILE, REFERENCE, TEST_DATA_DIR
+from nlu_testdata import PROJECT_FILE, REFERENCE
 
+from config import Settings
 from recognizers.embedded_recognizer import EmbeddedRecognizer
 
 
 @pytest.fixture(scope="session")
 def nlu() -> EmbeddedRecognizer:
-    recognizer = EmbeddedRecognizer(PROJECT_FILE, TEST_DATA_DIR / "nlu-cache", clock=lambda: REFERENCE)
+    recognizer = EmbeddedRecognizer(
+        PROJECT_FILE, Settings(_env_file=None).nlu_cache_dir, clock=lambda: REFERENCE
+    )
     recognizer.train()
     return recognizer
