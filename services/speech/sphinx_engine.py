@@ -55,11 +55,20 @@ class SphinxModel:
         self._lw = language_weight
         self._pool: list[pocketsphinx.Decoder] = []
         self._lock = threading.Lock()
+        self._cmn = ""
 
     def acquire(self) -> pocketsphinx.Decoder:
         with self._lock:
-            if self._pool:
-                return self._pool.pop()
+            decoder = self._pool.pop() if self._pool else None
+            cmn = self._cmn
+        decoder = decoder or self._new_decoder()
+        if cmn:
+            # Start from the cepstral mean the last utterance ended with: the live CMN converges in
+            # seconds, and a cold start cost 0.26 vs 0.15 WER on the bench set (first words lost).
+            decoder.set_cmn(cmn)
+        return decoder
+
+    def _new_decoder(self) -> pocketsphinx.Decoder:
         return pocketsphinx.Decoder(
             lm=str(self.lm_path),
             dict=str(self.dict_path),
@@ -74,7 +83,9 @@ class SphinxModel:
         )
 
     def release(self, decoder: pocketsphinx.Decoder) -> None:
+        cmn = decoder.get_cmn()
         with self._lock:
+            self._cmn = cmn
             if len(self._pool) < 64:
                 self._pool.append(decoder)
 

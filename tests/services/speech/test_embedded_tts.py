@@ -104,6 +104,7 @@ async def test_missing_espeak_is_a_named_error() -> None:
 
 async def test_spoken_reply_is_recognised_back(stt) -> None:
     pcm = b"".join(await collect(EspeakTextToSpeech(), "I lost my credit card", "en-US"))
-    preroll = np.random.default_rng(3).normal(0, 10, 4800).astype("<i2").tobytes()  # as the endpointer keeps
-    result = await stt.transcribe(preroll + pcm, "en-US")
-    assert {"lost", "card"} <= set(result.text.split())
+    # As the endpointer hands it over: 300 ms before the speech, 600 ms of end silence after it.
+    line = np.random.default_rng(3).normal(0, 10, 14400).astype("<i2").tobytes()
+    result = await stt.transcribe(line[:9600] + pcm + line, "en-US")
+    assert {"credit", "card"} <= set(result.text.split())
