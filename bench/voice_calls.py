@@ -166,6 +166,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=6.0)
     args = parser.parse_args()
     messages = caller_loop_pcm()
+    import app  # noqa: F401  - a realistic heap (botbuilder, recognizers, SDKs), frozen as the server does
+
+    gc.collect()
+    gc.freeze()
     print(f"one process (= one core of {os.cpu_count()}), relay STT/TTS, {args.seconds:.0f} s per level")
     print(f"load average now: {os.getloadavg()[0]:.1f} (other processes share these cores)")
     print(

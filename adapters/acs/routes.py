@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 
@@ -59,6 +60,9 @@ def add_call_routes(app: web.Application) -> None:
 
     async def startup(app: web.Application) -> None:
         _acs_client_on_startup(app)
+        if voice_settings_from(services_of(app).settings).gc_freeze_on_startup:
+            gc.collect()
+            gc.freeze()
 
     async def shutdown(app: web.Application) -> None:
         await close_all_calls(app)
