@@ -6,13 +6,13 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 from botbuilder.core import ConversationState, Storage, TelemetryLoggerMiddleware, TurnContext, UserState
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
+from adapters.acs.routes import add_call_routes
 from adapters.bot_adapter import create_adapter
 from adapters.messages_endpoint import messages_handler
 from bots.voice_bot import VoiceBot
@@ -41,6 +41,8 @@ from services.observability.metrics import VoicebotMetrics
 from services.observability.routes import add_routes as add_observability_routes
 from services.observability.telemetry import RedactingTelemetryClient, configure_telemetry
 from services.secrets.key_vault import keep_secrets_fresh
+from services.speech.base import SpeechToText, TextToSpeech
+from services.speech.factory import create_stt, create_tts
 from storage.factory import close_storage, create_storage
 from storage.turn_serializer import create_turn_serializer
 
@@ -66,8 +68,8 @@ class Services:
     bot: VoiceBot
     adapter: CloudAdapter
     metrics: VoicebotMetrics
-    stt: Any = None
-    tts: Any = None
+    stt: SpeechToText
+    tts: TextToSpeech
 
     async def close(self) -> None:
         await self.handoff.aclose()
@@ -93,7 +95,8 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
     await asyncio.gather(recognizer.warm_up(), knowledge.warm_up())
     metrics = VoicebotMetrics(escalation_window_seconds=settings.handoff.escalation_window_seconds)
     telemetry = configure_telemetry(settings, metrics)
-    handoff = build_handoff(settings, storage, stt=None, telemetry=telemetry)
+    stt, tts = create_stt(settings), create_tts(settings)  # engines load on the first call
+    handoff = build_handoff(settings, storage, stt=stt, telemetry=telemetry)
     await handoff.store.ensure_index()
     if handoff.monitor is not None:
         metrics.use_escalation_source(handoff.monitor.rate)
@@ -133,6 +136,8 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
         bot,
         adapter,
         metrics,
+        stt,
+        tts,
     )
 
 
@@ -161,6 +166,7 @@ async def create_app(
     app.router.add_get("/api/messages", handler)
     app.router.add_get("/readyz", readyz)
     add_observability_routes(app, services.metrics)  # /healthz, /metrics, /dashboard
+    add_call_routes(app)  # ACS: /api/calls/incoming, /api/calls/events, /ws/media, /softphone
     add_agent_routes(
         app,
         services.handoff,
@@ -182,9 +188,12 @@ async def create_app(
 def main() -> None:
     settings = get_settings()
     setup_logging(settings)
+    base = f"http://localhost:{settings.port}"
     print(
-        f"Contoso voicebot on http://localhost:{settings.port}/api/messages "
-        f"(agent console: http://localhost:{settings.port}/agent)",
+        f"Contoso voicebot: {base}/api/messages (Bot Framework Emulator)\n"
+        f"  softphone:      {base}/softphone\n"
+        f"  agent console:  {base}/agent\n"
+        f"  dashboard:      {base}/dashboard",
         flush=True,
     )
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
