@@ -141,6 +141,16 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
     )
 
 
+async def _warm_up_speech(services: Services) -> None:
+    """Load the speech models after start-up (the whisper model is 145 MB) without delaying it."""
+    warm_up = getattr(services.stt, "warm_up", None)
+    if warm_up is not None:
+        try:
+            await warm_up()
+        except Exception:  # noqa: BLE001 - a failed warm-up only means the first call loads the model
+            logger.warning("speech warm-up failed", exc_info=True)
+
+
 async def readyz(request: web.Request) -> web.Response:
     services: Services = request.app[SERVICES_KEY]
     checks: dict[str, bool] = {}
@@ -176,9 +186,12 @@ async def create_app(
     )
 
     async def start_background(_: web.Application) -> AsyncIterator[None]:
-        refresher = asyncio.create_task(keep_secrets_fresh())
+        background = [asyncio.create_task(keep_secrets_fresh())]
+        if settings.voice.warm_up_speech:
+            background.append(asyncio.create_task(_warm_up_speech(services)))
         yield
-        refresher.cancel()
+        for task in background:
+            task.cancel()
         await services.close()
 
     app.cleanup_ctx.append(start_background)

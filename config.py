@@ -170,6 +170,8 @@ class VoiceSettings(BaseModel):
     gc_freeze_on_startup: bool = True
     """``gc.freeze()`` once the app has loaded its models: full collections then skip the long-lived heap
     (halved p99 frame lateness at 100 calls in bench/voice_calls)."""
+    warm_up_speech: bool = True
+    """Load the speech models in the background at start-up, so the first caller does not wait."""
     playback_lead_frames: int = 3
     """Frames sent ahead of real time (jitter margin); StopAudio cuts whatever the far side buffered."""
 

@@ -63,6 +63,7 @@ def _env(storage_env: dict[str, str], data_dir: Path, knowledge: Path, port: int
     return env | storage_env | {
         "PORT": str(port), "HOST": "127.0.0.1", "DATA_DIR": str(data_dir),
         "KNOWLEDGE_INDEX_PATH": str(knowledge), "TELEMETRY__LOG_LEVEL": "WARNING",
+        "VOICE__WARM_UP_SPEECH": "false",
     }  # fmt: skip
 
 

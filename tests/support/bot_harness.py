@@ -24,6 +24,7 @@ def make_test_settings(data_dir: Path, knowledge_index: Path, **overrides: Any) 
         "data_dir": data_dir,
         "storage": "memory",
         "knowledge_index_path": knowledge_index,
+        "voice": {"warm_up_speech": False},
     }
     values.update(overrides)
     return Settings(**values)
