@@ -40,6 +40,7 @@ from services.observability.logging_setup import setup_logging
 from services.observability.metrics import VoicebotMetrics
 from services.observability.routes import add_routes as add_observability_routes
 from services.observability.telemetry import RedactingTelemetryClient, configure_telemetry
+from services.ratelimit import LanguageModelRateLimiter
 from services.secrets.key_vault import keep_secrets_fresh
 from services.speech.base import SpeechToText, TextToSpeech
 from services.speech.factory import create_stt, create_tts
@@ -109,6 +110,10 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
         handoff=handoff,
         knowledge=knowledge,
         recording_enabled=settings.handoff.record_on_transfer,
+        llm_limiter=LanguageModelRateLimiter(
+            settings.llm_limits.per_caller, settings.llm_limits.per_instance, settings.llm_limits.window_seconds,
+            telemetry=telemetry, metrics=metrics,
+        ),
     )
     bot = VoiceBot(deps, MainDialog(deps), conversation_state, user_state, metrics)
 

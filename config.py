@@ -176,6 +176,14 @@ class VoiceSettings(BaseModel):
     """Frames sent ahead of real time (jitter margin); StopAudio cuts whatever the far side buffered."""
 
 
+class LanguageModelLimits(BaseModel):
+    """Calls to a language model (knowledge answers, summaries) allowed per sliding window."""
+
+    per_caller: int = 20
+    per_instance: int = 300
+    window_seconds: float = 60.0
+
+
 class TelemetrySettings(BaseModel):
     applicationinsights_connection_string: SecretStr = SecretStr("")
     log_level: str = "INFO"
@@ -254,6 +262,7 @@ class Settings(BaseSettings):
     handoff: HandoffSettings = HandoffSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     voice: VoiceSettings = VoiceSettings()
+    llm_limits: LanguageModelLimits = LanguageModelLimits()
 
     voice_en: str = "en-US-JennyNeural"
     voice_es: str = "es-MX-DaliaNeural"

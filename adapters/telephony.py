@@ -6,11 +6,14 @@ Ssml.md) as summarised in PROTOCOLS.md; botbuilder-python has no factory for the
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment, EndOfConversationCodes
 
 TELEPHONY_CHANNEL_ID = "telephony"
+# "+14255550100", "tel:+1 425 555 0100", "4:+14255550100" (ACS raw id); not a GUID with digits in it.
+_PHONE_LIKE = re.compile(r"^(?:tel:|4:)?\+?[\d\s().-]{7,20}$")
 HANDOFF_INITIATE = "handoff.initiate"
 HANDOFF_STATUS = "handoff.status"
 SILENCE_TIMEOUT = "silence.timeout"
@@ -68,6 +71,6 @@ def caller_number(activity: Activity) -> str:
     if sender is None:
         return ""
     for candidate in (sender.id, sender.name):
-        if candidate and sum(ch.isdigit() for ch in candidate) >= 7:
-            return candidate
+        if candidate and _PHONE_LIKE.match(candidate.strip()):
+            return candidate.strip()
     return ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from botbuilder.core import TurnContext
 
@@ -15,6 +15,7 @@ from services.crm.models import AccessContext
 from services.handoff.base import Handoff
 from services.handoff.journal import CrmLookup
 from services.knowledge.base import Knowledge
+from services.ratelimit import LanguageModelRateLimiter
 
 
 @dataclass
@@ -27,6 +28,7 @@ class DialogDeps:
     handoff: Handoff
     knowledge: Knowledge | None = None
     recording_enabled: bool = False
+    llm_limiter: LanguageModelRateLimiter = field(default_factory=LanguageModelRateLimiter)
 
     async def session(self, turn_context: TurnContext) -> CallSession:
         return await self.sessions.get(turn_context)

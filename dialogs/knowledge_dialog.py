@@ -11,6 +11,7 @@ from dialogs.deps import DialogDeps
 from dialogs.prompts import YES_NO_PROMPT
 from services.handoff.base import EscalationReason
 from services.knowledge.base import ConversationTurn, KnowledgeError
+from services.ratelimit import RateLimitExceeded
 
 HISTORY_TURNS = 6
 logger = logging.getLogger(__name__)
@@ -34,9 +35,11 @@ class KnowledgeDialog(VoiceDialog):
             ConversationTurn(t.speaker, t.text) for t in session.journal.turns[-HISTORY_TURNS - 1 : -1]
         ]
         try:
-            answer = await knowledge.answer(question, history, session.locale)
-        except KnowledgeError as error:
-            logger.warning("knowledge backend failed", extra={"error": type(error).__name__})
+            async with self.deps.llm_limiter.limit(session.caller_phone or step.context.activity.conversation.id):
+                answer = await knowledge.answer(question, history, session.locale)
+        except (KnowledgeError, RateLimitExceeded) as error:
+            # The caller still hears something sensible: no answer, and the offer of an agent.
+            logger.warning("knowledge not available", extra={"error": type(error).__name__})
             return await self.ask(step, YES_NO_PROMPT, "knowledge.unknown", "confirm.not_understood")
         logger.info(
             "knowledge answer",
