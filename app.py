@@ -13,6 +13,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
 from adapters.acs.routes import add_call_routes
+from adapters.app_keys import SERVICES_KEY
 from adapters.bot_adapter import create_adapter
 from adapters.messages_endpoint import messages_handler
 from bots.voice_bot import VoiceBot
@@ -48,8 +49,6 @@ from storage.factory import close_storage, create_storage
 from storage.turn_serializer import create_turn_serializer
 
 logger = logging.getLogger(__name__)
-
-SERVICES_KEY = web.AppKey("services", object)
 
 
 @dataclass
@@ -111,8 +110,11 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
         knowledge=knowledge,
         recording_enabled=settings.handoff.record_on_transfer,
         llm_limiter=LanguageModelRateLimiter(
-            settings.llm_limits.per_caller, settings.llm_limits.per_instance, settings.llm_limits.window_seconds,
-            telemetry=telemetry, metrics=metrics,
+            settings.llm_limits.per_caller,
+            settings.llm_limits.per_instance,
+            settings.llm_limits.window_seconds,
+            telemetry=telemetry,
+            metrics=metrics,
         ),
     )
     bot = VoiceBot(deps, MainDialog(deps), conversation_state, user_state, metrics)
@@ -152,7 +154,7 @@ async def _warm_up_speech(services: Services) -> None:
     if warm_up is not None:
         try:
             await warm_up()
-        except Exception:  # noqa: BLE001 - a failed warm-up only means the first call loads the model
+        except Exception:
             logger.warning("speech warm-up failed", exc_info=True)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 
 import jwt
 from aiohttp import web
@@ -39,7 +40,9 @@ async def _check_activity_request(request: web.Request) -> web.Response | None:
     return None
 
 
-def messages_handler(adapter: CloudAdapter, bot: Bot) -> web.RequestHandler:
+def messages_handler(
+    adapter: CloudAdapter, bot: Bot
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
         if request.method == "GET":
             # The telephony channel talks over a WebSocket on the same path.

@@ -27,6 +27,7 @@ from adapters.acs.media_messages import (
     stop_audio_out,
 )
 from adapters.acs.registry import CallRecord, CallRegistry, CallState
+from adapters.app_keys import SERVICES_KEY
 from services.speech.base import SAMPLE_RATE
 from services.voice.dtmf import normalise_digit
 from services.voice.pipeline import CallPipeline
@@ -79,13 +80,8 @@ def normalise_caller(raw: str) -> str:
 
 
 def services_of(app: web.Application) -> Any:
-    """``app["services"]``, stored under the string key or under app.py's ``AppKey("services")``."""
-    if "services" in app:
-        return app["services"]
-    for key in app:
-        if getattr(key, "_name", "").rsplit(".", 1)[-1] == "services":
-            return app[key]
-    raise LookupError("app has no services")
+    """The app's services (app.py stores them under ``SERVICES_KEY``)."""
+    return app[SERVICES_KEY]
 
 
 async def media_ws(request: web.Request) -> web.StreamResponse:

@@ -14,6 +14,7 @@ from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from adapters.acs.routes import add_call_routes
+from adapters.app_keys import SERVICES_KEY
 from config import Settings
 from services.speech.base import FRAME_BYTES, SttResult
 
@@ -156,7 +157,7 @@ def real_engines(settings: Settings) -> tuple[Any, Any, str]:
 
 def make_app(settings: Settings, bot: Any, stt: Any, tts: Any) -> web.Application:
     app = web.Application()
-    app["services"] = Services(bot=bot, settings=settings, stt=stt, tts=tts)
+    app[SERVICES_KEY] = Services(bot=bot, settings=settings, stt=stt, tts=tts)
     add_call_routes(app)
     return app
 
