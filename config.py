@@ -146,7 +146,9 @@ class HandoffSettings(BaseModel):
 
 
 class VoiceSettings(BaseModel):
-    """Turn-taking on the ACS media path. Defaults follow common IVR practice (Lex: 13 s max speech; ~600 ms end silence)."""
+    """Turn-taking on the ACS media path.
+
+    Defaults follow common IVR practice (Lex: 13 s max speech; ~600 ms end silence)."""
 
     end_silence_ms: int = 600
     early_final_ms: int = 300

@@ -35,7 +35,9 @@ class KnowledgeDialog(VoiceDialog):
             ConversationTurn(t.speaker, t.text) for t in session.journal.turns[-HISTORY_TURNS - 1 : -1]
         ]
         try:
-            async with self.deps.llm_limiter.limit(session.caller_phone or step.context.activity.conversation.id):
+            async with self.deps.llm_limiter.limit(
+                session.caller_phone or step.context.activity.conversation.id
+            ):
                 answer = await knowledge.answer(question, history, session.locale)
         except (KnowledgeError, RateLimitExceeded) as error:
             # The caller still hears something sensible: no answer, and the offer of an agent.

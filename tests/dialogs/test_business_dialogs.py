@@ -145,11 +145,16 @@ async def test_movimientos_recientes_en_espanol(maria):
     assert "últimos 5 movimientos" in reply and "Depósito de nómina" in reply
 
 
-@pytest.mark.parametrize(("harness", "start", "cancel", "expected"), [
-    ("carlos", "block my card", "cancel", "cancelled"),
-    ("maria", "quiero bloquear una tarjeta", "cancelar", "cancelado"),
-])
-async def test_cancel_mid_flow_stops_the_dialog(bot_settings, trained_recognizer, harness, start, cancel, expected):
+@pytest.mark.parametrize(
+    ("harness", "start", "cancel", "expected"),
+    [
+        ("carlos", "block my card", "cancel", "cancelled"),
+        ("maria", "quiero bloquear una tarjeta", "cancelar", "cancelado"),
+    ],
+)
+async def test_cancel_mid_flow_stops_the_dialog(
+    bot_settings, trained_recognizer, harness, start, cancel, expected
+):
     bot = await call_as(harness, bot_settings, trained_recognizer)
     await bot.say(start)
     await bot.say(CALLERS[harness][2])
@@ -160,10 +165,13 @@ async def test_cancel_mid_flow_stops_the_dialog(bot_settings, trained_recognizer
     assert all(card.status == "active" for card in cards)
 
 
-@pytest.mark.parametrize(("harness", "start", "repeat"), [
-    ("carlos", "block my card", "can you repeat that"),
-    ("maria", "quiero bloquear una tarjeta", "repítelo por favor"),
-])
+@pytest.mark.parametrize(
+    ("harness", "start", "repeat"),
+    [
+        ("carlos", "block my card", "can you repeat that"),
+        ("maria", "quiero bloquear una tarjeta", "repítelo por favor"),
+    ],
+)
 async def test_repeat_re_speaks_the_last_prompt(bot_settings, trained_recognizer, harness, start, repeat):
     bot = await call_as(harness, bot_settings, trained_recognizer)
     await bot.say(start)
@@ -171,11 +179,16 @@ async def test_repeat_re_speaks_the_last_prompt(bot_settings, trained_recognizer
     assert await bot.say(repeat) == [question[-1]]
 
 
-@pytest.mark.parametrize(("harness", "start", "bye", "expected"), [
-    ("carlos", "what's my balance", "goodbye", "Goodbye"),
-    ("maria", "cuál es mi saldo", "adiós, gracias", "Hasta luego"),
-])
-async def test_goodbye_mid_flow_ends_the_call_politely(bot_settings, trained_recognizer, harness, start, bye, expected):
+@pytest.mark.parametrize(
+    ("harness", "start", "bye", "expected"),
+    [
+        ("carlos", "what's my balance", "goodbye", "Goodbye"),
+        ("maria", "cuál es mi saldo", "adiós, gracias", "Hasta luego"),
+    ],
+)
+async def test_goodbye_mid_flow_ends_the_call_politely(
+    bot_settings, trained_recognizer, harness, start, bye, expected
+):
     bot = await call_as(harness, bot_settings, trained_recognizer)
     await bot.say(start)
     assert expected in joined(await bot.say(bye))

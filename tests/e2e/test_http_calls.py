@@ -42,7 +42,7 @@ async def test_balance_after_pin_over_http(bot):
 
 
 async def test_block_card_with_confirmation_over_http(bot):
-    channel, services = bot
+    channel, _ = bot
     call, _ = await channel.start_call("+14255550100")
     await channel.say(call, "I need to block my debit card")
     confirm = " ".join(texts(await channel.press(call, "1234")))
@@ -67,6 +67,9 @@ async def test_caller_hang_up_records_the_outcome(bot):
     await channel.say(call, "what's my balance")
     assert await channel.hang_up(call) == []
     assert await channel.say(call, "hello?") == []  # the call is over: nothing more is said
+    record = await services.handoff.store.get_call(call.conversation_id)
+    assert record is not None and record.outcome == "abandoned"  # hung up while asked for the PIN
+    assert "CheckBalance" in record.intents
 
 
 async def test_transfer_failure_apologises_and_offers_callback(bot):

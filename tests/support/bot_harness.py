@@ -31,7 +31,9 @@ def make_test_settings(data_dir: Path, knowledge_index: Path, **overrides: Any) 
 
 
 @asynccontextmanager
-async def running_bot(settings: Settings, recognizer: CallerRecognizer) -> AsyncIterator[tuple[EmulatorChannel, Services]]:
+async def running_bot(
+    settings: Settings, recognizer: CallerRecognizer
+) -> AsyncIterator[tuple[EmulatorChannel, Services]]:
     """The real aiohttp app on a free loopback port, with an Emulator-like channel talking to it."""
     app = await create_app(settings, recognizer)
     server = TestServer(app, host="127.0.0.1")
@@ -89,5 +91,7 @@ class DialogHarness:
         return any(a.type == "endOfConversation" for a in self.last)
 
 
-async def dialog_harness(settings: Settings, recognizer: CallerRecognizer, caller: str, locale: str) -> DialogHarness:
+async def dialog_harness(
+    settings: Settings, recognizer: CallerRecognizer, caller: str, locale: str
+) -> DialogHarness:
     return DialogHarness(await build_services(settings, recognizer), caller, locale)
