@@ -128,7 +128,7 @@ async def _run_train(args: argparse.Namespace) -> int:
     from recognizers.embedded_recognizer import EmbeddedRecognizer
 
     settings = get_settings()
-    recognizer = EmbeddedRecognizer(settings.clu_project_file, settings.data_dir / "nlu-cache")
+    recognizer = EmbeddedRecognizer(settings.clu_project_file, settings.nlu_cache_dir)
     report = await asyncio.to_thread(recognizer.train)
     print(
         json.dumps(
@@ -138,7 +138,7 @@ async def _run_train(args: argparse.Namespace) -> int:
                 "embedding_seconds": round(report.embedding_seconds, 3),
                 "fit_seconds": round(report.fit_seconds, 3),
                 "cache_hit": report.cache_hit,
-                "cache_dir": str(settings.data_dir / "nlu-cache"),
+                "cache_dir": str(settings.nlu_cache_dir),
             }
         )
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import logging
 import sqlite3
 import subprocess
@@ -60,6 +61,8 @@ async def _exercise(crm: AuditedCrm) -> str:
 
 
 def _assert_no_values(text: str, reference: str) -> None:
+    # The hash chain's hex digests may contain any digit run by chance ("9999"): they are not values.
+    text = re.sub(r"[0-9a-f]{32,}", "<hash>", text)
     for secret in (*SECRETS, reference):
         assert secret not in text, secret
 
