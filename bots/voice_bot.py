@@ -44,6 +44,10 @@ class VoiceBot(ActivityHandler):
             await self.understanding.on_turn(
                 turn_context, lambda: super(VoiceBot, self).on_turn(turn_context)
             )
+            session = await self.deps.session(turn_context)
+            if session.ended and not session.outcome_recorded:
+                # The bot said goodbye and hung up: the caller was served without an agent.
+                await self._record_outcome(turn_context, session, CallOutcome.CONTAINED)
         finally:
             await self.deps.sessions.flush(turn_context)
             await self.conversation_state.save_changes(turn_context)
@@ -118,14 +122,21 @@ class VoiceBot(ActivityHandler):
         session = await self.deps.session(turn_context)
         if session.pending_handoff_id:
             outcome = CallOutcome.TRANSFERRED
-        elif session.ended:
-            outcome = CallOutcome.CONTAINED
         else:
             state = await self.dialog_state.get(turn_context)
             in_progress = bool(getattr(state, "dialog_stack", None))
             outcome = CallOutcome.ABANDONED if in_progress else CallOutcome.CONTAINED
         session.ended = True
         await self.dialog_state.delete(turn_context)
+        await self._record_outcome(turn_context, session, outcome)
+
+    async def _record_outcome(
+        self, turn_context: TurnContext, session: CallSession, outcome: CallOutcome
+    ) -> None:
+        """Once per call: the containment / handoff / abandonment figure and the post-call record."""
+        if session.outcome_recorded:
+            return
+        session.outcome_recorded = True
         self.metrics.call_ended(outcome.value)
         await self.deps.handoff.call_ended(session.journal, outcome.value)
 

@@ -30,6 +30,7 @@ class CallSession(BaseModel):
     silence_count: int = 0
     pending_handoff_id: str | None = None
     ended: bool = False
+    outcome_recorded: bool = False
     journal: CallJournal = Field(default_factory=CallJournal)
 
 

@@ -211,3 +211,16 @@ async def test_every_customer_data_access_in_a_call_is_audited_without_values(bo
     assert ("IdentifyCaller", "authentication", "verify") in read
     flat = json.dumps([e.to_dict() for e in mine])
     assert "1250.40" not in flat and "1,250" not in flat and "1234" not in flat
+
+
+async def test_goodbye_from_the_bot_records_a_contained_call_once(bot):
+    channel, services = bot
+    call, _ = await channel.start_call("+14255550100")
+    await channel.say(call, "what is my savings balance")
+    await channel.say(call, "1234")
+    replies = await channel.say(call, "no thanks, goodbye")
+    assert any(r["type"] == "endOfConversation" for r in replies)
+    await channel.hang_up(call)  # the channel confirms the hang-up: not counted twice
+    record = await services.handoff.store.get_call(call.conversation_id)
+    assert record is not None and record.outcome == "contained"
+    assert services.metrics.snapshot()["counters"]["calls_ended"] == {"outcome=contained": 1.0}
