@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages the tests use for real: espeak-ng + sox (test speech and the embedded TTS voice),
-# chromium (softphone and agent console tests). Redis and the Cosmos emulation: install_test_servers.sh.
+# Debian packages used for real: espeak-ng (the embedded voice and the tests' speech) and chromium
+# (softphone, agent console and dashboard tests). Pass package names to install only those.
+# Redis and the Cosmos DB emulation: install_test_servers.sh.
 set -euo pipefail
+PACKAGES=("$@")
+[ ${#PACKAGES[@]} -eq 0 ] && PACKAGES=(espeak-ng chromium)
 NEEDED=()
-for pkg in espeak-ng sox chromium; do
+for pkg in "${PACKAGES[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || NEEDED+=("$pkg")
 done
 if [ ${#NEEDED[@]} -gt 0 ]; then

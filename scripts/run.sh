@@ -4,7 +4,5 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/setup_python.sh
-if ! command -v espeak-ng >/dev/null 2>&1; then
-    echo "note: espeak-ng is not installed; the softphone's embedded voice needs it (scripts/install_system_packages.sh)" >&2
-fi
+bash scripts/install_system_packages.sh espeak-ng  # the embedded voice (softphone, ACS calls)
 exec .venv/bin/python app.py "$@"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs everything the tests need (Python packages, espeak-ng, sox, Chromium, Redis, the Cosmos DB
+# Installs everything the tests need (Python packages, espeak-ng, Chromium, Redis, the Cosmos DB
 # emulation) and runs the whole suite. Extra arguments go to pytest.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
