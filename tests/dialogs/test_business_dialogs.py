@@ -275,3 +275,17 @@ async def test_caller_over_the_language_model_limit_is_offered_an_agent(carlos):
     assert "9 a.m." in joined(await carlos.say("what are your branch opening hours on saturday"))
     refused = joined(await carlos.say("and what are the opening hours on sunday"))
     assert "don't have information" in refused and "agent" in refused
+
+
+async def test_reporte_de_fraude_en_espanol_transfiere_con_prioridad_alta(maria):
+    said = joined(await maria.say("alguien hizo cargos que no reconozco en mi tarjeta"))
+    assert "equipo de fraudes" in said
+    transfer = maria.events(HANDOFF_INITIATE)[0]
+    assert transfer.value["Reason"] == "fraud"
+    assert transfer.attachments[0].content["priority"] == "high"
+
+
+async def test_pedir_un_asesor_en_espanol_transfiere(maria):
+    said = joined(await maria.say("quiero hablar con un asesor por favor"))
+    assert "asesor" in said
+    assert maria.events(HANDOFF_INITIATE)[0].value["Reason"] == "caller_request"
