@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 import threading
 from datetime import datetime
@@ -119,10 +120,33 @@ def _datetime(
     return item
 
 
+def _reuse_currency_extractors() -> None:
+    """Recognizers-Text's merged currency extractor builds a new NumberWithUnitExtractor, with all
+    its string matchers, on EVERY call (~0.15 s, 90 % of recognition time). Build it once per
+    configuration instead; the extractor keeps no state between calls."""
+    # (imported by full name: the package re-exports a language submodule as "extractors")
+    extractors = importlib.import_module("recognizers_number_with_unit.number_with_unit.extractors")
+
+    if getattr(extractors, "_voicebot_cached", False):
+        return
+    build = extractors.NumberWithUnitExtractor
+    cache: dict[int, Any] = {}
+
+    def cached(config: Any) -> Any:
+        key = id(config)
+        if key not in cache:
+            cache[key] = (config, build(config))  # keep config alive so its id stays unique
+        return cache[key][1]
+
+    extractors.NumberWithUnitExtractor = cached  # looked up at call time by BaseMergedUnitExtractor
+    extractors._voicebot_cached = True
+
+
 class BuiltinEntityExtractor:
     """Amounts, dates and numbers through Microsoft Recognizers-Text, one model set per language."""
 
     def __init__(self) -> None:
+        _reuse_currency_extractors()
         self._models: dict[str, tuple[Any, Any, Any]] = {}
         self._lock = threading.Lock()
 
