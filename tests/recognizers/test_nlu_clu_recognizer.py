@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from azure.core.pipeline.transport import AsyncHttpTransport
-from azure.core.rest._http_response_impl_async import AsyncHttpResponseImpl
 
 from config import CluSettings, RecognizerBackend, Settings
 from recognizers.base import (
@@ -25,6 +22,7 @@ from recognizers.base import (
 )
 from recognizers.clu_recognizer import CluRecognizer
 from recognizers.factory import create_recognizer
+from tests.support.fake_azure import FakeAzureTransport, fixed_answer
 
 ENDPOINT = "https://contoso-language.cognitiveservices.azure.com"
 FAKE_KEY = "fake-language-key-for-tests"
@@ -90,50 +88,9 @@ def block_card_answer(query: str) -> dict[str, Any]:
     }
 
 
-class FakeLanguageTransport(AsyncHttpTransport):
-    """Records each request and answers with ``status``/``body``; ``delay`` simulates a slow service."""
-
-    def __init__(self, status: int = 200, body: Any = None, delay: float = 0.0) -> None:
-        self.status, self.body, self.delay = status, body, delay
-        self.requests: list[dict[str, Any]] = []
-
-    async def __aenter__(self) -> FakeLanguageTransport:
-        return self
-
-    async def __aexit__(self, *args: Any) -> None:
-        return None
-
-    async def open(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
-
-    async def sleep(self, duration: float) -> None:
-        return None
-
-    async def send(self, request: Any, **kwargs: Any) -> Any:
-        raw = request.content if request.content is not None else request.data
-        body = json.loads(raw.decode() if isinstance(raw, (bytes, bytearray)) else raw)
-        self.requests.append(
-            {"method": request.method, "url": request.url, "headers": dict(request.headers), "body": body}
-        )
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        answer = self.body(body) if callable(self.body) else self.body
-        content = json.dumps(answer).encode()
-        response = AsyncHttpResponseImpl(
-            request=request,
-            internal_response=None,
-            status_code=self.status,
-            reason="OK" if self.status < 400 else "Error",
-            content_type="application/json",
-            headers={"Content-Type": "application/json", "Content-Length": str(len(content))},
-            stream_download_generator=None,
-        )
-        response._content = content
-        response._is_stream_consumed = True
-        return response
+def FakeLanguageTransport(status: int = 200, body: Any = None, delay: float = 0.0) -> FakeAzureTransport:
+    """Answers every request with ``status``/``body``; ``delay`` simulates a slow service."""
+    return FakeAzureTransport(fixed_answer(status, body), delay=delay)
 
 
 def clu_settings(**overrides: Any) -> Settings:

@@ -19,6 +19,7 @@ from services.knowledge.embedded_index import EmbeddedIndex
 from services.knowledge.factory import create_index
 from services.knowledge.ingest import ingest
 from services.knowledge.service import RagKnowledge
+from tests.support.fake_azure import FakeAzureTransport
 
 PROJECT = Path(__file__).resolve().parents[3]
 KNOWLEDGE_DIR = PROJECT / "knowledge"
@@ -90,57 +91,6 @@ def spied_knowledge(
 
 
 # ---- fake azure-core transport ---------------------------------------------------------------------------
-class FakeAzureTransport:
-    """An azure-core AsyncHttpTransport recording requests, answering from handler(method, url, body)."""
-
-    def __init__(self, handler: Callable[[str, str, Any], tuple[int, Any]]) -> None:
-        self.handler = handler
-        self.requests: list[dict[str, Any]] = []
-
-    async def __aenter__(self) -> FakeAzureTransport:
-        return self
-
-    async def __aexit__(self, *args: Any) -> None:
-        return None
-
-    async def open(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
-
-    async def sleep(self, duration: float) -> None:
-        """Retry back-off: no real waiting in tests."""
-
-    async def send(self, request: Any, **kwargs: Any) -> Any:
-        from azure.core.rest._http_response_impl_async import AsyncHttpResponseImpl
-
-        raw = request.content if request.content is not None else getattr(request, "data", None)
-        if isinstance(raw, (bytes, bytearray)):
-            raw = raw.decode()
-        body = json.loads(raw) if isinstance(raw, str) and raw else raw
-        self.requests.append(
-            {"method": request.method, "url": request.url, "body": body, "headers": dict(request.headers)}
-        )
-        status, payload = self.handler(request.method, request.url, body)
-        content = json.dumps(payload).encode()
-        response = AsyncHttpResponseImpl(
-            request=request,
-            internal_response=None,
-            status_code=status,
-            reason="OK" if status < 400 else "Error",
-            content_type="application/json; odata.metadata=none",
-            headers={
-                "Content-Type": "application/json; odata.metadata=none",
-                "Content-Length": str(len(content)),
-            },
-            stream_download_generator=None,
-        )
-        response._content = content
-        response._is_stream_consumed = True
-        return response
-
-
 def search_service_handler(documents: list[dict[str, Any]]) -> Callable[[str, str, Any], tuple[int, Any]]:
     """Answers like Azure AI Search: index PUT echoes the definition, search returns `documents`."""
 
@@ -163,7 +113,7 @@ def search_service_handler(documents: list[dict[str, Any]]) -> Callable[[str, st
 
 @pytest.fixture
 def fake_azure_transport() -> Callable[..., FakeAzureTransport]:
-    return lambda handler: FakeAzureTransport(handler)
+    return lambda handler: FakeAzureTransport(handler, content_type="application/json; odata.metadata=none")
 
 
 def chat_completion(content: str) -> dict[str, Any]:
