@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import cast
 
 from aiohttp import web
 from botbuilder.core import ConversationState, Storage, TelemetryLoggerMiddleware, TurnContext, UserState
@@ -41,6 +42,7 @@ from services.observability.logging_setup import setup_logging
 from services.observability.metrics import VoicebotMetrics
 from services.observability.routes import add_routes as add_observability_routes
 from services.observability.telemetry import RedactingTelemetryClient, configure_telemetry
+from services.observability.timing import TimedBackend
 from services.ratelimit import LanguageModelRateLimiter
 from services.secrets.key_vault import keep_secrets_fresh
 from services.speech.base import SpeechToText, TextToSpeech
@@ -86,15 +88,17 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
         Catalogue.load(default_locale=settings.default_locale),
         {locale: settings.voice_for(locale) for locale in settings.supported_locales},
     )
-    audit = create_audit_trail(settings)
-    # Every read or write of customer data is audited; caller lookups are cached for the call.
-    crm = AuditedCrm(CallScopedCrm(create_crm(settings)), audit)
-    recognizer = recognizer or create_recognizer(settings)
-    knowledge = create_knowledge(settings)
-    # Train the intent model and load (or build) the knowledge index before the first call.
-    await asyncio.gather(recognizer.warm_up(), knowledge.warm_up())
     metrics = VoicebotMetrics(escalation_window_seconds=settings.handoff.escalation_window_seconds)
     telemetry = configure_telemetry(settings, metrics)
+    audit = create_audit_trail(settings)
+    # Every read or write of customer data is audited; caller lookups are cached for the call.
+    crm = cast(Crm, TimedBackend(AuditedCrm(CallScopedCrm(create_crm(settings)), audit), metrics, "crm"))
+    recognizer = recognizer or create_recognizer(settings)
+    knowledge = create_knowledge(settings)
+    knowledge.index = TimedBackend(knowledge.index, metrics, "retrieval")
+    knowledge.generator = TimedBackend(knowledge.generator, metrics, "llm")
+    # Train the intent model and load (or build) the knowledge index before the first call.
+    await asyncio.gather(recognizer.warm_up(), knowledge.warm_up())
     stt, tts = create_stt(settings), create_tts(settings)  # engines load on the first call
     handoff = build_handoff(settings, storage, stt=stt, telemetry=telemetry)
     await handoff.store.ensure_index()

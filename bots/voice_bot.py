@@ -41,17 +41,19 @@ class VoiceBot(ActivityHandler):
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         try:
-            await self.understanding.on_turn(
-                turn_context, lambda: super(VoiceBot, self).on_turn(turn_context)
-            )
-            session = await self.deps.session(turn_context)
-            if session.ended and not session.outcome_recorded:
-                # The bot said goodbye and hung up: the caller was served without an agent.
-                await self._record_outcome(turn_context, session, CallOutcome.CONTAINED)
+            with self.metrics.timer("turn"):
+                await self._turn(turn_context)
         finally:
             await self.deps.sessions.flush(turn_context)
             await self.conversation_state.save_changes(turn_context)
             await self.user_state.save_changes(turn_context)
+
+    async def _turn(self, turn_context: TurnContext) -> None:
+        await self.understanding.on_turn(turn_context, lambda: super(VoiceBot, self).on_turn(turn_context))
+        session = await self.deps.session(turn_context)
+        if session.ended and not session.outcome_recorded:
+            # The bot said goodbye and hung up: the caller was served without an agent.
+            await self._record_outcome(turn_context, session, CallOutcome.CONTAINED)
 
     # ---- call start --------------------------------------------------------------------------
 

@@ -138,8 +138,9 @@ def _reuse_currency_extractors() -> None:
             cache[key] = (config, build(config))  # keep config alive so its id stays unique
         return cache[key][1]
 
-    extractors.NumberWithUnitExtractor = cached  # looked up at call time by BaseMergedUnitExtractor
-    extractors._voicebot_cached = True
+    # Looked up at call time by BaseMergedUnitExtractor.
+    setattr(extractors, "NumberWithUnitExtractor", cached)  # noqa: B010
+    setattr(extractors, "_voicebot_cached", True)  # noqa: B010
 
 
 class BuiltinEntityExtractor:

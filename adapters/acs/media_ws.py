@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -30,6 +31,7 @@ from adapters.acs.registry import CallRecord, CallRegistry, CallState
 from adapters.app_keys import SERVICES_KEY
 from services.speech.base import SAMPLE_RATE
 from services.voice.dtmf import normalise_digit
+from services.voice.frames import TurnTiming
 from services.voice.pipeline import CallPipeline
 from services.voice.settings import voice_settings_from
 
@@ -77,6 +79,21 @@ def normalise_caller(raw: str) -> str:
     if value and not value.startswith("+"):
         value = "+" + value
     return value if re.fullmatch(r"\+[1-9]\d{6,14}", value) else ""
+
+
+def _stage_latencies(services: Any) -> Callable[[TurnTiming], None] | None:
+    """Report each turn's STT and TTS first-frame latency to the app's metrics (dashboard, telemetry)."""
+    metrics = getattr(services, "metrics", None)
+    if metrics is None:
+        return None
+
+    def record(timing: TurnTiming) -> None:
+        split = timing.as_ms()
+        for stage, key in (("stt", "stt_ms"), ("tts", "tts_first_frame_ms")):
+            if split[key] >= 0:
+                metrics.observe_latency(stage, split[key])
+
+    return record
 
 
 def services_of(app: web.Application) -> Any:
@@ -137,6 +154,7 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
         locale=locale,
         locale_known=bool(request.query.get("lang")) or len(getattr(settings, "supported_locales", ())) < 2,
         call_id=record.call_id,
+        on_turn_timing=_stage_latencies(services),
     )
     session.attach(pipeline)
     record.session = session

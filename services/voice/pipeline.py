@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 from services.speech.base import FRAME_BYTES, SpeechError, SpeechToText, SttResult, TextToSpeech
@@ -72,6 +72,7 @@ class CallPipeline:
         locale: str = "en-US",
         locale_known: bool = True,
         call_id: str = "",
+        on_turn_timing: Callable[[TurnTiming], None] | None = None,
     ) -> None:
         self.settings = settings or VoiceSettings()
         self.sink, self.handler, self.stt, self.tts = sink, handler, stt, tts
@@ -79,6 +80,7 @@ class CallPipeline:
         self.locale_known = locale_known
         """False until the caller's language is established: STT then gets no hint and detects it."""
         self.call_id = call_id
+        self._on_turn_timing = on_turn_timing
         self._endpointer = Endpointer(
             self.settings, is_speech or webrtc_vad(self.settings.vad_aggressiveness)
         )
@@ -339,6 +341,8 @@ class CallPipeline:
             if timing is not None and not timing.first_frame_at:
                 timing.first_frame_at = at
                 self.turns.append(timing)
+                if self._on_turn_timing is not None:
+                    self._on_turn_timing(timing)
                 asyncio.get_running_loop().create_task(self.sink.send_event("Timings", timing.as_ms()))
 
         try:

@@ -224,3 +224,16 @@ async def test_goodbye_from_the_bot_records_a_contained_call_once(bot):
     record = await services.handoff.store.get_call(call.conversation_id)
     assert record is not None and record.outcome == "contained"
     assert services.metrics.snapshot()["counters"]["calls_ended"] == {"outcome=contained": 1.0}
+
+
+async def test_metrics_report_turn_recognizer_crm_and_retrieval_latency(bot):
+    channel, _ = bot
+    call, _ = await channel.start_call("+14255550100")
+    await channel.say(call, "what are your branch opening hours on saturday")
+    await channel.say(call, "what is my checking balance")
+    await channel.say(call, "1234")
+    base = channel.bot_url.rsplit("/api/", 1)[0]
+    async with aiohttp.ClientSession() as session, session.get(f"{base}/metrics") as response:
+        latency = (await response.json())["histograms"]["latency_ms"]
+    for stage in ("turn", "recognizer", "crm", "retrieval", "llm"):
+        assert latency[f"stage={stage}"]["count"] >= 1, stage
