@@ -22,7 +22,7 @@ async def test_no_injection_attempt_reaches_the_generator(spied_knowledge: Any, 
         locale = "en-US" if case["lang"] == "en" else "es-MX"
         answer = await spied_knowledge.answer(case["text"], [], locale)
         assert answer.blocked and not answer.grounded and answer.sources == [], case["text"]
-        assert ("agent" in answer.text) if case["lang"] == "en" else ("agente" in answer.text)
+        assert ("agent" in answer.text) if case["lang"] == "en" else ("asesor" in answer.text)
     assert spy_generator.requests == []
 
 
