@@ -13,6 +13,7 @@ from adapters.telephony import HANDOFF_INITIATE, is_dtmf
 from bots.call_start import start_call
 from dialogs.call_session import CallSession, LastReply
 from dialogs.deps import DialogDeps
+from dialogs.prompts import PIN_PROMPT
 from dialogs.turn import remember_recognition
 from recognizers.base import LANGUAGE_PROPERTY, top_intent
 from services.handoff.journal import DetectedIntent
@@ -76,6 +77,23 @@ class TurnUnderstanding(Middleware):
                 self.metrics.record_escalation(str((activity.value or {}).get("Reason", "unknown")))
         return await send_next()
 
+    async def _awaiting_pin(self, context: TurnContext) -> bool:
+        """True when the innermost active dialog is the PIN prompt."""
+        state = await self.deps.sessions.dialog_state.get(context)
+        while state is not None:
+            stack = (
+                state.get("dialog_stack") if isinstance(state, dict) else getattr(state, "dialog_stack", [])
+            )
+            if not stack:
+                return False
+            top = stack[0]
+            top_id = top.get("id") if isinstance(top, dict) else getattr(top, "id", None)
+            if top_id == PIN_PROMPT:
+                return True
+            inner = top.get("state") if isinstance(top, dict) else getattr(top, "state", None)
+            state = inner.get("dialogs") if isinstance(inner, dict) else None
+        return False
+
     @staticmethod
     def _collect_dtmf(session: CallSession, keys: str) -> str | None:
         """The telephony channel sends one message per key: deliver at '#' or at 4 digits.
@@ -98,7 +116,8 @@ class TurnUnderstanding(Middleware):
             session.locale = self.deps.replies.catalogue.resolve_locale(locale)
             session.language_settled = True
         session.journal.language = session.locale
-        redacted = redact(text)
+        # An answer to the PIN prompt is the PIN, however it is worded ("one two three four").
+        redacted = "[PIN]" if await self._awaiting_pin(context) else redact(text)
         intent, score = top_intent(result)
         session.journal.add_turn("caller", redacted)
         session.journal.intents.append(DetectedIntent(intent=intent, score=round(score, 3), text=redacted))

@@ -40,6 +40,7 @@ class SessionAccessor:
     def __init__(self, conversation_state: ConversationState) -> None:
         self._state = conversation_state
         self._property = conversation_state.create_property("CallSession")
+        self.dialog_state = conversation_state.create_property("DialogState")
 
     async def get(self, turn_context: TurnContext) -> CallSession:
         cached = turn_context.turn_state.get(_TURN_KEY)
