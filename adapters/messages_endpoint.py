@@ -10,6 +10,8 @@ import jwt
 from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
+from msrest.exceptions import DeserializationError
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,12 @@ async def _check_activity_request(request: web.Request) -> web.Response | None:
         return _problem(400, "activity has no conversation id")
     if not isinstance(body.get("serviceUrl"), str):
         return _problem(400, "activity has no serviceUrl")
+    if not isinstance(body.get("channelId"), str) or not body["channelId"]:
+        return _problem(400, "activity has no channelId")
+    try:  # botbuilder deserializes the same way; a field of the wrong shape would be a 500 there
+        Activity().deserialize(body)
+    except (DeserializationError, TypeError, ValueError, AttributeError):
+        return _problem(400, "activity fields have the wrong shape")
     return None
 
 
