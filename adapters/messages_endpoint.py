@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import jwt
+import requests
 from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -68,6 +69,11 @@ def messages_handler(
         except jwt.PyJWTError:
             # botbuilder lets a malformed bearer token escape as a decode error (a 500); it is a 401.
             return _problem(401, "invalid channel token")
+        except requests.RequestException:
+            # The token's signing keys could not be fetched (botbuilder reads the OpenID metadata
+            # with `requests`): an unverifiable token is refused, never let through.
+            logger.warning("channel token signing keys unreachable")
+            return _problem(401, "channel token could not be verified")
         return response or web.Response(status=201)
 
     return handle

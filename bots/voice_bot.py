@@ -122,14 +122,15 @@ class VoiceBot(ActivityHandler):
     async def on_end_of_conversation_activity(self, turn_context: TurnContext) -> None:
         """The caller hung up (or the transfer completed): record the outcome, forget the dialog."""
         session = await self.deps.session(turn_context)
+        state = await self.dialog_state.get(turn_context)  # None when no dialog ever ran on this call
         if session.pending_handoff_id:
             outcome = CallOutcome.TRANSFERRED
         else:
-            state = await self.dialog_state.get(turn_context)
             in_progress = bool(getattr(state, "dialog_stack", None))
             outcome = CallOutcome.ABANDONED if in_progress else CallOutcome.CONTAINED
         session.ended = True
-        await self.dialog_state.delete(turn_context)
+        if state is not None:
+            await self.dialog_state.delete(turn_context)
         await self._record_outcome(turn_context, session, outcome)
 
     async def _record_outcome(

@@ -237,3 +237,11 @@ async def test_metrics_report_turn_recognizer_crm_and_retrieval_latency(bot):
         latency = (await response.json())["histograms"]["latency_ms"]
     for stage in ("turn", "recognizer", "crm", "retrieval", "llm"):
         assert latency[f"stage={stage}"]["count"] >= 1, stage
+
+
+async def test_hang_up_right_after_the_greeting_is_clean(bot):
+    channel, services = bot
+    call, _ = await channel.start_call("+14255550100")
+    assert await channel.hang_up(call) == []  # no apology: nothing went wrong
+    record = await services.handoff.store.get_call(call.conversation_id)
+    assert record is not None and record.outcome == "contained"
