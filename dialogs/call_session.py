@@ -58,7 +58,3 @@ class SessionAccessor:
         session = turn_context.turn_state.get(_TURN_KEY)
         if session is not None:
             await self._property.set(turn_context, session.model_dump(mode="json"))
-
-    def forget(self, turn_context: TurnContext) -> None:
-        """Drop the turn's cached copy (after state was cleared by the error handler)."""
-        turn_context.turn_state.pop(_TURN_KEY, None)

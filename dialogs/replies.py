@@ -47,8 +47,3 @@ class Replies:
     def final(self, locale: str | None, key: str, **values: Any) -> Activity:
         """The last words before hang-up or transfer: no barge-in."""
         return self.message(locale, self.text(locale, key, **values), InputHints.ignoring_input)
-
-    def join(self, *activities: Activity) -> Activity:
-        """Several sentences spoken as one message; the last one's input hint wins."""
-        text = " ".join(a.text for a in activities if a.text)
-        return self.message(activities[-1].locale, text, activities[-1].input_hint)
