@@ -18,7 +18,7 @@ from typing import Any
 from botbuilder.core import BotTelemetryClient, Severity
 from botbuilder.core.bot_telemetry_client import TelemetryDataPointType
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanKind, Status, StatusCode, get_current_span
 
 from services.observability.logging_setup import current_call_id
 from services.observability.metrics import VoicebotMetrics
@@ -111,7 +111,8 @@ class OpenTelemetryBotClient(BotTelemetryClient):
         attrs["exception.message"] = redact(str(value)) if value is not None else ""
         if trace is not None:
             attrs["exception.stacktrace"] = redact("".join(tb.format_tb(trace)))
-        span = trace.get_current_span()
+        # ``trace`` is the traceback here (BotTelemetryClient's parameter name), not the OTel module.
+        span = get_current_span()
         if span.is_recording():
             span.add_event("exception", attrs)
             span.set_status(Status(StatusCode.ERROR))

@@ -134,6 +134,23 @@ def test_telemetry_events_and_dependencies_become_redacted_spans(
     assert PHONE not in log_stream.getvalue()
 
 
+def test_tracked_exception_becomes_a_redacted_error_span_with_its_stack(
+    spans: InMemorySpanExporter, log_stream: io.StringIO
+) -> None:
+    client = OpenTelemetryBotClient(VoicebotMetrics(), tracer=spans.tracer)  # type: ignore[attr-defined]
+    try:
+        raise ValueError(f"CRM refused caller {PHONE}")
+    except ValueError as exc:
+        client.track_exception(type(exc), exc, exc.__traceback__, {"fromId": PHONE})
+    (span,) = spans.get_finished_spans()
+    attrs = dict(span.events[0].attributes)
+    assert span.status.status_code.name == "ERROR"
+    assert attrs["exception.type"] == "ValueError"
+    assert attrs["exception.message"] == "CRM refused caller [PHONE]" and attrs["fromId"] == "[PHONE]"
+    assert "test_tracked_exception_becomes" in attrs["exception.stacktrace"]
+    assert PHONE not in log_stream.getvalue()
+
+
 async def test_telemetry_logger_middleware_sends_no_phone_numbers(spans: InMemorySpanExporter) -> None:
     received: list[tuple[str, dict]] = []
 
