@@ -168,7 +168,9 @@ class VoiceSettings(BaseModel):
     softphone_enabled: bool = True
     """The browser softphone and simulator (anyone can claim any caller number there: off in production)."""
     max_calls: int = 200
-    """Media sockets one instance accepts at once; more are refused with 503."""
+    """Calls one instance carries at once; more media sockets get 503, more incoming calls a busy reject."""
+    media_connect_timeout_seconds: float = 15.0
+    """An answered phone call whose media socket has not connected by then is hung up and forgotten."""
     gc_freeze_on_startup: bool = True
     """``gc.freeze()`` once the app has loaded its models: full collections then skip the long-lived heap
     (halved p99 frame lateness at 100 calls in bench/voice_calls)."""

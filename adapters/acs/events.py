@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.acs.incoming import check_secret, event_type, read_events
+from adapters.acs.incoming import check_secret, event_type, json_object, read_events
 from adapters.acs.media_ws import REGISTRY_KEY
 from adapters.acs.registry import CallRecord, CallState
 
@@ -23,7 +23,7 @@ async def call_events(request: web.Request) -> web.Response:
         if registry.seen_event(str(event.get("id", ""))):
             continue
         kind = event_type(event).removeprefix(PREFIX)
-        data = event.get("data") or {}
+        data = json_object(event.get("data"))
         record = registry.by_connection(str(data.get("callConnectionId", "")))
         if record is None:
             log.info("event for an unknown call", extra={"event_type": kind})
@@ -34,7 +34,7 @@ async def call_events(request: web.Request) -> web.Response:
 
 
 def _result_message(data: dict[str, Any]) -> str:
-    info = data.get("resultInformation") or {}
+    info = json_object(data.get("resultInformation"))
     code, sub = info.get("code", ""), info.get("subCode", "")
     return f"{info.get('message', 'no detail')} (code {code}/{sub})"
 

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from adapters.acs.media_ws import ACS_CLIENT_KEY, REGISTRY_KEY, normalise_caller, services_of
 from adapters.acs.registry import CallRecord
+from services.voice.settings import voice_settings_from
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,14 @@ async def read_events(request: web.Request) -> list[dict[str, Any]]:
     events = body if isinstance(body, list) else [body]
     if not all(isinstance(e, dict) for e in events):
         raise web.HTTPBadRequest(text="events must be JSON objects")
+    if not all(isinstance(e.get("data"), dict | None) for e in events):
+        raise web.HTTPBadRequest(text="event data must be a JSON object")
     return events
+
+
+def json_object(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else empty: nested event fields are read defensively."""
+    return value if isinstance(value, dict) else {}
 
 
 def event_type(event: dict[str, Any]) -> str:
@@ -92,9 +100,11 @@ async def incoming_call(request: web.Request) -> web.Response:
     settings = services_of(request.app).settings
     for event in await read_events(request):
         kind = event_type(event)
-        data = event.get("data") or {}
+        data = json_object(event.get("data"))
         if kind == VALIDATION_EVENT:
-            code = data.get("validationCode", "")
+            code = data.get("validationCode")
+            if not isinstance(code, str) or not code:
+                raise web.HTTPBadRequest(text="validation event without a validationCode")
             log.info("Event Grid subscription validated")
             return web.json_response({"validationResponse": code})
         if registry.seen_event(str(event.get("id", ""))):
@@ -112,9 +122,16 @@ async def _answer(app: web.Application, registry: Any, settings: Any, data: dict
     if not isinstance(context, str) or not context:
         log.error("IncomingCall without incomingCallContext ignored")
         return
-    source = data.get("from") or {}
+    client: Any = app.get(ACS_CLIENT_KEY)
+    if client is None:
+        log.error("IncomingCall but ACS__CONNECTION_STRING is not set: call not answered")
+        return
+    if len(registry) >= voice_settings_from(settings).max_calls:
+        await _reject_busy(client, context, len(registry))
+        return
+    source = json_object(data.get("from"))
     caller = normalise_caller(
-        str((source.get("phoneNumber") or {}).get("value") or source.get("rawId") or "")
+        str(json_object(source.get("phoneNumber")).get("value") or source.get("rawId") or "")
     )
     token = secrets.token_urlsafe(24)
     record = CallRecord(
@@ -128,11 +145,6 @@ async def _answer(app: web.Application, registry: Any, settings: Any, data: dict
         settings.acs.public_base_url, settings.acs.event_grid_secret.get_secret_value(), token
     )
     registry.add(record)
-    client: Any = app.get(ACS_CLIENT_KEY)
-    if client is None:
-        registry.remove(record.call_id)
-        log.error("IncomingCall but ACS__CONNECTION_STRING is not set: call not answered")
-        return
     from azure.core.exceptions import AzureError
 
     try:
@@ -149,3 +161,16 @@ async def _answer(app: web.Application, registry: Any, settings: Any, data: dict
         return
     registry.bind_connection(record, result.call_connection_id)
     log.info("call answered", extra={"call_id": record.call_id})
+
+
+async def _reject_busy(client: Any, context: str, calls: int) -> None:
+    """At capacity: a busy reject (the carrier plays busy or routes on) rather than answered silence."""
+    from azure.communication.callautomation import CallRejectReason
+    from azure.core.exceptions import AzureError
+
+    log.error("incoming call rejected as busy: %d calls already on this instance", calls)
+    try:
+        async with asyncio.timeout(ANSWER_TIMEOUT_SECONDS):
+            await client.reject_call(context, call_reject_reason=CallRejectReason.BUSY)
+    except (AzureError, TimeoutError) as exc:
+        log.error("reject_call failed: %s", type(exc).__name__)

@@ -75,6 +75,18 @@ class CallRegistry:
         self._by_token.pop(record.media_token, None)
         self._by_connection.pop(record.connection_id, None)
 
+    def unconnected(self, older_than_seconds: float) -> list[CallRecord]:
+        """Answered phone calls whose media socket never arrived within ``older_than_seconds``."""
+        deadline = time.monotonic() - older_than_seconds
+        return [
+            record
+            for record in self._calls.values()
+            if record.session is None
+            and not record.softphone
+            and record.state == CallState.ANSWERING
+            and record.created_at <= deadline
+        ]
+
     def __len__(self) -> int:
         return len(self._calls)
 

@@ -20,6 +20,7 @@ from adapters.acs.media_ws import (
     services_of,
 )
 from adapters.acs.registry import CallRegistry
+from adapters.acs.unconnected_calls import unconnected_call_sweeper
 from services.voice.settings import voice_settings_from
 
 log = logging.getLogger(__name__)
@@ -71,4 +72,5 @@ def add_call_routes(app: web.Application) -> None:
             await client.close()
 
     app.on_startup.append(startup)
+    app.cleanup_ctx.append(unconnected_call_sweeper)
     app.on_shutdown.append(shutdown)

@@ -284,3 +284,73 @@ async def test_calls_beyond_the_instance_limit_and_disabled_softphone_are_refuse
             assert exc.status == 403
         else:
             raise AssertionError("softphone call accepted")
+
+
+async def test_answered_call_whose_media_never_connects_is_hung_up_and_frees_its_slot(start_server) -> None:
+    from services.voice.settings import VoiceSettings
+
+    transport = FakeAcsTransport()
+    server = await start_server(
+        RecordingBot(),
+        None,
+        None,
+        voice=VoiceSettings(max_calls=1, media_connect_timeout_seconds=0.3),
+        acs_client=acs_client(transport),
+    )
+    headers = {"X-Contoso-Event-Secret": SECRET}
+    incoming = server.make_url("/api/calls/incoming")
+    async with aiohttp.ClientSession() as http:
+        async with http.post(incoming, json=[INCOMING], headers=headers) as resp:
+            assert resp.status == 200
+        assert server.app[REGISTRY_KEY].by_connection("conn-123") is not None
+        # No media socket ever arrives: the call is hung up for everyone and forgotten.
+        assert await wait_for(lambda: len(server.app[REGISTRY_KEY]) == 0)
+        calls = [(verb, url.split("?")[0].rsplit("/calling/", 1)[1]) for verb, url, _ in transport.requests]
+        assert calls == [("POST", "callConnections:answer"), ("POST", "callConnections/conn-123:terminate")]
+        # ...so the instance's only slot takes the next call instead of answering busy.
+        second = {**INCOMING, "id": "evt-2", "data": {**INCOMING["data"], "incomingCallContext": "ctx-2"}}
+        async with http.post(incoming, json=[second], headers=headers) as resp:
+            assert resp.status == 200
+        answers = [r[2]["incomingCallContext"] for r in transport.requests if ":answer" in r[1]]
+        assert answers == ["eyJhbGciOi.fake-context", "ctx-2"]
+
+
+async def test_incoming_call_at_capacity_is_rejected_as_busy(start_server) -> None:
+    from services.voice.settings import VoiceSettings
+
+    transport = FakeAcsTransport()
+    server = await start_server(
+        RecordingBot(greeting="Hi."),
+        None,
+        None,
+        voice=VoiceSettings(max_calls=1, softphone_enabled=True),
+        acs_client=acs_client(transport),
+    )
+    async with aiohttp.ClientSession() as http:
+        first = await open_call(http, ws_url(server), CALLER)  # the one slot is taken
+        url = server.make_url("/api/calls/incoming")
+        async with http.post(url, json=[INCOMING], headers={"X-Contoso-Event-Secret": SECRET}) as resp:
+            assert resp.status == 200
+        await first.hang_up()
+    assert not [r for r in transport.requests if ":answer" in r[1]]
+    rejects = [r for r in transport.requests if ":reject" in r[1]]
+    assert len(rejects) == 1
+    assert rejects[0][2] == {"incomingCallContext": "eyJhbGciOi.fake-context", "callRejectReason": "busy"}
+
+
+async def test_events_of_the_wrong_shape_are_400_not_500(start_server) -> None:
+    server = await start_server(RecordingBot(), None, None)
+    data_not_an_object = [
+        [{"id": "x1", "type": "Microsoft.Communication.CallConnected", "data": ["conn-123"]}],
+        {"id": "x2", "eventType": "Microsoft.Communication.IncomingCall", "data": "ctx"},
+    ]
+    validation_without_code = [
+        {"id": "x3", "eventType": "Microsoft.EventGrid.SubscriptionValidationEvent", "data": {}}
+    ]
+    paths = ("/api/calls/incoming", "/api/calls/events")
+    cases = [(path, body) for path in paths for body in data_not_an_object]
+    cases.append(("/api/calls/incoming", validation_without_code))
+    async with aiohttp.ClientSession() as http:
+        for path, body in cases:
+            async with http.post(server.make_url(f"{path}?secret={SECRET}"), json=body) as resp:
+                assert resp.status == 400, (path, body, await resp.text())
