@@ -38,6 +38,9 @@ async def _check_activity_request(request: web.Request) -> web.Response | None:
     conversation = body.get("conversation")
     if not isinstance(conversation, dict) or not conversation.get("id"):
         return _problem(400, "activity has no conversation id")
+    for party in ("from", "recipient"):  # every channel sends both; botbuilder's middleware reads their ids
+        if not isinstance(body.get(party), dict):
+            return _problem(400, f"activity has no {party}")
     if not isinstance(body.get("serviceUrl"), str):
         return _problem(400, "activity has no serviceUrl")
     if not isinstance(body.get("channelId"), str) or not body["channelId"]:

@@ -106,6 +106,12 @@ def _valid_activity(service_url: str) -> dict:
         (b"[1, 2, 3]", "application/json", 400),
         (b'{"text": "no type"}', "application/json", 400),
         (b'{"type": "message", "text": "no conversation"}', "application/json", 400),
+        (
+            b'{"type": "message", "channelId": "emulator", "serviceUrl": "http://127.0.0.1:9",'
+            b' "conversation": {"id": "c"}, "recipient": {"id": "bot"}}',
+            "application/json",
+            400,
+        ),
         (b"type=message", "application/x-www-form-urlencoded", 415),
         (b"x" * (1024 * 1024), "application/json", 413),
     ],
@@ -114,6 +120,7 @@ def _valid_activity(service_url: str) -> dict:
         "not-an-object",
         "missing-type",
         "missing-conversation",
+        "missing-from",
         "wrong-content-type",
         "one-megabyte",
     ],
