@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import hmac
-import json
 import logging
 import re
 from collections import OrderedDict
@@ -108,7 +107,7 @@ async def get_customer(request: web.Request) -> web.Response:
 async def verify_pin(request: web.Request) -> web.Response:
     try:
         body = await request.json()
-    except json.JSONDecodeError:
+    except ValueError:  # not JSON, or not UTF-8
         return _error(400, "bad_request", "JSON body expected")
     pin = body.get("pin") if isinstance(body, dict) else None
     if not isinstance(pin, str) or not _PIN.match(pin):

@@ -105,7 +105,10 @@ async def login(request: web.Request) -> web.StreamResponse:
         return web.Response(
             status=429, text="Too many attempts; wait a few minutes.", headers=SECURITY_HEADERS
         )
-    form = await request.post()
+    try:
+        form = await request.post()
+    except ValueError as exc:  # undecodable bytes, a broken multipart body
+        raise web.HTTPBadRequest(text="unreadable sign-in form", headers=SECURITY_HEADERS) from exc
     user, password = str(form.get("username", "")), str(form.get("password", ""))
     if not auth.check_password(user, password):
         auth.record_failure(client)
