@@ -1,9 +1,19 @@
 """Shared pytest fixtures: real servers (Redis, Cosmos DB emulation) started on loopback ports by PID."""
 
+import os
+
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from config import PROJECT_ROOT, Settings
 from tests.support.servers import cosmos_server, redis_server  # noqa: F401
+
+# Property-based tests explore new examples on every developer run; CI (HYPOTHESIS_PROFILE=ci) replays
+# a fixed sequence so a merge is never blocked by a case nobody changed code to provoke. A failure
+# prints a reproduction blob either way.
+hypothesis_settings.register_profile("dev", print_blob=True)
+hypothesis_settings.register_profile("ci", print_blob=True, derandomize=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture(scope="session")
