@@ -121,7 +121,11 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
             metrics=metrics,
         ),
     )
-    bot = VoiceBot(deps, MainDialog(deps), conversation_state, user_state, metrics)
+    # Bot Framework telemetry (activities, waterfall steps), with phone numbers and transcripts kept out.
+    telemetry_client = RedactingTelemetryClient(telemetry)
+    main_dialog = MainDialog(deps)
+    main_dialog.telemetry_client = telemetry_client
+    bot = VoiceBot(deps, main_dialog, conversation_state, user_state, metrics)
 
     async def apology(turn_context: TurnContext) -> Activity:
         session = await deps.sessions.get(turn_context)
@@ -130,8 +134,6 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
     adapter = create_adapter(settings, conversation_state, apology)
     # One turn per conversation at a time, across instances, before anything loads state.
     adapter.use(create_turn_serializer(settings, storage))
-    # Bot Framework activity telemetry, with phone numbers and transcripts kept out of it.
-    telemetry_client = RedactingTelemetryClient(telemetry)
     adapter.use(TelemetryLoggerMiddleware(telemetry_client, log_personal_information=False))
     return Services(
         settings,

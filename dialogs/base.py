@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from botbuilder.core import TurnContext
+from botbuilder.core import BotTelemetryClient, NullTelemetryClient, TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallStepContext
 from botbuilder.dialogs.prompts import PromptOptions
 
@@ -24,6 +24,17 @@ class VoiceDialog(ComponentDialog):
         super().__init__(dialog_id)
         self.deps = deps
         add_voice_prompts(self)
+
+    @property
+    def telemetry_client(self) -> BotTelemetryClient:
+        return self._telemetry_client
+
+    @telemetry_client.setter
+    def telemetry_client(self, value: BotTelemetryClient | None) -> None:
+        # botbuilder-python's ComponentDialog, unlike the C# and JS SDKs, keeps its client to itself:
+        # hand it to every dialog inside, so waterfall and prompt telemetry reaches Application Insights.
+        self._telemetry_client = value or NullTelemetryClient()
+        self._dialogs.telemetry_client = self._telemetry_client
 
     async def locale(self, turn_context: TurnContext) -> str:
         return (await self.deps.session(turn_context)).locale

@@ -13,6 +13,7 @@ import pytest
 from adapters.emulator import texts
 from config import PROJECT_ROOT
 from tests.support.bot_harness import running_bot
+from tests.support.log_capture import record_activity_telemetry
 
 
 @pytest.fixture
@@ -97,6 +98,27 @@ def _valid_activity(service_url: str) -> dict:
         "from": {"id": "+14255550100"},
         "recipient": {"id": "bot"},
     }
+
+
+async def test_dialog_steps_reach_telemetry_with_the_call_id_and_no_personal_data(bot):
+    channel, services = bot
+    telemetry = record_activity_telemetry(services.adapter)
+    call, _ = await channel.start_call("+14255550100")
+    await channel.say(call, "what's my balance")
+    await channel.say(call, "1234")
+    steps = [
+        (args[0], args[1]["DialogId"], args[1].get("StepName", ""), args[1]["call_id"])
+        for method, args, _ in telemetry.calls
+        if method == "track_event" and args[0].startswith("Waterfall")
+    ]
+    assert ("WaterfallComplete", "identify_steps", "", call.conversation_id) in steps
+    assert (
+        "WaterfallStep",
+        "balance_steps",
+        "CheckBalanceDialog._which_account_step",
+        call.conversation_id,
+    ) in steps
+    assert "1234" not in telemetry.text() and "+14255550100" not in telemetry.text()
 
 
 @pytest.mark.parametrize(
