@@ -94,13 +94,15 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
     # Every read or write of customer data is audited; caller lookups are cached for the call.
     crm = cast(Crm, TimedBackend(AuditedCrm(CallScopedCrm(create_crm(settings)), audit), metrics, "crm"))
     recognizer = recognizer or create_recognizer(settings)
-    knowledge = create_knowledge(settings)
+    knowledge = create_knowledge(settings, on_llm_usage=metrics.record_llm_tokens)
     knowledge.index = TimedBackend(knowledge.index, metrics, "retrieval")
     knowledge.generator = TimedBackend(knowledge.generator, metrics, "llm")
     # Train the intent model and load (or build) the knowledge index before the first call.
     await asyncio.gather(recognizer.warm_up(), knowledge.warm_up())
     stt, tts = create_stt(settings), create_tts(settings)  # engines load on the first call
-    handoff = build_handoff(settings, storage, stt=stt, telemetry=telemetry)
+    handoff = build_handoff(
+        settings, storage, stt=stt, telemetry=telemetry, on_llm_usage=metrics.record_llm_tokens
+    )
     await handoff.store.ensure_index()
     if handoff.monitor is not None:
         metrics.use_escalation_source(handoff.monitor.rate)

@@ -19,6 +19,7 @@ from recognizers.base import LANGUAGE_PROPERTY, top_intent
 from services.handoff.journal import DetectedIntent
 from services.observability.logging_setup import call_scope
 from services.observability.metrics import VoicebotMetrics
+from services.observability.stages import mark, stage
 from services.privacy.redaction import redact
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,9 @@ class TurnUnderstanding(Middleware):
                 )
                 session.journal.add_turn("bot", redact(activity.text))
             elif activity.type == ActivityTypes.event and activity.name == HANDOFF_INITIATE:
-                self.metrics.record_escalation(str((activity.value or {}).get("Reason", "unknown")))
+                reason = str((activity.value or {}).get("Reason", "unknown"))
+                self.metrics.record_escalation(reason)
+                mark("escalation", reason=reason)
         return await send_next()
 
     async def _awaiting_pin(self, context: TurnContext) -> bool:
@@ -107,8 +110,10 @@ class TurnUnderstanding(Middleware):
     async def _recognise(self, context: TurnContext, session: CallSession) -> None:
         text = context.activity.text or ""
         hint = session.locale if session.language_settled else None
-        with self.metrics.timer("recognizer"):
+        with stage(self.metrics, "recognizer") as span:
             result = await self.deps.recognizer.recognize_text(text, hint)
+            intent, score = top_intent(result)
+            span.set_attributes({"voicebot.intent": intent, "voicebot.intent_score": score})
         remember_recognition(context, result)
         if not session.language_settled:
             language = (result.properties or {}).get(LANGUAGE_PROPERTY)
@@ -118,7 +123,6 @@ class TurnUnderstanding(Middleware):
         session.journal.language = session.locale
         # An answer to the PIN prompt is the PIN, however it is worded ("one two three four").
         redacted = "[PIN]" if await self._awaiting_pin(context) else redact(text)
-        intent, score = top_intent(result)
         session.journal.add_turn("caller", redacted)
         session.journal.intents.append(DetectedIntent(intent=intent, score=round(score, 3), text=redacted))
         self.metrics.record_intent(intent, score)

@@ -15,7 +15,9 @@ from dialogs.base import ESCALATE
 from dialogs.call_session import CallSession
 from dialogs.deps import DialogDeps
 from services.handoff.base import CallOutcome, EscalationReason
+from services.observability.logging_setup import call_scope
 from services.observability.metrics import VoicebotMetrics
+from services.observability.stages import mark, stage
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +42,11 @@ class VoiceBot(ActivityHandler):
         self.understanding = TurnUnderstanding(deps, self.metrics)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
+        conversation = turn_context.activity.conversation
+        call_id = conversation.id if conversation else "-"
+        kind = {"voicebot.activity_type": str(turn_context.activity.type)}
         try:
-            with self.metrics.timer("turn"):
+            with call_scope(call_id), stage(self.metrics, "turn", attributes=kind):
                 await self._turn(turn_context)
         finally:
             await self.deps.sessions.flush(turn_context)
@@ -141,6 +146,7 @@ class VoiceBot(ActivityHandler):
             return
         session.outcome_recorded = True
         self.metrics.call_ended(outcome.value)
+        mark("call_ended", outcome=outcome.value)
         await self.deps.handoff.call_ended(session.journal, outcome.value)
 
     async def on_unrecognized_activity_type(self, turn_context: TurnContext) -> None:

@@ -29,6 +29,7 @@ from adapters.acs.media_messages import (
 )
 from adapters.acs.registry import CallRecord, CallRegistry, CallState
 from adapters.app_keys import SERVICES_KEY
+from services.observability.stages import record_finished_stage
 from services.speech.base import SAMPLE_RATE
 from services.voice.dtmf import normalise_digit
 from services.voice.frames import TurnTiming
@@ -81,7 +82,7 @@ def normalise_caller(raw: str) -> str:
     return value if re.fullmatch(r"\+[1-9]\d{6,14}", value) else ""
 
 
-def _stage_latencies(services: Any) -> Callable[[TurnTiming], None] | None:
+def _stage_latencies(services: Any, call_id: str) -> Callable[[TurnTiming], None] | None:
     """Report each turn's STT and TTS first-frame latency to the app's metrics (dashboard, telemetry)."""
     metrics = getattr(services, "metrics", None)
     if metrics is None:
@@ -92,6 +93,7 @@ def _stage_latencies(services: Any) -> Callable[[TurnTiming], None] | None:
         for stage, key in (("stt", "stt_ms"), ("tts", "tts_first_frame_ms")):
             if split[key] >= 0:
                 metrics.observe_latency(stage, split[key])
+                record_finished_stage(stage, split[key], call_id=call_id)
 
     return record
 
@@ -154,7 +156,7 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
         locale=locale,
         locale_known=bool(request.query.get("lang")) or len(getattr(settings, "supported_locales", ())) < 2,
         call_id=record.call_id,
-        on_turn_timing=_stage_latencies(services),
+        on_turn_timing=_stage_latencies(services, record.call_id),
     )
     session.attach(pipeline)
     record.session = session

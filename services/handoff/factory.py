@@ -6,6 +6,7 @@ from config import Settings
 from services.handoff.embedded_handoff import EmbeddedHandoffService
 from services.handoff.kpi import EscalationMonitor, TelemetrySink
 from services.handoff.store import HandoffStore, KeyValueStorage
+from services.observability.stages import UsageSink
 from services.recording.factory import build_recorder
 from services.speech.base import SpeechToText
 from services.summary.factory import build_summarizer
@@ -16,6 +17,7 @@ def build_handoff(
     storage: KeyValueStorage,
     stt: SpeechToText | None = None,
     telemetry: TelemetrySink | None = None,
+    on_llm_usage: UsageSink | None = None,
 ) -> EmbeddedHandoffService:
     """``storage`` is the bot's session Storage (memory/SQLite/Redis/Cosmos); keys ``handoff/...``."""
     cfg = settings.handoff
@@ -23,7 +25,7 @@ def build_handoff(
         HandoffStore(storage),
         target=cfg.agent_teams_id or cfg.agent_phone_number,
         agent_language=cfg.agent_language,
-        summarizer=build_summarizer(settings),
+        summarizer=build_summarizer(settings, on_llm_usage),
         monitor=EscalationMonitor(
             cfg.escalation_window_seconds, cfg.escalation_alert_rate, telemetry=telemetry
         ),

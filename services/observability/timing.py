@@ -1,4 +1,4 @@
-"""Times every awaited call of a backend under one stage name (CRM, retrieval, LLM) for the metrics."""
+"""Times every awaited call of a backend under one stage name (CRM, retrieval, LLM): a span and a latency."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from opentelemetry.trace import SpanKind
+
 from services.observability.metrics import VoicebotMetrics
+from services.observability.stages import stage
 
 
 class TimedBackend:
@@ -22,8 +25,10 @@ class TimedBackend:
         return self._timed(attribute)
 
     def _timed(self, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        operation = {"voicebot.operation": method.__name__}
+
         async def call(*args: Any, **kwargs: Any) -> Any:
-            with self._metrics.timer(self._stage):
+            with stage(self._metrics, self._stage, SpanKind.CLIENT, operation):
                 return await method(*args, **kwargs)
 
         return call

@@ -12,6 +12,7 @@ from openai import AsyncAzureOpenAI
 from openai.types.chat import ChatCompletionMessageParam
 
 from services.handoff.models import HandoffRecord, Redactor, default_redactor
+from services.observability.stages import UsageSink, language_model_call, record_token_usage
 from services.summary.base import SummaryUnavailable, language_of
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class AzureOpenAISummarizer:
         redact: Redactor | None = None,
         client: AsyncAzureOpenAI | None = None,
         http_client: Any = None,
+        on_usage: UsageSink | None = None,
     ) -> None:
         if client is None:
             if not api_key and token_provider is None:
@@ -91,6 +93,7 @@ class AzureOpenAISummarizer:
         self._client = client
         self._deployment = deployment
         self._redact = redact or default_redactor()
+        self._on_usage = on_usage
 
     async def summarize(self, record: HandoffRecord, language: str) -> str:
         lang = language_of(language)
@@ -99,12 +102,14 @@ class AzureOpenAISummarizer:
             {"role": "user", "content": json.dumps(summary_input(record, self._redact), ensure_ascii=False)},
         ]
         try:
-            completion = await self._client.chat.completions.create(
-                model=self._deployment,
-                messages=messages,
-                temperature=0.2,
-                max_tokens=220,
-            )
+            with language_model_call(self._deployment, "summary") as span:
+                completion = await self._client.chat.completions.create(
+                    model=self._deployment,
+                    messages=messages,
+                    temperature=0.2,
+                    max_tokens=220,
+                )
+                record_token_usage(span, completion, "summary", self._on_usage)
         except openai.APIError as exc:
             logger.warning("summary model failed", extra={"error": type(exc).__name__})
             raise SummaryUnavailable(type(exc).__name__) from exc

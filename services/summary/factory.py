@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from config import GeneratorBackend, Settings
+from services.observability.stages import UsageSink
 from services.summary.base import Summarizer
 from services.summary.embedded_summary import EmbeddedSummarizer
 
 
-def build_summarizer(settings: Settings) -> Summarizer:
+def build_summarizer(settings: Settings, on_usage: UsageSink | None = None) -> Summarizer:
     if settings.summarizer is not GeneratorBackend.AZURE_OPENAI:
         return EmbeddedSummarizer()
     from services.summary.azure_openai_summary import ENTRA_SCOPE, AzureOpenAISummarizer
@@ -26,4 +27,5 @@ def build_summarizer(settings: Settings) -> Summarizer:
         api_key=key,
         token_provider=token_provider,
         timeout_seconds=cfg.timeout_seconds,
+        on_usage=on_usage,
     )

@@ -13,7 +13,7 @@ import pytest
 from adapters.emulator import texts
 from config import PROJECT_ROOT
 from tests.support.bot_harness import running_bot
-from tests.support.log_capture import record_activity_telemetry
+from tests.support.log_capture import captured_spans, record_activity_telemetry
 
 
 @pytest.fixture
@@ -119,6 +119,37 @@ async def test_dialog_steps_reach_telemetry_with_the_call_id_and_no_personal_dat
         call.conversation_id,
     ) in steps
     assert "1234" not in telemetry.text() and "+14255550100" not in telemetry.text()
+
+
+async def test_each_turn_is_a_span_with_its_stages_and_the_call_id(bot):
+    channel, _ = bot
+    with captured_spans() as spans:
+        call, _ = await channel.start_call("+14255550100")
+        await channel.say(call, "what is my checking balance")
+        await channel.say(call, "1234")
+        await channel.say(call, "I want to speak to an agent")
+        await channel.hang_up(call)
+    finished = [s for s in spans.get_finished_spans() if s.attributes.get("call_id") == call.conversation_id]
+    turns = {s.context.span_id: s for s in finished if s.name == "turn"}
+    assert len(turns) >= 5  # greeting, three caller turns, hang-up
+
+    def inside_a_turn(name: str) -> list:
+        found = [s for s in finished if s.name == name]
+        assert found and all(s.parent and s.parent.span_id in turns for s in found), name
+        return found
+
+    recognised = [
+        (s.attributes["voicebot.intent"], s.attributes["voicebot.intent_score"])
+        for s in inside_a_turn("recognizer")
+    ]
+    assert any(intent == "CheckBalance" and score >= 0.7 for intent, score in recognised), recognised
+    assert any(intent == "TalkToAgent" and score >= 0.7 for intent, score in recognised), recognised
+    crm = inside_a_turn("crm")
+    assert crm and {s.kind.name for s in crm} == {"CLIENT"}
+    assert "verify_pin" in {s.attributes["voicebot.operation"] for s in crm}
+    events = {(e.name, tuple(sorted(e.attributes.items()))) for s in turns.values() for e in s.events}
+    assert ("escalation", (("reason", "caller_request"),)) in events
+    assert ("call_ended", (("outcome", "transferred"),)) in events
 
 
 @pytest.mark.parametrize(

@@ -127,9 +127,11 @@ async def test_azure_openai_gets_the_redacted_record_and_the_agent_language() ->
         "abc123", spanish_fraud_journal(), EscalationReason.FRAUD, AGENT_NUMBER, redact=lambda t: t
     )
     record.transcript[-1].text = "mi tarjeta es 4111 1111 1111 1111 y no reconozco cargos"
-    text = await fake.summarizer().summarize(record, "en-US")
+    usage: list[tuple[str, int, int]] = []
+    text = await fake.summarizer(on_usage=lambda *tokens: usage.append(tokens)).summarize(record, "en-US")
 
     assert text.startswith("Carlos Rivera (verified)")
+    assert usage == [("summary", 412, 58)]  # the usage block of the response
     request = fake.requests[0]
     assert request.method == "POST"
     assert request.url.path == "/openai/deployments/gpt-4o-mini/chat/completions"

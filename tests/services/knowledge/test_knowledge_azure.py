@@ -262,3 +262,27 @@ def test_without_keys_both_clients_use_entra_id(azure_settings: Any) -> None:
     assert client._azure_ad_token_provider is not None and client.api_key != "test-key"
     index = AzureSearchIndex.from_settings(azure_settings, dimensions=4)
     assert isinstance(index._search._config.credential, DefaultAzureCredential)
+
+
+async def test_language_model_tokens_reach_the_span_and_the_metrics(kb_index: Any, embedder: Any) -> None:
+    from services.knowledge.service import RagKnowledge
+    from services.observability.metrics import VoicebotMetrics
+    from services.observability.timing import TimedBackend
+    from tests.support.log_capture import captured_spans
+
+    metrics = VoicebotMetrics()
+    client = openai_client(lambda _req: httpx2.Response(200, json=chat_completion("Up to $40.")))
+    generator = AzureOpenAIGenerator(client, "gpt-4o-mini", on_usage=metrics.record_llm_tokens)
+    knowledge = RagKnowledge(kb_index, embedder, TimedBackend(generator, metrics, "llm"))
+    with captured_spans() as spans:
+        answer = await knowledge.answer("How much is the late fee on my credit card?", [], "en-US")
+    assert answer.text == "Up to $40."
+    assert metrics.llm_tokens.total(kind="prompt", purpose="knowledge") == 420
+    assert metrics.llm_tokens.total(kind="completion", purpose="knowledge") == 30
+    assert metrics.latency.summary(stage="llm")["count"] == 1
+    by_name = {span.name: span for span in spans.get_finished_spans()}
+    chat, stage = by_name["chat gpt-4o-mini"], by_name["llm"]
+    assert chat.parent is not None and chat.parent.span_id == stage.context.span_id
+    assert chat.attributes["gen_ai.usage.input_tokens"] == 420
+    assert chat.attributes["gen_ai.usage.output_tokens"] == 30
+    assert chat.attributes["voicebot.llm.purpose"] == "knowledge"
