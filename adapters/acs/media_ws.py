@@ -92,8 +92,7 @@ def _stage_latencies(services: Any, call_id: str) -> Callable[[TurnTiming], None
         split = timing.as_ms()
         for stage, key in (("stt", "stt_ms"), ("tts", "tts_first_frame_ms")):
             if split[key] >= 0:
-                metrics.observe_latency(stage, split[key])
-                record_finished_stage(stage, split[key], call_id=call_id)
+                record_finished_stage(metrics, stage, split[key], call_id=call_id)
 
     return record
 

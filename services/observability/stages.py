@@ -11,7 +11,7 @@ from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from services.observability.logging_setup import current_call_id
 from services.observability.metrics import VoicebotMetrics
@@ -47,13 +47,30 @@ def stage(
             yield span
 
 
-def record_finished_stage(name: str, milliseconds: float, **attributes: Any) -> None:
-    """A span for a stage timed elsewhere (the voice pipeline measures STT and TTS itself)."""
+def end_span_after(
+    tracer: trace.Tracer,
+    name: str,
+    milliseconds: float,
+    kind: SpanKind = SpanKind.INTERNAL,
+    attributes: dict[str, Any] | None = None,
+    failed: bool = False,
+) -> None:
+    """A span ending now that lasted ``milliseconds``: for work someone else timed."""
     end_ns = time.time_ns()
-    span = TRACER.start_span(
-        name, attributes=_attributes(name, attributes), start_time=end_ns - int(milliseconds * 1_000_000)
-    )
+    start_ns = end_ns - int(milliseconds * 1_000_000)
+    span = tracer.start_span(name, kind=kind, attributes=attributes, start_time=start_ns)
+    if failed:
+        span.set_status(Status(StatusCode.ERROR))
     span.end(end_time=end_ns)
+
+
+def record_finished_stage(
+    metrics: VoicebotMetrics | None, name: str, milliseconds: float, **attributes: Any
+) -> None:
+    """`stage` for a stage timed elsewhere (the voice pipeline measures STT and TTS itself)."""
+    end_span_after(TRACER, name, milliseconds, attributes=_attributes(name, attributes))
+    if metrics is not None:
+        metrics.observe_latency(name, milliseconds)
 
 
 @contextmanager

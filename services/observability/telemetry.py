@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 import traceback as tb
 from collections.abc import Mapping
 from typing import Any
@@ -22,6 +21,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, get_current_span
 
 from services.observability.logging_setup import current_call_id
 from services.observability.metrics import VoicebotMetrics
+from services.observability.stages import end_span_after
 from services.privacy.redaction import install_redaction_filter, redact
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ class OpenTelemetryBotClient(BotTelemetryClient):
         attrs.update({"http.url": redact(url or ""), "http.status_code": str(response_code or "")})
         if http_method:
             attrs["http.method"] = http_method
-        self._timed_span(name, SpanKind.SERVER, attrs, duration, success)
+        end_span_after(self._tracer, name, duration or 0, SpanKind.SERVER, attrs, failed=success is False)
 
     def track_dependency(
         self,
@@ -188,19 +188,9 @@ class OpenTelemetryBotClient(BotTelemetryClient):
                 "dependency.result_code": str(result_code or ""),
             }
         )
-        self._timed_span(name, SpanKind.CLIENT, attrs, duration, success)
+        end_span_after(self._tracer, name, duration or 0, SpanKind.CLIENT, attrs, failed=success is False)
         if self._metrics is not None and duration is not None:
             self._metrics.observe_latency(type_name or name, float(duration))
-
-    def _timed_span(
-        self, name: str, kind: SpanKind, attrs: dict, duration_ms: int | None, success: bool | None
-    ) -> None:
-        end_ns = time.time_ns()
-        start_ns = end_ns - int((duration_ms or 0) * 1_000_000)
-        span = self._tracer.start_span(name, kind=kind, attributes=attrs, start_time=start_ns)
-        if success is False:
-            span.set_status(Status(StatusCode.ERROR))
-        span.end(end_time=end_ns)
 
     def flush(self) -> None:
         provider = trace.get_tracer_provider()
