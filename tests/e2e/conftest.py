@@ -15,6 +15,7 @@ from services.handoff.embedded_handoff import EmbeddedHandoffService
 from services.handoff.kpi import EscalationMonitor
 from services.handoff.routes import add_agent_routes
 from services.handoff.store import HandoffStore
+from tests.support.servers import serve_on_loopback
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -61,12 +62,8 @@ async def agent_console() -> AsyncIterator[ConsoleServer]:
     )
     app = web.Application()
     add_agent_routes(app, service, ConsoleAuth(CONSOLE_USER, CONSOLE_PASSWORD))
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, base_url = await serve_on_loopback(app)
     try:
-        yield ConsoleServer(base_url=f"http://127.0.0.1:{port}", service=service)
+        yield ConsoleServer(base_url=base_url, service=service)
     finally:
         await runner.cleanup()

@@ -35,6 +35,7 @@ from services.crm.embedded_sqlite import EmbeddedSqliteCrm
 from services.crm.server import create_crm_app
 from services.voice.relay import RelaySpeechToText, RelayTextToSpeech
 from tests.support.bot_harness import make_test_settings
+from tests.support.servers import serve_on_loopback
 
 SECRET = "fuzz-webhook-secret"
 CONSOLE_PASSWORD = "fuzz-console-password"
@@ -110,15 +111,6 @@ def _background_loop() -> Iterator[asyncio.AbstractEventLoop]:
         loop.close()
 
 
-async def _listen(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}"
-
-
 def _connector_sink() -> web.Application:
     sink = web.Application()
     sink.router.add_post("/v3/conversations/{tail:.*}", lambda _: web.json_response({"id": "r"}))
@@ -139,8 +131,8 @@ def _serve(settings_: Any, recognizer: Any) -> Iterator[Server]:
     with _background_loop() as loop:
         app = asyncio.run_coroutine_threadsafe(build(), loop).result(120)
         server = Server("", app, loop, acs=acs)
-        runner, server.base = server.call(_listen(app))
-        sink_runner, server.sink = server.call(_listen(_connector_sink()))
+        runner, server.base = server.call(serve_on_loopback(app))
+        sink_runner, server.sink = server.call(serve_on_loopback(_connector_sink()))
         try:
             yield server
         finally:
@@ -722,7 +714,7 @@ def crm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with _background_loop() as loop:
         crm = EmbeddedSqliteCrm(tmp_path_factory.mktemp("crm") / "crm.sqlite3")
         server = Server("", create_crm_app(crm, CRM_KEY), loop)
-        runner, server.base = server.call(_listen(server.app))
+        runner, server.base = server.call(serve_on_loopback(server.app))
         try:
             yield server
         finally:

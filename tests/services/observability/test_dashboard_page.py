@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import shutil
-import socket
 
 import pytest
 from aiohttp import web
 
 from services.observability.metrics import VoicebotMetrics
 from services.observability.routes import add_routes
+from tests.support.servers import serve_on_loopback
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_dashboard_shows_calls_intents_latency_and_an_escalation_alert() -> None:
@@ -35,16 +29,13 @@ async def test_dashboard_shows_calls_intents_latency_and_an_escalation_alert() -
         metrics.observe_latency("stt", ms)
     app = web.Application()
     add_routes(app, metrics)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = _free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    runner, base_url = await serve_on_loopback(app)
     try:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 page = await browser.new_page()
-                await page.goto(f"http://127.0.0.1:{port}/dashboard")
+                await page.goto(f"{base_url}/dashboard")
                 await page.wait_for_function("document.getElementById('calls').textContent === '3'")
                 assert "CheckBalance" in await page.inner_text("#intents")
                 stt_row = await page.inner_text("#latency tbody tr:first-child")
