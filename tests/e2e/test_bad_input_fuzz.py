@@ -35,6 +35,7 @@ from services.crm.embedded_sqlite import EmbeddedSqliteCrm
 from services.crm.server import create_crm_app
 from services.voice.relay import RelaySpeechToText, RelayTextToSpeech
 from tests.support.bot_harness import make_test_settings
+from tests.support.fake_acs import FakeCallAutomationService
 from tests.support.servers import serve_on_loopback
 
 SECRET = "fuzz-webhook-secret"
@@ -53,28 +54,6 @@ CLEAN_CLOSE = {1000, 1001, 1003, 1008, 1009}
 """normal, going away, unsupported data, policy (too many bad messages), message too big."""
 
 
-class FakeCallAutomation:
-    """Stands in for ACS's CallAutomationClient: counts answers (replayed events must not add any)."""
-
-    def __init__(self) -> None:
-        self.answered: list[str] = []
-
-    async def answer_call(self, incoming_call_context: str, **kwargs: Any) -> Any:
-        self.answered.append(incoming_call_context)
-        return type("Answered", (), {"call_connection_id": f"conn-{len(self.answered)}"})()
-
-    def get_call_connection(self, call_connection_id: str) -> Any:
-        return FakeCallConnection()
-
-    async def close(self) -> None:
-        return None
-
-
-class FakeCallConnection:
-    async def hang_up(self, is_for_everyone: bool) -> None:
-        return None
-
-
 @dataclass
 class Server:
     """A real app on a loopback port, served from a background thread's event loop."""
@@ -84,7 +63,7 @@ class Server:
     loop: asyncio.AbstractEventLoop
     sink: str = ""
     """A connector endpoint that accepts every reply (the serviceUrl of fuzzed activities)."""
-    acs: FakeCallAutomation = field(default_factory=FakeCallAutomation)
+    acs: FakeCallAutomationService = field(default_factory=FakeCallAutomationService)
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -118,11 +97,11 @@ def _connector_sink() -> web.Application:
 
 
 def _serve(settings_: Any, recognizer: Any) -> Iterator[Server]:
-    acs = FakeCallAutomation()
+    acs = FakeCallAutomationService()
 
     async def build() -> web.Application:
         app = await create_app(settings_, recognizer)
-        app[ACS_CLIENT_KEY] = acs
+        app[ACS_CLIENT_KEY] = acs.client()  # the real SDK client; only the network is faked
         # Deterministic speech: the fuzzing is of the socket protocol, not of recognition.
         app[SERVICES_KEY].stt = RelaySpeechToText("hello")
         app[SERVICES_KEY].tts = RelayTextToSpeech(first_frame_s=0.0, ms_per_char=1.0)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import aiohttp
-from azure.communication.callautomation.aio import CallAutomationClient
-from azure.core.pipeline.transport import AsyncHttpTransport
 
 from adapters.acs.media_messages import audio_data_in, audio_metadata_in
 from adapters.acs.media_ws import ADAPTER_KEY, REGISTRY_KEY
 from adapters.acs.simulator import open_call
 from services.voice.relay import RelaySpeechToText, RelayTextToSpeech
+from tests.support.fake_acs import FakeCallAutomationService
 from tests.support.speech_fixtures import make_speech_pcm
 from tests.voice.conftest import SECRET
 from tests.voice.harness import RecordingBot
@@ -74,77 +72,6 @@ async def test_wrong_sample_rate_closes_the_call_cleanly(start_server, caplog) -
     )
 
 
-class FakeAcsTransport(AsyncHttpTransport):
-    """Answers Call Automation REST calls with the service's response shape; records every request."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str, dict]] = []
-
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, *args):
-        return None
-
-    async def open(self):
-        return None
-
-    async def close(self):
-        return None
-
-    async def send(self, request, **kwargs):
-        body = json.loads(request.body) if request.body else {}
-        self.requests.append((request.method, request.url, body))
-        if "callConnections:answer" in request.url or request.url.split("?")[0].endswith(":answer"):
-            payload = {
-                "callConnectionId": "conn-123",
-                "serverCallId": "server-1",
-                "callConnectionState": "connecting",
-                "callbackUri": body.get("callbackUri", ""),
-                "targets": [],
-            }
-            return _Response(request, 200, payload)
-        if ":transferToParticipant" in request.url:
-            return _Response(request, 202, {"operationContext": body.get("operationContext")})
-        return _Response(request, 204, None)
-
-
-class _Response:
-    """Just enough of azure-core's AsyncHttpResponse for the generated client."""
-
-    def __init__(self, request, status: int, payload) -> None:
-        self.request = request
-        self.status_code = status
-        self.headers = {"content-type": "application/json"}
-        self.reason = "OK"
-        self.content_type = "application/json"
-        self._body = json.dumps(payload).encode() if payload is not None else b""
-
-    def body(self) -> bytes:
-        return self._body
-
-    def text(self, encoding=None) -> str:
-        return self._body.decode()
-
-    async def load_body(self) -> None:
-        return None
-
-    async def read(self) -> bytes:
-        return self._body
-
-    def raise_for_status(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
-
-
-def acs_client(transport: FakeAcsTransport) -> CallAutomationClient:
-    return CallAutomationClient.from_connection_string(
-        "endpoint=https://contoso.communication.azure.com/;accesskey=" + "a" * 44, transport=transport
-    )
-
-
 INCOMING = {
     "id": "evt-1",
     "eventType": "Microsoft.Communication.IncomingCall",
@@ -181,16 +108,16 @@ async def test_event_grid_validation_handshake(start_server) -> None:
 
 
 async def test_incoming_call_is_answered_with_bidirectional_media_streaming(start_server) -> None:
-    transport = FakeAcsTransport()
-    server = await start_server(RecordingBot(), None, None, acs_client=acs_client(transport))
+    acs = FakeCallAutomationService()
+    server = await start_server(RecordingBot(), None, None, acs_client=acs.client())
     async with aiohttp.ClientSession() as http:
         for _ in range(2):  # the second delivery of the same event id is a replay
             url = server.make_url("/api/calls/incoming")
             async with http.post(url, json=[INCOMING], headers={"X-Contoso-Event-Secret": SECRET}) as resp:
                 assert resp.status == 200
-    answers = [r for r in transport.requests if ":answer" in r[1]]
+    answers = [r for r in acs.requests if ":answer" in r["url"]]
     assert len(answers) == 1
-    method, url, body = answers[0]
+    method, url, body = answers[0]["method"], answers[0]["url"], answers[0]["body"]
     assert method == "POST" and url.startswith(
         "https://contoso.communication.azure.com/calling/callConnections:answer"
     )
@@ -207,21 +134,19 @@ async def test_incoming_call_is_answered_with_bidirectional_media_streaming(star
         "audioFormat": "pcm16KMono",
         "enableDtmfTones": True,
     }
-    record = server.app[REGISTRY_KEY].by_connection("conn-123")
+    record = server.app[REGISTRY_KEY].by_connection("conn-1")
     assert record is not None and record.caller == "+14255550123"
 
 
 async def test_phone_call_transfer_and_hang_up_go_through_call_automation(start_server) -> None:
-    transport = FakeAcsTransport()
+    acs = FakeCallAutomationService()
     bot = RecordingBot(greeting="Hi.")
-    server = await start_server(
-        bot, RelaySpeechToText("agent"), RelayTextToSpeech(), acs_client=acs_client(transport)
-    )
+    server = await start_server(bot, RelaySpeechToText("agent"), RelayTextToSpeech(), acs_client=acs.client())
     headers = {"X-Contoso-Event-Secret": SECRET}
     async with aiohttp.ClientSession() as http:
         async with http.post(server.make_url("/api/calls/incoming"), json=[INCOMING], headers=headers):
             pass
-        token = server.app[REGISTRY_KEY].by_connection("conn-123").media_token
+        token = server.app[REGISTRY_KEY].by_connection("conn-1").media_token
         url = str(server.make_url(f"/ws/media?call={token}")).replace("http://", "ws://")
         ws = await http.ws_connect(url)
         await ws.send_str(audio_metadata_in())
@@ -231,9 +156,9 @@ async def test_phone_call_transfer_and_hang_up_go_through_call_automation(start_
         for _ in range(150):  # 3 s of line silence at real time
             await ws.send_str(audio_data_in(b"\0" * 640))
             await asyncio.sleep(0.02)
-        transfers = [r for r in transport.requests if ":transferToParticipant" in r[1]]
+        transfers = [r for r in acs.requests if ":transferToParticipant" in r["url"]]
         assert transfers, "transfer_call_to_participant was called"
-        body = transfers[0][2]
+        body = transfers[0]["body"]
         assert body["targetParticipant"]["phoneNumber"]["value"] == "+14255550199"
         assert body["customCallingContext"]["sipHeaders"] == {
             "X-MS-Custom-HandoffId": "H-1",
@@ -242,7 +167,7 @@ async def test_phone_call_transfer_and_hang_up_go_through_call_automation(start_
         event = {
             "id": "e-2",
             "type": "Microsoft.Communication.CallTransferAccepted",
-            "data": {"callConnectionId": "conn-123", "operationContext": "handoff:H-1"},
+            "data": {"callConnectionId": "conn-1", "operationContext": "handoff:H-1"},
         }
         async with http.post(server.make_url("/api/calls/events"), json=[event], headers=headers) as resp:
             assert resp.status == 200
@@ -251,7 +176,7 @@ async def test_phone_call_transfer_and_hang_up_go_through_call_automation(start_
         gone = {
             "id": "e-3",
             "type": "Microsoft.Communication.CallDisconnected",
-            "data": {"callConnectionId": "conn-123"},
+            "data": {"callConnectionId": "conn-1"},
         }
         async with http.post(server.make_url("/api/calls/events"), json=[gone], headers=headers):
             pass
@@ -289,42 +214,41 @@ async def test_calls_beyond_the_instance_limit_and_disabled_softphone_are_refuse
 async def test_answered_call_whose_media_never_connects_is_hung_up_and_frees_its_slot(start_server) -> None:
     from services.voice.settings import VoiceSettings
 
-    transport = FakeAcsTransport()
+    acs = FakeCallAutomationService()
     server = await start_server(
         RecordingBot(),
         None,
         None,
         voice=VoiceSettings(max_calls=1, media_connect_timeout_seconds=0.3),
-        acs_client=acs_client(transport),
+        acs_client=acs.client(),
     )
     headers = {"X-Contoso-Event-Secret": SECRET}
     incoming = server.make_url("/api/calls/incoming")
     async with aiohttp.ClientSession() as http:
         async with http.post(incoming, json=[INCOMING], headers=headers) as resp:
             assert resp.status == 200
-        assert server.app[REGISTRY_KEY].by_connection("conn-123") is not None
+        assert server.app[REGISTRY_KEY].by_connection("conn-1") is not None
         # No media socket ever arrives: the call is hung up for everyone and forgotten.
         assert await wait_for(lambda: len(server.app[REGISTRY_KEY]) == 0)
-        calls = [(verb, url.split("?")[0].rsplit("/calling/", 1)[1]) for verb, url, _ in transport.requests]
-        assert calls == [("POST", "callConnections:answer"), ("POST", "callConnections/conn-123:terminate")]
+        calls = [(r["method"], r["url"].split("?")[0].rsplit("/calling/", 1)[1]) for r in acs.requests]
+        assert calls == [("POST", "callConnections:answer"), ("POST", "callConnections/conn-1:terminate")]
         # ...so the instance's only slot takes the next call instead of answering busy.
         second = {**INCOMING, "id": "evt-2", "data": {**INCOMING["data"], "incomingCallContext": "ctx-2"}}
         async with http.post(incoming, json=[second], headers=headers) as resp:
             assert resp.status == 200
-        answers = [r[2]["incomingCallContext"] for r in transport.requests if ":answer" in r[1]]
-        assert answers == ["eyJhbGciOi.fake-context", "ctx-2"]
+        assert acs.answered == ["eyJhbGciOi.fake-context", "ctx-2"]
 
 
 async def test_incoming_call_at_capacity_is_rejected_as_busy(start_server) -> None:
     from services.voice.settings import VoiceSettings
 
-    transport = FakeAcsTransport()
+    acs = FakeCallAutomationService()
     server = await start_server(
         RecordingBot(greeting="Hi."),
         None,
         None,
         voice=VoiceSettings(max_calls=1, softphone_enabled=True),
-        acs_client=acs_client(transport),
+        acs_client=acs.client(),
     )
     async with aiohttp.ClientSession() as http:
         first = await open_call(http, ws_url(server), CALLER)  # the one slot is taken
@@ -332,16 +256,19 @@ async def test_incoming_call_at_capacity_is_rejected_as_busy(start_server) -> No
         async with http.post(url, json=[INCOMING], headers={"X-Contoso-Event-Secret": SECRET}) as resp:
             assert resp.status == 200
         await first.hang_up()
-    assert not [r for r in transport.requests if ":answer" in r[1]]
-    rejects = [r for r in transport.requests if ":reject" in r[1]]
+    assert acs.answered == []
+    rejects = [r for r in acs.requests if ":reject" in r["url"]]
     assert len(rejects) == 1
-    assert rejects[0][2] == {"incomingCallContext": "eyJhbGciOi.fake-context", "callRejectReason": "busy"}
+    assert rejects[0]["body"] == {
+        "incomingCallContext": "eyJhbGciOi.fake-context",
+        "callRejectReason": "busy",
+    }
 
 
 async def test_events_of_the_wrong_shape_are_400_not_500(start_server) -> None:
     server = await start_server(RecordingBot(), None, None)
     data_not_an_object = [
-        [{"id": "x1", "type": "Microsoft.Communication.CallConnected", "data": ["conn-123"]}],
+        [{"id": "x1", "type": "Microsoft.Communication.CallConnected", "data": ["conn-1"]}],
         {"id": "x2", "eventType": "Microsoft.Communication.IncomingCall", "data": "ctx"},
     ]
     validation_without_code = [
