@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
 
-from botbuilder.core import Recognizer, RecognizerResult, TurnContext
+from botbuilder.core import IntentScore, Recognizer, RecognizerResult, TurnContext
+
+from recognizers.text import clean
 
 INTENTS: tuple[str, ...] = (
     "CheckBalance",
@@ -49,6 +52,19 @@ class CallerRecognizer(Recognizer, ABC):
     async def recognize(self, turn_context: TurnContext) -> RecognizerResult:
         activity = turn_context.activity
         return await self.recognize_text(activity.text or "", activity.locale)
+
+
+def build_result(
+    text: str, scores: dict[str, float], entities: dict[str, Any], language: str
+) -> RecognizerResult:
+    """The one RecognizerResult shape every recognizer returns: a score per intent, the detected language."""
+    return RecognizerResult(
+        text=text,
+        altered_text=clean(text),
+        intents={name: IntentScore(score=score) for name, score in scores.items()},
+        entities=entities,
+        properties={LANGUAGE_PROPERTY: language},
+    )
 
 
 def top_intent(result: RecognizerResult) -> tuple[str, float]:

@@ -12,7 +12,7 @@ from typing import Any
 from azure.ai.language.conversations.aio import ConversationAnalysisClient
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import AzureError
-from botbuilder.core import IntentScore, RecognizerResult
+from botbuilder.core import RecognizerResult
 
 from config import Settings
 from recognizers.base import (
@@ -22,9 +22,9 @@ from recognizers.base import (
     ENTITY_DATETIME,
     ENTITY_NUMBER,
     INTENTS,
-    LANGUAGE_PROPERTY,
     CallerRecognizer,
     RecognizerUnavailable,
+    build_result,
 )
 from recognizers.entities import shared_builtin_extractor
 from recognizers.language import detect_language
@@ -94,7 +94,7 @@ def _moment(resolution: dict[str, Any], text: str) -> dict[str, str] | None:
 
 
 def map_prediction(text: str, language: str, prediction: dict[str, Any]) -> RecognizerResult:
-    """The CLU ``result.prediction`` object -> the RecognizerResult shape the embedded recognizer returns."""
+    """The CLU ``result.prediction`` object -> the RecognizerResult shape every recognizer returns."""
     scores = {intent: 0.0 for intent in INTENTS}
     for item in prediction.get("intents", []):
         if item.get("category") in scores:
@@ -124,13 +124,7 @@ def map_prediction(text: str, language: str, prediction: dict[str, Any]) -> Reco
                     value = format(Decimal(str(resolution.get("value"))).normalize(), "f")
                 if value is not None:
                     entities.setdefault(target, []).append(value)
-    return RecognizerResult(
-        text=text,
-        altered_text=clean(text),
-        intents={name: IntentScore(score=score) for name, score in scores.items()},
-        entities=entities,
-        properties={LANGUAGE_PROPERTY: language},
-    )
+    return build_result(text, scores, entities, language)
 
 
 class CluRecognizer(CallerRecognizer):

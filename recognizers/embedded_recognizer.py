@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from botbuilder.core import IntentScore, RecognizerResult
+from botbuilder.core import RecognizerResult
 from scipy import sparse
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from recognizers.base import INTENTS, LANGUAGE_PROPERTY, CallerRecognizer
+from recognizers.base import INTENTS, CallerRecognizer, build_result
 from recognizers.clu_project import CluProject, load_project
 from recognizers.entities import ListEntityMatcher, shared_builtin_extractor
 from recognizers.language import detect_language
@@ -204,21 +204,10 @@ class EmbeddedRecognizer(CallerRecognizer):
         found.update(self._builtins.extract(text, language, reference=self._clock()))
         return found
 
-    def _result(
-        self, text: str, scores: dict[str, float], entities: dict[str, Any], language: str
-    ) -> RecognizerResult:
-        return RecognizerResult(
-            text=text,
-            altered_text=clean(text),
-            intents={name: IntentScore(score=score) for name, score in scores.items()},
-            entities=entities,
-            properties={LANGUAGE_PROPERTY: language},
-        )
-
     def recognize_blocking(self, text: str, locale_hint: str | None = None) -> RecognizerResult:
         """The whole recognition on the calling thread."""
         language = detect_language(text, locale_hint)
-        return self._result(text, self.intent_scores([text])[0], self.entities(text, language), language)
+        return build_result(text, self.intent_scores([text])[0], self.entities(text, language), language)
 
     async def recognize_text(self, text: str, locale_hint: str | None = None) -> RecognizerResult:
         if not self.is_trained:
@@ -229,4 +218,4 @@ class EmbeddedRecognizer(CallerRecognizer):
             asyncio.to_thread(self.intent_scores, [text]),
             asyncio.to_thread(self.entities, text, language),
         )
-        return self._result(text, scores[0], entities, language)
+        return build_result(text, scores[0], entities, language)
