@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from botbuilder.core import Storage
 
 from storage.items import StorageConflictError, decode, encode, expected_etag, new_etag, set_item_etag
+from storage.sqlite_connection import open_sqlite
 
 T = TypeVar("T")
 
@@ -35,13 +36,7 @@ class SqliteStorage(Storage):
         self._conn: sqlite3.Connection | None = None
 
     def _open(self) -> sqlite3.Connection:
-        if self._db_path != ":memory:":
-            Path(self._db_path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self._db_path, check_same_thread=False, isolation_level=None)
-        conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
-        if self._db_path != ":memory:":
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+        conn = open_sqlite(self._db_path, self._busy_timeout_ms, relaxed_sync=True)
         conn.executescript(_SCHEMA)
         return conn
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from services.audit.base import AuditEntry, AuditUnavailable, DataCategory, Operation
+from storage.sqlite_connection import open_sqlite
 
 T = TypeVar("T")
 
@@ -63,12 +64,7 @@ class EmbeddedAuditTrail:
         self._conn: sqlite3.Connection | None = None
 
     def _open(self) -> sqlite3.Connection:
-        if self._db_path != ":memory:":
-            Path(self._db_path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self._db_path, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA busy_timeout=5000")
-        if self._db_path != ":memory:":
-            conn.execute("PRAGMA journal_mode=WAL")
+        conn = open_sqlite(self._db_path)  # full fsync: an audit entry survives a power cut
         conn.row_factory = sqlite3.Row
         conn.executescript(_SCHEMA)
         return conn
