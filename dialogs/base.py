@@ -47,6 +47,11 @@ class VoiceDialog(ComponentDialog):
         locale = await self.locale(turn_context)
         await turn_context.send_activity(self.deps.replies.final(locale, key, **values))
 
+    async def end_unserved(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """The caller's choice could not be understood: say so and tell the router (it counts no-matches)."""
+        await self.say(step.context, "no_match")
+        return await step.end_dialog({NO_MATCH: True})
+
     async def ask(
         self,
         step: WaterfallStepContext,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
-from dialogs.base import NO_MATCH, VoiceDialog
+from dialogs.base import VoiceDialog
 from dialogs.deps import DialogDeps
 from dialogs.prompts import CARD_PROMPT, YES_NO_PROMPT
 from locales.formatting import spell_out
@@ -30,8 +30,7 @@ class BlockCardDialog(VoiceDialog):
 
     async def _confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if step.result is None:
-            await self.say(step.context, "no_match")
-            return await step.end_dialog({NO_MATCH: True})
+            return await self.end_unserved(step)
         card_type = CardType(step.result)
         session = await self.deps.session(step.context)
         ctx = await self.deps.access(step.context, _INTENT, "get_cards", "cards")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
 from dialogs.account_choice import AccountChoice
-from dialogs.base import NO_MATCH, VoiceDialog
+from dialogs.base import VoiceDialog
 from dialogs.deps import DialogDeps
 from locales.formatting import say_amount
 from recognizers.base import ENTITY_ACCOUNT_TYPE
@@ -26,8 +26,7 @@ class CheckBalanceDialog(VoiceDialog):
 
     async def _read_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if step.result is None:
-            await self.say(step.context, "no_match")
-            return await step.end_dialog({NO_MATCH: True})
+            return await self.end_unserved(step)
         account_type = AccountType(step.result)
         session = await self.deps.session(step.context)
         ctx = await self.deps.access(step.context, _INTENT, "get_accounts", "balances")

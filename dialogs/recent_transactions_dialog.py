@@ -7,7 +7,7 @@ from decimal import Decimal
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
 from dialogs.account_choice import AccountChoice
-from dialogs.base import NO_MATCH, VoiceDialog
+from dialogs.base import VoiceDialog
 from dialogs.deps import DialogDeps
 from locales.formatting import say_amount, say_date
 from recognizers.base import ENTITY_ACCOUNT_TYPE, ENTITY_NUMBER
@@ -38,8 +38,7 @@ class RecentTransactionsDialog(VoiceDialog):
 
     async def _read_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if step.result is None:
-            await self.say(step.context, "no_match")
-            return await step.end_dialog({NO_MATCH: True})
+            return await self.end_unserved(step)
         account_type = AccountType(step.result)
         session = await self.deps.session(step.context)
         locale = session.locale
