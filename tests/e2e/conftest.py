@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -15,34 +14,18 @@ from services.handoff.embedded_handoff import EmbeddedHandoffService
 from services.handoff.kpi import EscalationMonitor
 from services.handoff.routes import add_agent_routes
 from services.handoff.store import HandoffStore
+from tests.support.browser import chromium
 from tests.support.servers import serve_on_loopback
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CONSOLE_USER = "agent"
 CONSOLE_PASSWORD = "e2e-console-password"
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[object]:
-    """A fresh headless Chromium per test (0.3–0.7 s); never `playwright install`."""
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip("Debian chromium is not installed: apt-get install -y chromium")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    """A fresh headless Chromium per test."""
+    async with chromium() as launched:
+        yield launched
 
 
 @dataclass

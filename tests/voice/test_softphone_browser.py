@@ -2,56 +2,36 @@
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
 from services.voice.relay import RelaySpeechToText, RelayTextToSpeech
+from tests.support.browser import chromium
 from tests.support.speech_fixtures import make_speech_wav
 from tests.voice.harness import RecordingBot
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="apt-get install -y chromium")
-
 
 async def test_softphone_call_shows_both_sides_and_plays_reply_audio(start_server, tmp_path) -> None:
-    from playwright.async_api import async_playwright
-
     wav = make_speech_wav(
         "I lost my credit card", "en-US", tmp_path / "caller.wav", lead_ms=1500, trail_ms=3000
     )
     bot = RecordingBot(greeting="Hi.")
     server = await start_server(bot, RelaySpeechToText("I lost my credit card"), RelayTextToSpeech())
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={wav}",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
+    fake_microphone = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
+        "--autoplay-policy=no-user-gesture-required",
+    ]
+    async with chromium(fake_microphone) as browser:
+        page = await browser.new_page()
+        await page.goto(str(server.make_url("/softphone")))
+        await page.fill("#from", "+14255550123")
+        await page.click("#call")
+        await page.wait_for_function(
+            "window.softphone.transcript.some(t => t.role === 'bot' && t.text.startsWith('You said'))",
+            timeout=20_000,
         )
-        try:
-            page = await browser.new_page()
-            await page.goto(str(server.make_url("/softphone")))
-            await page.fill("#from", "+14255550123")
-            await page.click("#call")
-            await page.wait_for_function(
-                "window.softphone.transcript.some(t => t.role === 'bot' && t.text.startsWith('You said'))",
-                timeout=20_000,
-            )
-            await page.wait_for_function("Number(document.getElementById('played').textContent) > 500")
-            transcript = await page.evaluate("window.softphone.transcript")
-            await page.click("#hangup")
-        finally:
-            await browser.close()
+        await page.wait_for_function("Number(document.getElementById('played').textContent) > 500")
+        transcript = await page.evaluate("window.softphone.transcript")
+        await page.click("#hangup")
     assert {"role": "caller", "text": "I lost my credit card"} in transcript
     assert {"role": "bot", "text": "You said I lost my credit card."} in transcript
     assert bot.received[1].from_property.id == "+14255550123"

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
 from aiohttp import web
 
 from services.observability.metrics import VoicebotMetrics
 from services.observability.routes import add_routes
+from tests.support.browser import chromium
 from tests.support.servers import serve_on_loopback
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 async def test_dashboard_shows_calls_intents_latency_and_an_escalation_alert() -> None:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip("Debian chromium is not installed: apt-get install -y chromium")
-    from playwright.async_api import async_playwright
-
     metrics = VoicebotMetrics()
     for _ in range(3):
         metrics.call_started()
@@ -31,25 +22,21 @@ async def test_dashboard_shows_calls_intents_latency_and_an_escalation_alert() -
     add_routes(app, metrics)
     runner, base_url = await serve_on_loopback(app)
     try:
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                page = await browser.new_page()
-                await page.goto(f"{base_url}/dashboard")
-                await page.wait_for_function("document.getElementById('calls').textContent === '3'")
-                assert "CheckBalance" in await page.inner_text("#intents")
-                stt_row = await page.inner_text("#latency tbody tr:first-child")
-                assert stt_row.split() == ["stt", "3", "200", "300", "300"]
-                assert await page.inner_text("#escalation") == "0.0 %"
-                # two of the three calls end transferred: 67 % is above the 40 % line
-                for outcome in ("transferred", "transferred", "contained"):
-                    metrics.call_ended(outcome)
-                metrics.record_escalation("caller_request")
-                metrics.record_escalation("fraud")
-                await page.wait_for_function("document.getElementById('escalation').textContent === '66.7 %'")
-                assert await page.get_attribute("#escalation", "class") == "big alert"
-                assert await page.inner_text("#calls") == "0"
-            finally:
-                await browser.close()
+        async with chromium() as browser:
+            page = await browser.new_page()
+            await page.goto(f"{base_url}/dashboard")
+            await page.wait_for_function("document.getElementById('calls').textContent === '3'")
+            assert "CheckBalance" in await page.inner_text("#intents")
+            stt_row = await page.inner_text("#latency tbody tr:first-child")
+            assert stt_row.split() == ["stt", "3", "200", "300", "300"]
+            assert await page.inner_text("#escalation") == "0.0 %"
+            # two of the three calls end transferred: 67 % is above the 40 % line
+            for outcome in ("transferred", "transferred", "contained"):
+                metrics.call_ended(outcome)
+            metrics.record_escalation("caller_request")
+            metrics.record_escalation("fraud")
+            await page.wait_for_function("document.getElementById('escalation').textContent === '66.7 %'")
+            assert await page.get_attribute("#escalation", "class") == "big alert"
+            assert await page.inner_text("#calls") == "0"
     finally:
         await runner.cleanup()
