@@ -16,7 +16,7 @@ import azure.cognitiveservices.speech as speechsdk
 
 from services.speech.audio import check_pcm, check_rate
 from services.speech.azure_auth import SpeechAuth
-from services.speech.base import SAMPLE_RATE, SpeechUnavailable, SttResult
+from services.speech.base import SAMPLE_RATE, SpeechUnavailable, SttResult, partials_until_closed
 
 log = logging.getLogger(__name__)
 _TICKS_PER_MS = 10_000  # SDK offsets and durations are in 100 ns ticks
@@ -168,12 +168,8 @@ class AzureSttStream:
         assert self._push is not None
         self._push.write(pcm)
 
-    async def partials(self) -> AsyncIterator[SttResult]:
-        while True:
-            item = await self._partials.get()
-            if item is None:
-                return
-            yield item
+    def partials(self) -> AsyncIterator[SttResult]:
+        return partials_until_closed(self._partials)
 
     async def finish(self) -> SttResult:
         if self._final is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -48,6 +49,15 @@ class SttStream(Protocol):
         """End of utterance: flush and return the final result."""
 
     async def close(self) -> None: ...
+
+
+async def partials_until_closed(queue: asyncio.Queue[SttResult | None]) -> AsyncIterator[SttResult]:
+    """A stream's partial hypotheses as they are queued, until it queues ``None`` (finished or closed)."""
+    while True:
+        item = await queue.get()
+        if item is None:
+            return
+        yield item
 
 
 class SpeechToText(Protocol):

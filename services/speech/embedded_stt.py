@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from services.speech.audio import check_pcm, check_rate
-from services.speech.base import FRAME_BYTES, SAMPLE_RATE, SpeechUnavailable, SttResult
+from services.speech.base import FRAME_BYTES, SAMPLE_RATE, SpeechUnavailable, SttResult, partials_until_closed
 from services.speech.sphinx_engine import SphinxModel, SphinxUtterance
 from services.speech.vad import WebRtcFrameClassifier
 from services.speech.vocabulary import DomainVocabulary, load_vocabulary
@@ -224,12 +224,8 @@ class EmbeddedSttStream:
                 lang = LOCALES[self._lang or "en"]
                 self._partials.put_nowait(SttResult(partial, False, lang, 0, end_ms))
 
-    async def partials(self) -> AsyncIterator[SttResult]:
-        while True:
-            item = await self._partials.get()
-            if item is None:
-                return
-            yield item
+    def partials(self) -> AsyncIterator[SttResult]:
+        return partials_until_closed(self._partials)
 
     async def finish(self) -> SttResult:
         if self._final is not None:
