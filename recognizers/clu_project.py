@@ -9,8 +9,8 @@ from pathlib import Path
 
 from recognizers.base import INTENTS
 
-SUPPORTED_LANGUAGES: dict[str, str] = {"en-us": "en", "es-mx": "es"}
-"""Utterance language tags in the project file -> the short language the bot uses."""
+SUPPORTED_LANGUAGES: dict[str, str] = {"en-us": "en", "en": "en", "es": "es"}
+"""Utterance language tags in the project file (codes from CLU's language list) -> the bot's language."""
 
 
 class CluProjectError(ValueError):

@@ -32,7 +32,7 @@ from recognizers.text import clean
 
 logger = logging.getLogger(__name__)
 
-CLU_LANGUAGES: dict[str, str] = {"en": "en-us", "es": "es-mx"}
+CLU_LANGUAGES: dict[str, str] = {"en": "en-us", "es": "es"}  # codes from CLU's language list
 LIST_CATEGORIES: frozenset[str] = frozenset({ENTITY_ACCOUNT_TYPE, ENTITY_CARD_TYPE})
 # Project entity category -> key in RecognizerResult.entities.
 BUILTIN_CATEGORIES: dict[str, str] = {

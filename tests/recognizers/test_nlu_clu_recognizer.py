@@ -129,7 +129,7 @@ async def test_clu_result_maps_to_the_recognizer_result_shape_and_sends_the_docu
     item = body["analysisInput"]["conversationItem"]
     assert {k: item[k] for k in ("text", "language", "modality", "participantId")} == {
         "text": text,
-        "language": "es-mx",
+        "language": "es",
         "modality": "text",
         "participantId": "caller",
     }

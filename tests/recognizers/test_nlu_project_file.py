@@ -16,7 +16,7 @@ from recognizers.text import strip_accents, tokens
 
 RAW = json.loads(PROJECT_FILE.read_text(encoding="utf-8"))
 ENTITIES = {e["category"]: e for e in RAW["assets"]["entities"]}
-CULTURE = {"en-us": "en-us", "es-mx": "es-es"}
+CULTURE = {"en-us": "en-us", "es": "es-es"}
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -38,11 +38,11 @@ def test_project_file_has_the_language_studio_import_shape():
     assert [i["category"] for i in RAW["assets"]["intents"]] == list(INTENTS)
     for utterance in RAW["assets"]["utterances"]:
         assert set(utterance) >= {"text", "intent", "language", "dataset", "entities"}
-        assert utterance["language"] in ("en-us", "es-mx")
+        assert utterance["language"] in ("en-us", "es")
         assert utterance["dataset"] == "Train"
 
 
-@pytest.mark.parametrize("language", ["en-us", "es-mx"])
+@pytest.mark.parametrize("language", ["en-us", "es"])
 @pytest.mark.parametrize("intent", INTENTS)
 def test_every_intent_has_at_least_25_utterances_per_language(intent, language):
     count = sum(1 for u in RAW["assets"]["utterances"] if u["intent"] == intent and u["language"] == language)
@@ -59,16 +59,16 @@ def test_list_entities_carry_canonical_keys_and_spanish_synonyms():
     assert set(cards) == {"credit", "debit"}
 
     def spanish(sublist):
-        return {v for syn in sublist["synonyms"] if syn["language"] == "es-mx" for v in syn["values"]}
+        return {v for syn in sublist["synonyms"] if syn["language"] == "es" for v in syn["values"]}
 
     assert {"ahorros", "cuenta de ahorros"} <= spanish(accounts["savings"])
     assert "cuenta de cheques" in spanish(accounts["checking"])
     assert "tarjeta de crédito" in spanish(accounts["credit_card"])
     assert {"débito", "tarjeta de débito"} <= spanish(cards["debit"])
     assert {p["category"] for e in ENTITIES.values() for p in e.get("prebuilts", [])} >= {
-        "Number",
-        "DateTime",
-        "Currency",
+        "Quantity.Number",
+        "Datetime",
+        "Quantity.Currency",
     }
 
 
