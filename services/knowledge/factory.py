@@ -12,6 +12,7 @@ from services.knowledge.embedded_index import EmbeddedIndex
 from services.knowledge.ingest import ingest
 from services.knowledge.service import RagKnowledge
 from services.observability.stages import UsageSink
+from services.safety.knowledge_screen import ScreenedGenerator
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +38,12 @@ def create_generator(
         from services.knowledge.azure_openai_generator import AzureOpenAIGenerator
 
         client = openai_client or make_azure_openai_client(settings)
-        return AzureOpenAIGenerator(client, settings.azure_openai.chat_deployment, on_usage=on_usage)
+        azure = AzureOpenAIGenerator(client, settings.azure_openai.chat_deployment, on_usage=on_usage)
+        return ScreenedGenerator(azure, "azure_openai")
     from services.knowledge.embedded_generator import ExtractiveGenerator
 
-    return ExtractiveGenerator()
+    # Whatever composes the answer, it is screened before it can be spoken.
+    return ScreenedGenerator(ExtractiveGenerator(), "embedded")
 
 
 def create_index(
@@ -74,6 +77,10 @@ async def open_index(
         index.load()
     if source_dir is not None and source_dir.is_dir():
         report = await ingest(source_dir, index, embedder, progress=progress)
+        for line in report.dropped:
+            logger.warning(
+                "knowledge_passage_dropped", extra={"event": "knowledge_passage_dropped", "passage": line}
+            )
         if report.passages or report.deleted:
             logger.info(
                 "knowledge_index_updated",

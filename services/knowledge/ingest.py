@@ -1,10 +1,10 @@
-"""Ingestion: files -> passages -> embeddings -> index; changed files re-read, deleted ones dropped."""
+"""Ingestion: files -> passages -> screen -> embeddings -> index; changed files re-read, deleted dropped."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from services.knowledge.base import Embedder, KnowledgeIndex, Passage
 from services.knowledge.documents import file_hash, list_sources, passages_for
+from services.safety.knowledge_screen import screen
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,34 @@ class IngestReport:
     passages: int
     """Passages (re-)embedded in this run."""
     seconds: float
+    dropped: list[str] = field(default_factory=list)
+    """Passages the poisoned-knowledge screen kept out: ``source#heading: reasons``."""
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.deleted)} deleted, "
             f"{self.unchanged} unchanged; {self.passages} passages embedded in {self.seconds:.1f} s"
         )
+        if self.dropped:
+            text += f"\n{len(self.dropped)} passages dropped by the screen:\n" + "\n".join(
+                f"  {line}" for line in self.dropped
+            )
+        return text
+
+
+def _screened(parsed: dict[str, list[Passage]]) -> tuple[dict[str, list[Passage]], list[str]]:
+    """Passages without instruction-like text, credential requests or payment redirection; and the dropped."""
+    kept: dict[str, list[Passage]] = {}
+    dropped: list[str] = []
+    for source, passages in parsed.items():
+        kept[source] = []
+        for passage in passages:
+            result = screen(passage.embedding_text())
+            if result.flagged:
+                dropped.append(f"{source}#{passage.heading or passage.title}: {', '.join(result.reasons)}")
+            else:
+                kept[source].append(passage)
+    return kept, dropped
 
 
 def _parse_changed(changed: dict[str, Path], progress: bool) -> dict[str, list[Passage]]:
@@ -64,7 +87,7 @@ async def ingest(
     changed = {s: p for s, p in current.items() if known.get(s) != hashes[s]}
     for source in deleted:
         await index.delete_source(source)
-    parsed = await asyncio.to_thread(_parse_changed, changed, progress)
+    parsed, dropped = await asyncio.to_thread(lambda: _screened(_parse_changed(changed, progress)))
     texts = [p.embedding_text() for passages in parsed.values() for p in passages]
     vectors = await _embed(embedder, texts, progress)
     offset = 0
@@ -81,4 +104,5 @@ async def ingest(
         unchanged=len(current) - len(changed),
         passages=len(texts),
         seconds=time.perf_counter() - started,
+        dropped=dropped,
     )
