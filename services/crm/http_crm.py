@@ -35,6 +35,7 @@ from services.crm.wire import (
     ticket_from_json,
     transaction_from_json,
 )
+from services.resilience import CircuitBreaker, CircuitOpen
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -53,46 +54,6 @@ _ALLOWED = frozenset({
     ("POST", "/customers/{id}/cards/{type}/block"),
     ("GET", "/customers/{id}/tickets"),
 })  # fmt: skip
-
-
-class CircuitBreaker:
-    """Closed → (``failures`` consecutive failures) → open for ``reset_seconds`` → half-open: one
-    trial call; success closes it, failure opens it again. While open, calls fail at once, so a
-    down CRM costs the caller no waiting and the CRM no load."""
-
-    def __init__(
-        self, failures: int, reset_seconds: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._threshold = max(1, failures)
-        self._reset = reset_seconds
-        self._clock = clock
-        self._failures = 0
-        self._opened_at: float | None = None
-        self._trial_running = False
-
-    @property
-    def state(self) -> str:
-        if self._opened_at is None:
-            return "closed"
-        return "half_open" if self._clock() - self._opened_at >= self._reset else "open"
-
-    def before_call(self) -> None:
-        state = self.state
-        if state == "open" or (state == "half_open" and self._trial_running):
-            raise CrmUnavailable("circuit open")
-        if state == "half_open":
-            self._trial_running = True
-
-    def record_success(self) -> None:
-        self._failures = 0
-        self._opened_at = None
-        self._trial_running = False
-
-    def record_failure(self) -> None:
-        self._trial_running = False
-        self._failures += 1
-        if self._opened_at is not None or self._failures >= self._threshold:
-            self._opened_at = self._clock()
 
 
 def _retry_after_seconds(value: str | None) -> float | None:
@@ -201,7 +162,10 @@ class HttpCrm:
     ) -> Any:
         if (method, template) not in _ALLOWED:
             raise CrmError(f"{method} {template} is outside the bot's CRM scope")
-        self.breaker.before_call()
+        try:
+            self.breaker.before_call()
+        except CircuitOpen as exc:
+            raise CrmUnavailable("circuit open") from exc
         headers = await self._auth_headers()
         if ctx is not None:
             headers["X-Conversation-Id"] = _header_safe(ctx.conversation_id, 128)
