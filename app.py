@@ -93,7 +93,7 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
     audit = create_audit_trail(settings)
     # Every read or write of customer data is audited; caller lookups are cached for the call.
     crm = cast(Crm, TimedBackend(AuditedCrm(CallScopedCrm(create_crm(settings)), audit), metrics, "crm"))
-    recognizer = recognizer or create_recognizer(settings)
+    recognizer = recognizer or create_recognizer(settings, telemetry)
     knowledge = create_knowledge(settings, on_llm_usage=metrics.record_llm_tokens)
     knowledge.index = TimedBackend(knowledge.index, metrics, "retrieval")
     knowledge.generator = TimedBackend(knowledge.generator, metrics, "llm")

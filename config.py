@@ -66,7 +66,8 @@ class CluSettings(BaseModel):
     key: SecretStr = SecretStr("")
     project_name: str = "contoso-banking"
     deployment_name: str = "production"
-    timeout_seconds: float = 5.0
+    timeout_seconds: float = 2.0
+    """The budget for one recognition; past it the embedded twin answers that turn."""
 
 
 class CrmHttpSettings(BaseModel):
@@ -80,6 +81,15 @@ class CrmHttpSettings(BaseModel):
     max_retries: int = 3
     breaker_failures: int = 5
     breaker_reset_seconds: float = 30.0
+
+
+class ResilienceSettings(BaseModel):
+    """Outages degrade, never loop: a dependency with an embedded twin (CLU, Speech, AI Search, Azure
+    OpenAI) falls back to it for a turn when it fails; after this many consecutive failures its circuit
+    opens and the twin answers at once until ``breaker_reset_seconds`` have passed."""
+
+    breaker_failures: int = 3
+    breaker_reset_seconds: float = 60.0
 
 
 class RedisSettings(BaseModel):
@@ -257,6 +267,7 @@ class Settings(BaseSettings):
     routing: RoutingSettings = RoutingSettings()
     clu: CluSettings = CluSettings()
     crm_http: CrmHttpSettings = CrmHttpSettings()
+    resilience: ResilienceSettings = ResilienceSettings()
     redis: RedisSettings = RedisSettings()
     cosmos: CosmosSettings = CosmosSettings()
     azure_speech: AzureSpeechSettings = AzureSpeechSettings()

@@ -1,17 +1,22 @@
-"""Chooses the recognizer from settings: embedded (default, offline) or Azure CLU."""
+"""Chooses the recognizer from settings: embedded (default, offline) or Azure CLU (embedded as its twin)."""
 
 from __future__ import annotations
 
 from config import RecognizerBackend, Settings
 from recognizers.base import CallerRecognizer
+from services.resilience import EventSink, twin_fallback
 
 
-def create_recognizer(settings: Settings) -> CallerRecognizer:
-    """``RECOGNIZER=embedded`` (trained from the project file on ``warm_up``) or ``RECOGNIZER=clu``."""
-    if settings.recognizer is RecognizerBackend.CLU:
-        from recognizers.clu_recognizer import CluRecognizer
-
-        return CluRecognizer(settings)
+def create_recognizer(settings: Settings, telemetry: EventSink | None = None) -> CallerRecognizer:
+    """``RECOGNIZER=embedded`` (trained from the project file on ``warm_up``) or ``RECOGNIZER=clu``, which
+    falls back to the embedded recognizer for a turn when CLU is unreachable or slow."""
     from recognizers.embedded_recognizer import EmbeddedRecognizer
 
-    return EmbeddedRecognizer(settings.clu_project_file, settings.nlu_cache_dir)
+    embedded = EmbeddedRecognizer(settings.clu_project_file, settings.nlu_cache_dir)
+    if settings.recognizer is RecognizerBackend.CLU:
+        from recognizers.clu_recognizer import CluRecognizer
+        from recognizers.fallback import FallbackRecognizer
+
+        fallback = twin_fallback("clu", settings, telemetry)
+        return FallbackRecognizer(CluRecognizer(settings), embedded, fallback)
+    return embedded

@@ -209,7 +209,8 @@ async def test_missing_endpoint_is_unavailable_not_a_crash():
 def test_factory_picks_the_backend_from_settings(tmp_path):
     from recognizers.embedded_recognizer import EmbeddedRecognizer
 
-    assert isinstance(create_recognizer(clu_settings()), CluRecognizer)
+    clu = create_recognizer(clu_settings())
+    assert isinstance(clu.azure, CluRecognizer)  # with its embedded twin (recognizers/fallback.py)
     embedded = create_recognizer(Settings(data_dir=tmp_path))
     assert isinstance(embedded, EmbeddedRecognizer)
     assert not embedded.is_trained  # trains on warm_up, not on construction
