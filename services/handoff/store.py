@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
@@ -17,7 +18,8 @@ KEY_PREFIX = "handoff/"
 INDEX_KEY = "handoff/index"
 INDEX_SIZE = 200
 """The console lists the most recent handoffs; older ones stay readable by id."""
-INDEX_WRITE_ATTEMPTS = 5
+INDEX_WRITE_ATTEMPTS = 10
+INDEX_RETRY_BASE_SECONDS = 0.002
 
 
 class KeyValueStorage(Protocol):
@@ -84,7 +86,11 @@ class HandoffStore:
         """Store a new record and put it at the head of the index."""
         await self.save(record)
         async with self._index_lock:
-            for _ in range(INDEX_WRITE_ATTEMPTS):
+            for attempt in range(INDEX_WRITE_ATTEMPTS):
+                if attempt:
+                    # Randomised exponential back-off: two instances that keep colliding in lock-step
+                    # (seen on a loaded 2-core machine) fall out of step instead of exhausting attempts.
+                    await asyncio.sleep(random.uniform(0, INDEX_RETRY_BASE_SECONDS * 2**attempt))
                 found = (await self._storage.read([INDEX_KEY])).get(INDEX_KEY)
                 ids = list(_payload(found).get("ids", [])) if found is not None else []
                 ids = [record.handoff_id, *(i for i in ids if i != record.handoff_id)][:INDEX_SIZE]
