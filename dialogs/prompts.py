@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from botbuilder.core import TurnContext
 from botbuilder.dialogs import ComponentDialog
 from botbuilder.dialogs.prompts import PromptValidatorContext, TextPrompt
 
@@ -20,10 +21,46 @@ CARD_PROMPT = "card_type_prompt"
 MAX_PROMPT_ATTEMPTS = 3
 """After this many unusable answers a prompt ends with None and the dialog decides (usually: agent)."""
 
+Parse = Callable[[TurnContext], object | None]
+"""Reads a prompt's answer from the caller's turn: the normalised value, or None when it is not one."""
 
-def _validator(parse: Callable[[PromptValidatorContext], object | None]) -> Callable:
+
+def _text(turn_context: TurnContext) -> str:
+    return str(turn_context.activity.text or "")
+
+
+def _entity(key: str) -> Parse:
+    def parse(turn_context: TurnContext) -> object | None:
+        result = recognition(turn_context)
+        values = (result.entities or {}).get(key) if result else None
+        return values[0] if values else None
+
+    return parse
+
+
+PROMPT_ANSWERS: dict[str, Parse] = {
+    YES_NO_PROMPT: lambda tc: yes_or_no(_text(tc)),
+    PIN_PROMPT: lambda tc: pin_from(_text(tc)),
+    CUSTOMER_NUMBER_PROMPT: lambda tc: customer_number_from(_text(tc)),
+    ACCOUNT_PROMPT: _entity(ENTITY_ACCOUNT_TYPE),
+    CARD_PROMPT: _entity(ENTITY_CARD_TYPE),
+}
+"""Each shared prompt's parser: the prompt's validator and the new-request check read answers alike."""
+
+OPEN_TO_NEW_REQUESTS = frozenset({YES_NO_PROMPT, CUSTOMER_NUMBER_PROMPT, ACCOUNT_PROMPT, CARD_PROMPT})
+"""Prompts at which an utterance that is not an answer but another request or a question is served as
+that request (see dialogs/new_request.py). Another prompt opts in by adding its id here."""
+
+
+def prompt_answer(prompt_id: str, turn_context: TurnContext) -> object | None:
+    """What this turn answers to prompt ``prompt_id`` (None when it is not an answer, or no such prompt)."""
+    parse = PROMPT_ANSWERS.get(prompt_id)
+    return parse(turn_context) if parse is not None else None
+
+
+def _validator(parse: Parse) -> Callable:
     async def validate(prompt_context: PromptValidatorContext) -> bool:
-        value = parse(prompt_context) if prompt_context.recognized.succeeded else None
+        value = parse(prompt_context.context) if prompt_context.recognized.succeeded else None
         if value is not None:
             prompt_context.recognized.value = value
             return True
@@ -35,25 +72,7 @@ def _validator(parse: Callable[[PromptValidatorContext], object | None]) -> Call
     return validate
 
 
-def _text(prompt_context: PromptValidatorContext) -> str:
-    return str(prompt_context.recognized.value or "")
-
-
-def _entity(key: str) -> Callable[[PromptValidatorContext], object | None]:
-    def parse(prompt_context: PromptValidatorContext) -> object | None:
-        result = recognition(prompt_context.context)
-        values = (result.entities or {}).get(key) if result else None
-        return values[0] if values else None
-
-    return parse
-
-
 def add_voice_prompts(dialog: ComponentDialog) -> None:
     """Register the shared voice prompts on a component dialog."""
-    dialog.add_dialog(TextPrompt(YES_NO_PROMPT, _validator(lambda pc: yes_or_no(_text(pc)))))
-    dialog.add_dialog(TextPrompt(PIN_PROMPT, _validator(lambda pc: pin_from(_text(pc)))))
-    dialog.add_dialog(
-        TextPrompt(CUSTOMER_NUMBER_PROMPT, _validator(lambda pc: customer_number_from(_text(pc))))
-    )
-    dialog.add_dialog(TextPrompt(ACCOUNT_PROMPT, _validator(_entity(ENTITY_ACCOUNT_TYPE))))
-    dialog.add_dialog(TextPrompt(CARD_PROMPT, _validator(_entity(ENTITY_CARD_TYPE))))
+    for prompt_id, parse in PROMPT_ANSWERS.items():
+        dialog.add_dialog(TextPrompt(prompt_id, _validator(parse)))
