@@ -19,6 +19,7 @@ from dialogs.base import ESCALATE, NO_MATCH, TRANSFERRED, VoiceDialog
 from dialogs.deps import DialogDeps
 from dialogs.identify_caller_dialog import IdentifyCallerDialog
 from dialogs.knowledge_dialog import KnowledgeDialog
+from dialogs.new_request import innermost_dialog_id, is_new_request
 from dialogs.prompts import YES_NO_PROMPT
 from dialogs.registry import ESCALATING_INTENTS, ROUTES, ROUTES_BY_INTENT, IntentRoute
 from dialogs.spoken_answers import yes_or_no
@@ -218,11 +219,10 @@ class MainDialog(VoiceDialog):
         if result is None or inner_dc.active_dialog is None:
             return None
         intent, score = top_intent(result)
-        if score < self.deps.routing.high_threshold:
-            return None
         escalating = intent in ESCALATING_INTENTS
-        if not escalating and (intent not in COMMAND_INTENTS or yes_or_no(result.text or "") is not None):
-            return None
+        command = intent in COMMAND_INTENTS and yes_or_no(result.text or "") is None
+        if score < self.deps.routing.high_threshold or not (escalating or command):
+            return await self._new_request(inner_dc)
         session = await self.deps.session(inner_dc.context)
         session.journal.dialog_step = inner_dc.active_dialog.id
         if intent == "Help":
@@ -238,6 +238,17 @@ class MainDialog(VoiceDialog):
             return await inner_dc.begin_dialog(TransferDialog.__name__, {"reason": reason})
         await self._run_command(inner_dc.context, intent)
         return DialogTurnResult(DialogTurnStatus.Complete)
+
+    async def _new_request(self, inner_dc: DialogContext) -> DialogTurnResult | None:
+        """At a prompt, a caller who asks for something else is served that, not asked the prompt again."""
+        steps = inner_dc.stack[-1] if inner_dc.stack else None
+        plan = (steps.state.get("values") or {}).get(_PLAN) if steps and steps.id == "main_steps" else None
+        in_progress = (plan or {}).get("dialog")
+        prompt = innermost_dialog_id(inner_dc)
+        if not is_new_request(inner_dc.context, prompt, in_progress, self.deps.routing.high_threshold):
+            return None
+        await inner_dc.cancel_all_dialogs()
+        return await inner_dc.begin_dialog("main_steps")
 
     async def _backend_failed(self, inner_dc: DialogContext, error: CrmError) -> DialogTurnResult:
         logger.error("customer-data backend failed", extra={"error": type(error).__name__})
