@@ -106,10 +106,12 @@ class CosmosSettings(BaseModel):
 
 
 class AzureSpeechSettings(BaseModel):
+    """Key auth: ``key`` with ``region`` (or ``endpoint``). Without a key, Microsoft Entra ID (managed
+    identity) on ``endpoint``, which must be the custom domain ``https://<name>.cognitiveservices.azure.com/``."""
+
     region: str = ""
     endpoint: str = ""
     key: SecretStr = SecretStr("")
-    resource_id: str = ""
 
 
 class AzureOpenAISettings(BaseModel):

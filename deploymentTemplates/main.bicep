@@ -241,7 +241,6 @@ module app 'modules/appservice.bicep' = {
       CLU__ENDPOINT: language.outputs.endpoint
       AZURE_SPEECH__REGION: location
       AZURE_SPEECH__ENDPOINT: speech.outputs.endpoint
-      AZURE_SPEECH__RESOURCE_ID: speech.outputs.id
       TRANSLATOR__ENDPOINT: translator.outputs.endpoint
       AZURE_OPENAI__ENDPOINT: openAi.outputs.endpoint
       AZURE_OPENAI__CHAT_DEPLOYMENT: chatModel

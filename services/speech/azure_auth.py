@@ -1,65 +1,66 @@
-"""Azure Speech SDK config from settings: a key, or an Entra token as ``aad#<resourceId>#<token>``."""
+"""Azure Speech SDK config from settings: a key with a region or endpoint, or Microsoft Entra ID through the
+SDK's ``token_credential`` with the resource's custom-domain endpoint (the private-endpoint topology)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
+from urllib.parse import urlparse
 
 import azure.cognitiveservices.speech as speechsdk
-from azure.core.exceptions import ClientAuthenticationError
 
 from config import AzureSpeechSettings
 from services.speech.base import SpeechUnavailable
 
-COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
-_REFRESH_MARGIN_S = 300
+CUSTOM_DOMAIN_SUFFIX = ".cognitiveservices.azure.com"
+
+
+def custom_domain_endpoint(endpoint: str) -> str:
+    """``https://<name>.cognitiveservices.azure.com/``, or SpeechUnavailable saying what is needed.
+
+    Entra tokens are accepted only on a custom subdomain (never the regional ``<region>.api.cognitive…``
+    host), which is also the name the private endpoint's DNS zone resolves inside the network."""
+    host = urlparse(endpoint).hostname or ""
+    subdomain = host.removesuffix(CUSTOM_DOMAIN_SUFFIX)
+    if urlparse(endpoint).scheme != "https" or not host.endswith(CUSTOM_DOMAIN_SUFFIX) or "." in subdomain:
+        raise SpeechUnavailable(
+            "Entra authentication with Azure Speech needs AZURE_SPEECH__ENDPOINT set to the resource's "
+            "custom-domain endpoint, https://<name>.cognitiveservices.azure.com/"
+        )
+    return f"https://{host}/"
 
 
 class SpeechAuth:
-    """A fresh ``SpeechConfig`` per recognition or synthesis; Entra tokens cached until near expiry."""
+    """A fresh ``SpeechConfig`` per recognizer or synthesizer.
+
+    Key auth: ``subscription`` with ``region`` (or ``endpoint``). Entra (no key): ``token_credential`` with
+    the custom-domain ``endpoint``; SDK 1.53 refuses ``auth_token`` together with ``endpoint``, and with
+    ``token_credential`` the SDK itself asks the credential for a token whenever the service wants one."""
 
     def __init__(self, settings: AzureSpeechSettings, credential: Any = None) -> None:
         self._settings = settings
         self._key = settings.key.get_secret_value()
-        if not self._key and not settings.resource_id:
-            raise SpeechUnavailable("Azure Speech needs AZURE_SPEECH__KEY or AZURE_SPEECH__RESOURCE_ID")
-        if not settings.region and not settings.endpoint:
-            raise SpeechUnavailable("Azure Speech needs AZURE_SPEECH__REGION or AZURE_SPEECH__ENDPOINT")
-        if not self._key and not settings.region:
-            raise SpeechUnavailable("Entra authentication with the Speech SDK needs AZURE_SPEECH__REGION")
+        if self._key:
+            if not settings.region and not settings.endpoint:
+                raise SpeechUnavailable("Azure Speech needs AZURE_SPEECH__REGION or AZURE_SPEECH__ENDPOINT")
+            self._endpoint = settings.endpoint
+        else:
+            self._endpoint = custom_domain_endpoint(settings.endpoint)
         self._credential = credential
-        self._token = ""
-        self._expires_on = 0.0
-        self._lock = asyncio.Lock()
 
     @property
     def uses_entra(self) -> bool:
         return not self._key
 
-    async def _entra_token(self) -> str:
-        async with self._lock:
-            if self._token and self._expires_on - time.time() > _REFRESH_MARGIN_S:
-                return self._token
-            if self._credential is None:
-                from azure.identity import DefaultAzureCredential
+    def _token_credential(self) -> Any:
+        if self._credential is None:
+            from azure.identity import DefaultAzureCredential  # the SDK calls it on its own threads
 
-                self._credential = DefaultAzureCredential()
-            try:
-                access = await asyncio.wait_for(
-                    asyncio.to_thread(self._credential.get_token, COGNITIVE_SCOPE), timeout=15
-                )
-            except (ClientAuthenticationError, TimeoutError, OSError) as exc:
-                raise SpeechUnavailable(f"no Microsoft Entra token: {type(exc).__name__}") from exc
-            self._token, self._expires_on = access.token, float(access.expires_on)
-            return self._token
+            self._credential = DefaultAzureCredential()
+        return self._credential
 
     async def speech_config(self) -> speechsdk.SpeechConfig:
-        s = self._settings
-        if self._key:
-            if s.endpoint:
-                return speechsdk.SpeechConfig(subscription=self._key, endpoint=s.endpoint)
-            return speechsdk.SpeechConfig(subscription=self._key, region=s.region)
-        token = await self._entra_token()
-        # Documented format for Entra tokens with the Speech SDK: "aad#" + resource id + "#" + token.
-        return speechsdk.SpeechConfig(auth_token=f"aad#{s.resource_id}#{token}", region=s.region)
+        if not self._key:
+            return speechsdk.SpeechConfig(token_credential=self._token_credential(), endpoint=self._endpoint)
+        if self._endpoint:
+            return speechsdk.SpeechConfig(subscription=self._key, endpoint=self._endpoint)
+        return speechsdk.SpeechConfig(subscription=self._key, region=self._settings.region)

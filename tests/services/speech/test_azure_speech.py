@@ -56,21 +56,32 @@ async def test_key_and_region_reach_the_speech_config() -> None:
     assert config.get_property(P.SpeechServiceConnection_Region) == "eastus"
 
 
-async def test_entra_token_is_sent_as_aad_resource_token_and_cached() -> None:
+CUSTOM_DOMAIN = "https://contoso-speech.cognitiveservices.azure.com/"
+
+
+async def test_entra_uses_the_sdk_token_credential_on_the_custom_domain_for_stt_and_tts() -> None:
+    """The private-endpoint topology: local auth off, so no key; region is set too by the templates."""
     credential = FakeCredential()
-    rid = "/subscriptions/s/resourceGroups/g/providers/Microsoft.CognitiveServices/accounts/a"
-    auth = SpeechAuth(AzureSpeechSettings(resource_id=rid, region="westus2"), credential=credential)
-    first = await auth.speech_config()
-    await auth.speech_config()
-    assert first.get_property(P.SpeechServiceAuthorization_Token) == f"aad#{rid}#entra-token"
-    assert credential.calls == 1
+    settings = AzureSpeechSettings(endpoint=CUSTOM_DOMAIN, region="eastus")
+    auth = SpeechAuth(settings, credential=credential)
+    config = await auth.speech_config()
+    assert config.token_credential is credential  # the SDK asks it for tokens itself, refreshing them
+    assert config.get_property(P.SpeechServiceConnection_Endpoint) == CUSTOM_DOMAIN
+    assert config.get_property(P.SpeechServiceConnection_Region) == ""
+    assert config.get_property(P.SpeechServiceConnection_Key) == ""
+    recognizer, _ = await AzureSpeechToText(auth).build_recognizer(None)  # the SDK accepts the combination
+    assert recognizer.properties.get_property(P.SpeechServiceConnection_Endpoint) == CUSTOM_DOMAIN
+    synthesizer = await AzureTextToSpeech(auth, lambda loc: "en-US-JennyNeural").build_synthesizer()
+    assert synthesizer.properties.get_property(P.SpeechServiceConnection_Endpoint) == CUSTOM_DOMAIN
 
 
-def test_missing_credentials_are_a_named_error() -> None:
-    with pytest.raises(SpeechUnavailable):
-        SpeechAuth(AzureSpeechSettings(region="eastus"))
-    with pytest.raises(SpeechUnavailable):
-        SpeechAuth(AzureSpeechSettings(key=SecretStr("k")))
+@pytest.mark.parametrize(
+    "endpoint",
+    ["", "https://eastus.api.cognitive.microsoft.com/", "http://contoso.cognitiveservices.azure.com/"],
+)
+def test_entra_without_the_custom_domain_is_refused_with_what_to_set(endpoint: str) -> None:
+    with pytest.raises(SpeechUnavailable, match="custom-domain endpoint"):
+        SpeechAuth(AzureSpeechSettings(endpoint=endpoint, region="eastus"), credential=FakeCredential())
 
 
 async def test_recognizer_auto_detects_en_and_es_without_a_hint_and_uses_the_hint_otherwise() -> None:
