@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
-from services.knowledge.base import GenerationRequest, KnowledgeUnavailable
+from services.knowledge.base import AnswerFiltered, GenerationRequest, KnowledgeUnavailable
 from services.observability.stages import UsageSink, language_model_call, record_token_usage
+from services.resilience import EventSink
+
+FILTERED_EVENT = "AnswerFiltered"
+"""Telemetry event: the content filter blocked a knowledge answer (``stage``: prompt | completion)."""
+CONTENT_FILTER = "content_filter"
 
 NO_ANSWER = "NO_ANSWER"
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish (Mexico)"}
@@ -49,8 +54,10 @@ class AzureOpenAIGenerator:
         max_tokens: int = 200,
         temperature: float = 0.1,
         on_usage: UsageSink | None = None,
+        telemetry: EventSink | None = None,
     ) -> None:
         self._client = client
+        self._telemetry = telemetry
         self._deployment = deployment
         self._max_tokens = max_tokens
         self._temperature = temperature
@@ -69,14 +76,25 @@ class AzureOpenAIGenerator:
                 )
                 record_token_usage(span, completion, "knowledge", self._on_usage)
         except openai.BadRequestError as exc:
-            # Azure's content filter answers 400; treat it as "no answer" rather than an outage.
-            if "content_filter" in str(exc):
-                return ""
+            # The prompt was filtered: openai puts the body's error.code on the exception.
+            if exc.code == CONTENT_FILTER:
+                self._filtered("prompt")
             raise KnowledgeUnavailable(f"Azure OpenAI chat failed: {type(exc).__name__}") from exc
         except (openai.APIConnectionError, openai.APITimeoutError, openai.APIStatusError) as exc:
             raise KnowledgeUnavailable(f"Azure OpenAI chat failed: {type(exc).__name__}") from exc
         choice = completion.choices[0] if completion.choices else None
+        if choice is not None and choice.finish_reason == CONTENT_FILTER:
+            self._filtered("completion")
         text = (choice.message.content or "").strip() if choice else ""
-        if not text or NO_ANSWER in text or (choice and choice.finish_reason == "content_filter"):
+        if not text or NO_ANSWER in text:
             return ""
         return text
+
+    def _filtered(self, stage: str) -> NoReturn:
+        """Count a filtered answer (telemetry ``AnswerFiltered``) and raise ``AnswerFiltered``."""
+        if self._telemetry is None:
+            from services.observability.telemetry import OpenTelemetryBotClient
+
+            self._telemetry = OpenTelemetryBotClient()
+        self._telemetry.track_event(FILTERED_EVENT, {"stage": stage, "deployment": self._deployment})
+        raise AnswerFiltered(f"Azure OpenAI content filter ({stage})")

@@ -17,6 +17,11 @@ class KnowledgeUnavailable(KnowledgeError):
     """The index, embedding or generation backend could not be reached or timed out."""
 
 
+class AnswerFiltered(KnowledgeError):
+    """Azure OpenAI's content filter blocked the prompt (HTTP 400, ``code`` ``content_filter``) or the
+    completion (``finish_reason`` ``content_filter``): the caller hears the decline; not an outage."""
+
+
 class IndexNotFound(KnowledgeError):
     """No index at the given path (run `python cli.py kb ingest`)."""
 
@@ -36,7 +41,8 @@ class KnowledgeAnswer:
     """Source file names, best first (empty when not grounded)."""
     grounded: bool
     blocked: bool = False
-    """True when the question was a prompt-injection attempt and never reached a generator."""
+    """True when the question was a prompt-injection attempt (it never reached a generator) or Azure
+    OpenAI's content filter blocked the answer: the text is then the polite decline."""
 
 
 class Knowledge(Protocol):

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from services.knowledge.base import (
+    AnswerFiltered,
     ConversationTurn,
     Embedder,
     GenerationRequest,
@@ -105,7 +106,12 @@ class RagKnowledge:
                 },
             )
             return KnowledgeAnswer(phrase(NOT_FOUND, lang), [], grounded=False)
-        text = await self.generator.generate(GenerationRequest(checked.text, clean_history, relevant, lang))
+        try:
+            text = await self.generator.generate(
+                GenerationRequest(checked.text, clean_history, relevant, lang)
+            )
+        except AnswerFiltered:
+            return KnowledgeAnswer(phrase(BLOCKED, lang), [], grounded=False, blocked=True)
         if not text.strip():
             return KnowledgeAnswer(phrase(NOT_FOUND, lang), [], grounded=False)
         sources = list(dict.fromkeys(h.passage.file_name for h in relevant))
