@@ -57,6 +57,9 @@ class RoutingSettings(BaseModel):
     confirm_threshold: float = 0.45
     max_no_match: int = 3
     max_pin_attempts: int = 3
+    knowledge_first: bool = True
+    """A customer-data intent whose words are not an action on the caller's own data ("check my",
+    "block my", "what did I spend") yields to a strong knowledge-base match (README: How a call flows)."""
 
 
 class CluSettings(BaseModel):

@@ -26,8 +26,10 @@ from dialogs.spoken_answers import yes_or_no
 from dialogs.transfer_dialog import TransferDialog
 from dialogs.turn import recognition
 from recognizers.base import top_intent
+from recognizers.own_data import is_own_data_action
 from services.crm.base import CrmError
 from services.handoff.base import EscalationReason
+from services.knowledge.base import KnowledgeError
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +80,9 @@ class MainDialog(VoiceDialog):
             await self._run_command(step.context, intent)
             return await step.end_dialog()
         route = ROUTES_BY_INTENT.get(intent)
+        if route is not None and score >= routing.confirm_threshold:
+            if await self._knowledge_first(step.context, route, result.text or ""):
+                route = None
         if route is not None and score >= routing.high_threshold:
             return await self._begin_plan(step, self._route_plan(route, result.entities))
         if route is not None and score >= routing.confirm_threshold:
@@ -154,6 +159,24 @@ class MainDialog(VoiceDialog):
             "options": {**found, **route.options},
             "identity": route.requires_identity,
         }
+
+    async def _knowledge_first(self, turn_context: TurnContext, route: IntentRoute, text: str) -> bool:
+        """The arbitration rule: a customer-data intent yields to a strong document match for the
+        question's own words, unless those words ask to act on the caller's own data."""
+        knowledge = self.deps.knowledge
+        if not (self.deps.routing.knowledge_first and route.requires_identity and knowledge is not None):
+            return False
+        if is_own_data_action(text):
+            return False
+        session = await self.deps.session(turn_context)
+        try:
+            covered = await knowledge.covers(text, session.locale)
+        except KnowledgeError as error:
+            logger.warning("knowledge arbitration skipped", extra={"error": type(error).__name__})
+            return False
+        if covered:
+            logger.info("knowledge answer preferred", extra={"intent": route.intent})
+        return covered
 
     @staticmethod
     def _transfer_plan(reason: str) -> dict[str, Any]:

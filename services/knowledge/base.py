@@ -50,6 +50,10 @@ class Knowledge(Protocol):
         """Answer from the knowledge base only; never raises for "no answer" (grounded=False)."""
         ...
 
+    async def covers(self, question: str, locale: str) -> bool:
+        """Does the index hold a passage that clears the grounding guard for the question's own words?"""
+        ...
+
 
 @dataclass(frozen=True)
 class Passage:

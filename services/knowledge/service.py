@@ -116,3 +116,12 @@ class RagKnowledge:
             return KnowledgeAnswer(phrase(NOT_FOUND, lang), [], grounded=False)
         sources = list(dict.fromkeys(h.passage.file_name for h in relevant))
         return KnowledgeAnswer(text.strip(), sources, grounded=True)
+
+    async def covers(self, question: str, locale: str) -> bool:
+        """A strong match for the question's own words (no history, no generation), for MainDialog."""
+        checked = sanitize(question, self.max_question_chars)
+        if checked.blocked or not tokens(checked.text):
+            return False
+        await self.warm_up()
+        hits = await self.retrieve(checked.text, lang_of_locale(locale))
+        return any(self.index.is_relevant(hit) for hit in hits[: self.top_k])

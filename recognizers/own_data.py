@@ -1,0 +1,58 @@
+"""Is an utterance clearly an action on the caller's own data ("check my", "block my", "what did I spend")?
+
+MainDialog asks this before it lets a strong knowledge-base match win over a business dialog. Hand-written
+patterns on purpose: the recognizer's intent says *which* action, not whether the caller asked about the
+bank's rules or about their own account; a few explicit cues per language say that, and stay auditable.
+"""
+
+from __future__ import annotations
+
+import re
+
+from recognizers.text import fold
+
+_DATA_EN = (
+    r"(balance|transactions?|statement|purchases?|charges?|spending|spent|activity|"
+    r"minimum payment|payment due|due date)"
+)
+_ACT_EN = (
+    r"(check|show|tell me|read|give me|pull up|look up|block|freeze|lock|cancel|stop|deactivate|"
+    r"disable|turn off|report)"
+)
+_DATA_ES = (
+    r"(saldo|movimientos?|compras?|cargos?|gastos?|estado de cuenta|pago minimo|fecha de pago|fecha limite)"
+)
+_ACT_ES = (
+    r"(revisa|revisar|checa|checar|consulta|consultar|dime|dame|muestrame|bloquea|bloquear|bloqueen|"
+    r"bloqueame|congela|congelar|cancela|cancelar|cancelen|apaga|apagar|desactiva|desactivar)"
+)
+
+OWN_DATA_CUES: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(pattern)
+    for pattern in (
+        # English
+        rf"\bmy\b.*\b{_DATA_EN}\b",
+        rf"\b{_DATA_EN}\b.*\bmy\b",
+        rf"\b{_ACT_EN}\b.{{0,25}}\bmy\b",
+        r"\bwhat did i\b",
+        r"\bhow much (money )?(do|did) i (have|owe|spend|pay|use)\b",
+        r"\b(did|have) i (spend|spent|pay|paid|buy|bought|use|used)\b",
+        r"\bmy (\w+ )?card (was|is|has been|got) (stolen|lost|taken|missing)\b",
+        r"\bi (lost|cant find|can't find) my\b",
+        r"\bsomeone (stole|took|used|is using) my\b",
+        # Spanish (accents folded)
+        rf"\bmis?\b.*\b{_DATA_ES}\b",
+        rf"\b{_DATA_ES}\b.*\bmis?\b",
+        rf"\b{_ACT_ES}\b.{{0,25}}\bmis?\b",
+        r"\bcuanto (dinero )?(tengo|debo|gaste|pague|llevo gastado)\b",
+        r"\b(en )?que (compre|gaste|pague)\b",
+        r"\b(me robaron|perdi|extravie|se me perdio|me la robaron)\b",
+        r"\bmi (\w+ )?tarjeta (fue|esta|ha sido) (robada|perdida|extraviada)\b",
+    )
+)
+
+
+def is_own_data_action(text: str) -> bool:
+    """True when the words ask the bot to act on, or read, the caller's own account or card."""
+    folded = fold(text)
+    return any(pattern.search(folded) for pattern in OWN_DATA_CUES)

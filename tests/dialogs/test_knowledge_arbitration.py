@@ -1,0 +1,78 @@
+"""MainDialog's arbitration: a strong document match beats a customer-data intent unless the caller asks
+to act on their own data; ROUTING__KNOWLEDGE_FIRST switches the rule off."""
+
+from __future__ import annotations
+
+import pytest
+
+from recognizers.own_data import is_own_data_action
+from tests.support.bot_harness import dialog_harness
+from tests.support.scripted_recognizer import ScriptedRecognizer
+
+CARLOS, MARIA = "+14255550100", "+5215555550101"
+ATM_QUESTION = "uh what does it cost to use an ATM outside your network"
+WIRE_QUESTION = "oiga cuánto cuesta mandar una transferencia internacional"
+OWN_PAYMENT = "tell me when my card payment is due"
+SCRIPT = {  # what an over-confident recognizer might say about these
+    ATM_QUESTION: ("CardPaymentInfo", 0.93),
+    WIRE_QUESTION: ("CardPaymentInfo", 0.91),
+    OWN_PAYMENT: ("CardPaymentInfo", 0.93),
+}
+
+
+def joined(replies: list[str]) -> str:
+    return " ".join(replies)
+
+
+@pytest.fixture
+def recognizer(trained_recognizer):
+    return ScriptedRecognizer(trained_recognizer, SCRIPT)
+
+
+async def test_fee_question_taken_for_a_card_intent_is_answered_from_documents(bot_settings, recognizer):
+    carlos = await dialog_harness(bot_settings, recognizer, CARLOS, "en-US")
+    reply = joined(await carlos.say(ATM_QUESTION))
+    assert "$2.50" in reply or "2.50" in reply or "2 dollars and 50 cents" in reply
+    assert "PIN" not in reply
+
+
+async def test_una_pregunta_de_comisiones_se_responde_de_los_documentos(bot_settings, recognizer):
+    maria = await dialog_harness(bot_settings, recognizer, MARIA, "es-MX")
+    reply = joined(await maria.say(WIRE_QUESTION))
+    assert "45" in reply
+    assert "NIP" not in reply
+
+
+async def test_an_action_on_the_callers_own_data_still_runs_its_dialog(bot_settings, recognizer):
+    carlos = await dialog_harness(bot_settings, recognizer, CARLOS, "en-US")
+    reply = joined(await carlos.say(OWN_PAYMENT))
+    assert "PIN" in reply
+
+
+async def test_the_rule_is_switched_off_by_configuration(bot_settings, recognizer):
+    settings = bot_settings.model_copy(
+        update={"routing": bot_settings.routing.model_copy(update={"knowledge_first": False})}
+    )
+    carlos = await dialog_harness(settings, recognizer, CARLOS, "en-US")
+    reply = joined(await carlos.say(ATM_QUESTION))
+    assert "PIN" in reply
+
+
+@pytest.mark.parametrize(
+    ("text", "own"),
+    [
+        ("check my savings balance", True),
+        ("block my debit card please", True),
+        ("what did I spend at the supermarket", True),
+        ("um how much money do I have", True),
+        ("bloquea mi tarjeta de débito", True),
+        ("cuánto gasté este mes", True),
+        ("me robaron la cartera con la tarjeta", True),
+        ("what are the fees for wiring money overseas", False),
+        ("can I raise the daily limit on withdrawals", False),
+        ("qué documentos piden para abrir una cuenta", False),
+        ("cuánto cobran por usar un cajero de otro banco", False),
+    ],
+)
+def test_own_data_cues(text, own):
+    assert is_own_data_action(text) is own
