@@ -1,0 +1,174 @@
+"""Routing quality per language, both recognizer paths, held-out and tuning sets: `python -m bench.routing`.
+
+Figures, per language:
+- business accuracy: gold business utterances whose top intent is the gold one with a score at or above
+  ROUTING__CONFIRM_THRESHOLD (the dialog runs, or is confirmed);
+- None recall: gold None utterances that reach no business dialog (top intent None, or below the
+  confirm threshold, which sends them to the knowledge dialog);
+- confident misroute: gold None utterances whose top intent is another one with a score at or above
+  ROUTING__HIGH_THRESHOLD (run without asking).
+
+The CLU path is CluRecognizer end to end (request, response mapping, out-of-scope arbitration) over a fake
+azure-core transport answering in CLU's recorded response shape. No CLU service is reachable here, so its
+intent scores are a stand-in: the embedded classifier's own probabilities sharpened (p^3, renormalised)
+into the over-confident shape CLU answers with. The held-out file is only ever read here, for figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from config import CluSettings, RecognizerBackend, RoutingSettings, Settings, get_settings
+
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+HELD_OUT = DATA / "routing_heldout.jsonl"
+TUNING = DATA / "routing_tuning.jsonl"
+LOCALES = {"en": "en-US", "es": "es-MX"}
+CLU_SHARPENING = 3.0
+
+
+@dataclass(frozen=True)
+class Prediction:
+    lang: str
+    gold: str
+    intent: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Figures:
+    lang: str
+    business: int
+    business_accuracy: float
+    none: int
+    none_recall: float
+    confident_misroute: float
+
+
+def load_rows(path: Path) -> list[dict[str, str]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def figures(predictions: Sequence[Prediction], routing: RoutingSettings) -> dict[str, Figures]:
+    """The three figures per language (and "all"), as defined in the module docstring."""
+    out: dict[str, Figures] = {}
+    for lang in [*sorted({p.lang for p in predictions}), "all"]:
+        rows = [p for p in predictions if lang in ("all", p.lang)]
+        business = [p for p in rows if p.gold != "None"]
+        none = [p for p in rows if p.gold == "None"]
+        right = sum(1 for p in business if p.intent == p.gold and p.score >= routing.confirm_threshold)
+        kept = sum(1 for p in none if p.intent == "None" or p.score < routing.confirm_threshold)
+        misrouted = sum(1 for p in none if p.intent != "None" and p.score >= routing.high_threshold)
+        out[lang] = Figures(
+            lang,
+            len(business),
+            right / len(business) if business else 0.0,
+            len(none),
+            kept / len(none) if none else 0.0,
+            misrouted / len(none) if none else 0.0,
+        )
+    return out
+
+
+def _top(scores: dict[str, float]) -> tuple[str, float]:
+    name = max(scores, key=lambda k: scores[k])
+    return name, scores[name]
+
+
+def embedded_predictions(recognizer: Any, rows: list[dict[str, str]]) -> list[Prediction]:
+    scored = recognizer.intent_scores([r["text"] for r in rows])
+    return [Prediction(r["lang"], r["intent"], *_top(s)) for r, s in zip(rows, scored, strict=True)]
+
+
+def sharpened(scores: dict[str, float], power: float = CLU_SHARPENING) -> dict[str, float]:
+    raised = {k: v**power for k, v in scores.items()}
+    total = sum(raised.values()) or 1.0
+    return {k: v / total for k, v in raised.items()}
+
+
+async def clu_predictions(
+    recognizer: Any, rows: list[dict[str, str]], make_clu: Callable[[Any], Any]
+) -> list[Prediction]:
+    """CluRecognizer over the fake transport; ``make_clu(transport)`` builds it as the app would."""
+    from tests.support.clu_answers import conversation_result
+    from tests.support.fake_azure import FakeAzureTransport
+
+    raw = getattr(recognizer, "classifier_scores", recognizer.intent_scores)
+    stand_in = {r["text"]: sharpened(s) for r, s in zip(rows, raw([r["text"] for r in rows]), strict=True)}
+
+    def answer(method: str, url: str, body: Any) -> tuple[int, Any]:
+        text = body["analysisInput"]["conversationItem"]["text"]
+        return 200, conversation_result(text, stand_in[text])
+
+    clu = make_clu(FakeAzureTransport(answer))
+    out = []
+    for r in rows:
+        result = await clu.recognize_text(r["text"], LOCALES[r["lang"]])
+        name, score = max(result.intents.items(), key=lambda item: item[1].score or 0.0)
+        out.append(Prediction(r["lang"], r["intent"], name, float(score.score or 0.0)))
+    await clu.close()
+    return out
+
+
+def clu_settings() -> Settings:
+    return Settings(
+        _env_file=None,
+        recognizer=RecognizerBackend.CLU,
+        clu=CluSettings(endpoint="https://bench-language.cognitiveservices.azure.com", key="bench-key"),
+    )
+
+
+def default_clu_factory(recognizer: Any) -> Callable[[Any], Any]:
+    from recognizers.clu_recognizer import CluRecognizer
+
+    def make(transport: Any) -> Any:
+        try:
+            return CluRecognizer(clu_settings(), transport=transport, out_of_scope=recognizer.out_of_scope)
+        except (TypeError, AttributeError):  # before the out-of-scope gate existed
+            return CluRecognizer(clu_settings(), transport=transport)
+
+    return make
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.parse_args()
+    from recognizers.embedded_recognizer import EmbeddedRecognizer
+
+    settings = get_settings()
+    recognizer = EmbeddedRecognizer(settings.clu_project_file, settings.nlu_cache_dir)
+    report = recognizer.train()
+    print(f"trained on {report.utterances} utterances in {report.seconds:.2f} s")
+    routing = settings.routing
+    print(f"thresholds: high {routing.high_threshold}, confirm {routing.confirm_threshold}\n")
+    sets = [("held-out", HELD_OUT), ("tuning", TUNING)]
+    header = (
+        f"{'set':9} {'path':9} {'lang':4} {'business acc':>14} {'None recall':>13} {'conf. misroute':>15}"
+    )
+    print(header)
+    print("-" * len(header))
+    for set_name, path in sets:
+        if not path.exists():
+            print(f"{set_name:9} (missing: {path.name})")
+            continue
+        rows = load_rows(path)
+        paths = {
+            "embedded": embedded_predictions(recognizer, rows),
+            "clu": asyncio.run(clu_predictions(recognizer, rows, default_clu_factory(recognizer))),
+        }
+        for path_name, predictions in paths.items():
+            for lang, f in figures(predictions, routing).items():
+                print(
+                    f"{set_name:9} {path_name:9} {lang:4} {f.business_accuracy:>8.3f} (n={f.business:3})"
+                    f" {f.none_recall:>7.3f} (n={f.none:3}) {f.confident_misroute:>15.3f}"
+                )
+
+
+if __name__ == "__main__":
+    main()
