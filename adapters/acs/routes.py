@@ -21,6 +21,7 @@ from adapters.acs.media_ws import (
 )
 from adapters.acs.registry import CallRegistry
 from adapters.acs.unconnected_calls import unconnected_call_sweeper
+from services.call_automation import call_automation_client
 from services.voice.settings import voice_settings_from
 
 log = logging.getLogger(__name__)
@@ -38,15 +39,11 @@ def _acs_client_on_startup(app: web.Application) -> None:
     """The async Call Automation client, unless a test put its own under ``ACS_CLIENT_KEY``."""
     if ACS_CLIENT_KEY in app:
         return
-    settings = services_of(app).settings
-    conn = settings.acs.connection_string.get_secret_value()
-    if not conn:
-        app[ACS_CLIENT_KEY] = None
-        log.info("ACS__CONNECTION_STRING not set: phone calls disabled, softphone available")
-        return
-    from azure.communication.callautomation.aio import CallAutomationClient
-
-    app[ACS_CLIENT_KEY] = CallAutomationClient.from_connection_string(conn)
+    app[ACS_CLIENT_KEY] = call_automation_client(services_of(app).settings.acs)
+    if app[ACS_CLIENT_KEY] is None:
+        log.info(
+            "neither ACS__CONNECTION_STRING nor ACS__ENDPOINT set: phone calls disabled, softphone available"
+        )
 
 
 def add_call_routes(app: web.Application) -> None:

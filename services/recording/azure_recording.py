@@ -11,6 +11,8 @@ from typing import Any
 
 from azure.core.exceptions import AzureError
 
+from config import AcsSettings
+from services.call_automation import call_automation_client
 from services.handoff.journal import CallJournal
 from services.recording.base import RecordingInfo, RecordingNotAllowed, RecordingUnavailable, consent_given
 from services.speech.base import SAMPLE_RATE, SAMPLE_WIDTH
@@ -31,17 +33,9 @@ class AcsRecorder:
         self._content: dict[str, str] = {}
 
     @classmethod
-    def from_settings(cls, connection_string: str, endpoint: str) -> AcsRecorder:
+    def from_settings(cls, acs: AcsSettings) -> AcsRecorder:
         """Recording state changes are not needed: the file's arrival comes as RecordingFileStatusUpdated."""
-        from azure.communication.callautomation.aio import CallAutomationClient
-
-        if connection_string:
-            client = CallAutomationClient.from_connection_string(connection_string)
-        else:
-            from azure.identity.aio import DefaultAzureCredential
-
-            client = CallAutomationClient(endpoint, DefaultAzureCredential())
-        return cls(client)
+        return cls(call_automation_client(acs))
 
     async def start(self, journal: CallJournal) -> RecordingInfo:
         from azure.communication.callautomation import RecordingChannel, RecordingContent, RecordingFormat

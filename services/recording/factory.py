@@ -9,9 +9,8 @@ from services.recording.embedded_recording import EmbeddedRecorder
 
 def build_recorder(settings: Settings) -> CallRecorder:
     acs = settings.acs
-    connection_string = acs.connection_string.get_secret_value()
-    if connection_string or acs.endpoint:
+    if acs.connection_string.get_secret_value() or acs.endpoint:
         from services.recording.azure_recording import AcsRecorder
 
-        return AcsRecorder.from_settings(connection_string, acs.endpoint)
+        return AcsRecorder.from_settings(acs)
     return EmbeddedRecorder(settings.data_dir)
