@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import cast
@@ -45,6 +46,8 @@ from services.observability.telemetry import RedactingTelemetryClient, configure
 from services.observability.timing import TimedBackend
 from services.ratelimit import LanguageModelRateLimiter
 from services.secrets.key_vault import keep_secrets_fresh
+from services.security.production import UnsafeConfiguration, ensure_safe_to_run
+from services.security.service_urls import ServiceUrlPolicy
 from services.speech.base import SpeechToText, TextToSpeech
 from services.speech.factory import create_stt, create_tts
 from storage.factory import close_storage, create_storage
@@ -183,10 +186,16 @@ async def create_app(
     settings: Settings | None = None, recognizer: CallerRecognizer | None = None
 ) -> web.Application:
     settings = settings or get_settings()
+    ensure_safe_to_run(settings)  # production mode: no open doors
     services = await build_services(settings, recognizer)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SERVICES_KEY] = services
-    handler = messages_handler(services.adapter, services.bot)
+    handler = messages_handler(
+        services.adapter,
+        services.bot,
+        ServiceUrlPolicy.from_settings(settings),
+        require_token=not settings.is_anonymous,
+    )
     app.router.add_post("/api/messages", handler)
     app.router.add_get("/api/messages", handler)
     app.router.add_get("/readyz", readyz)
@@ -215,6 +224,11 @@ async def create_app(
 
 def main() -> None:
     settings = get_settings()
+    try:
+        ensure_safe_to_run(settings)
+    except UnsafeConfiguration as refusal:
+        print(refusal, file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
     setup_logging(settings)
     base = f"http://localhost:{settings.port}"
     print(

@@ -12,7 +12,7 @@ from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent
@@ -48,6 +48,11 @@ class KnowledgeBackend(str, Enum):
 class GeneratorBackend(str, Enum):
     EMBEDDED = "embedded"
     AZURE_OPENAI = "azure_openai"
+
+
+class AppEnvironment(str, Enum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
 
 
 class RoutingSettings(BaseModel):
@@ -180,10 +185,14 @@ class VoiceSettings(BaseModel):
     dtmf_max_digits: int = 12
     dtmf_interdigit_ms: int = 3_000
     stt_timeout_seconds: float = 10.0
-    softphone_enabled: bool = True
-    """The browser softphone and simulator (anyone can claim any caller number there: off in production)."""
+    softphone_enabled: bool | None = None
+    """The browser softphone and simulator (anyone can claim any caller number there). Unset: on in
+    development, off in production (``Settings.softphone_on``)."""
     max_calls: int = 200
-    """Calls one instance carries at once; more media sockets get 503, more incoming calls a busy reject."""
+    """Phone calls one instance carries at once; more media sockets get 503, more incoming calls a busy
+    reject. Softphone sockets never count here."""
+    max_softphone_calls: int = 5
+    """Softphone/simulator sockets one instance carries at once (their own cap, apart from phone calls)."""
     media_connect_timeout_seconds: float = 15.0
     """An answered phone call whose media socket has not connected by then is hung up and forgotten."""
     gc_freeze_on_startup: bool = True
@@ -194,6 +203,11 @@ class VoiceSettings(BaseModel):
     playback_lead_frames: int = 3
     """Frames sent ahead of real time (jitter margin); StopAudio cuts whatever the far side buffered."""
 
+    @field_validator("softphone_enabled", mode="before")
+    @classmethod
+    def _blank_means_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
 
 class LanguageModelLimits(BaseModel):
     """Calls to a language model (knowledge answers, summaries) allowed per sliding window."""
@@ -201,6 +215,37 @@ class LanguageModelLimits(BaseModel):
     per_caller: int = 20
     per_instance: int = 300
     window_seconds: float = 60.0
+
+
+class SecuritySettings(BaseModel):
+    """Who the bot talks to and trusts: reply hosts, reverse proxies, HTTP hardening (README "Security")."""
+
+    service_url_hosts: tuple[str, ...] = (
+        "botframework.com",
+        "botframework.azure.us",
+        "smba.trafficmanager.net",
+        "smba.infra.gcc.teams.microsoft.com",
+        "smba.infra.gov.teams.microsoft.us",
+        "smba.infra.dod.teams.microsoft.us",
+    )
+    """Hosts an activity's ``serviceUrl`` may name (each also allows its subdomains), over https only.
+    Loopback is also allowed in development. Never a shared namespace such as all of trafficmanager.net."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or CIDR ranges of the reverse proxies in front of the bot (App Service front ends,
+    Application Gateway): only their forwarded headers are believed."""
+    client_ip_header: str = "X-Forwarded-For"
+    """Header a trusted proxy puts the client address in (the last entry it appended is used)."""
+    hsts_seconds: int = 31_536_000
+    """``Strict-Transport-Security`` max-age sent on https responses (0 = no header)."""
+    header_timeout_seconds: float = 10.0
+    """A client must send its request line and headers within this time (slow-header attacks)."""
+    body_timeout_seconds: float = 15.0
+    """A request body (activity, webhook, sign-in form) must arrive within this time."""
+    handoffs_per_caller: int = 3
+    """Handoffs one caller number may open per ``handoff_window_seconds``."""
+    handoffs_per_instance: int = 30
+    """Handoffs one instance opens per ``handoff_window_seconds`` (a flood of junk calls stops there)."""
+    handoff_window_seconds: float = 600.0
 
 
 class TelemetrySettings(BaseModel):
@@ -233,6 +278,10 @@ class Settings(BaseSettings):
     app_tenant_id: str = Field(
         default="", validation_alias=AliasChoices("MicrosoftAppTenantId", "APP_TENANTID")
     )
+
+    app_env: AppEnvironment = AppEnvironment.DEVELOPMENT
+    """``production`` refuses to start open (no channel credentials, no console password...) and turns
+    the softphone off unless enabled; see README "Security"."""
 
     host: str = "0.0.0.0"
     port: int = 3978
@@ -283,6 +332,7 @@ class Settings(BaseSettings):
     telemetry: TelemetrySettings = TelemetrySettings()
     voice: VoiceSettings = VoiceSettings()
     llm_limits: LanguageModelLimits = LanguageModelLimits()
+    security: SecuritySettings = SecuritySettings()
 
     voice_en: str = "en-US-JennyNeural"
     voice_es: str = "es-MX-DaliaNeural"
@@ -291,6 +341,16 @@ class Settings(BaseSettings):
     def is_anonymous(self) -> bool:
         """True when no app id is set: the Emulator and local tests connect without a token."""
         return not self.app_id
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env is AppEnvironment.PRODUCTION
+
+    @property
+    def softphone_on(self) -> bool:
+        """The softphone's switch: as set, else on in development and off in production."""
+        enabled = self.voice.softphone_enabled
+        return not self.is_production if enabled is None else enabled
 
     def voice_for(self, locale: str) -> str:
         """The neural voice name for a caller locale."""

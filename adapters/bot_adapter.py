@@ -10,7 +10,9 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector import Channels
 
+from adapters.channel_auth import RefusingAuthentication
 from config import Settings
+from services.security.service_urls import ServiceUrlPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +23,12 @@ def create_adapter(
     settings: Settings, conversation_state: ConversationState, apology: ApologyFactory
 ) -> CloudAdapter:
     """Anonymous when no app id is set (Emulator, local tests); JWT-checked channel auth otherwise."""
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings.bot_framework_config()))
+    adapter = CloudAdapter(
+        RefusingAuthentication(
+            ConfigurationBotFrameworkAuthentication(settings.bot_framework_config()),
+            ServiceUrlPolicy.from_settings(settings),
+        )
+    )
     dialog_state = conversation_state.create_property("DialogState")
 
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:

@@ -7,21 +7,42 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import jwt
-import requests
 from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
 
+from services.security.service_urls import ServiceUrlPolicy
+
 logger = logging.getLogger(__name__)
+
+CHANNEL_TOKEN_ALGORITHMS = ("RS256",)
+"""What the Bot Framework channels sign with (botbuilder verifies RS256 only)."""
 
 
 def _problem(status: int, title: str) -> web.Response:
     return web.json_response({"error": title}, status=status)
 
 
-async def _check_activity_request(request: web.Request) -> web.Response | None:
+def _check_channel_token(request: web.Request) -> web.Response | None:
+    """With an app id set: a 401 for a request whose bearer token cannot be a channel's, before the body
+    is read (botbuilder verifies the signature of whatever passes)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme != "Bearer" or token.count(".") != 2:
+        return _problem(401, "a Bot Framework channel token is required")
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        return _problem(401, "the channel token is malformed")
+    if header.get("alg") not in CHANNEL_TOKEN_ALGORITHMS or not isinstance(header.get("kid"), str):
+        return _problem(401, "the channel token is not signed the way channels sign")
+    return None
+
+
+async def _check_activity_request(
+    request: web.Request, service_urls: ServiceUrlPolicy
+) -> web.Response | None:
     """None when the request is a well-formed activity POST; otherwise the error response."""
     if request.content_type != "application/json":
         return _problem(415, "Content-Type must be application/json")
@@ -31,6 +52,8 @@ async def _check_activity_request(request: web.Request) -> web.Response | None:
         raise
     except (ValueError, UnicodeDecodeError):
         return _problem(400, "body is not valid JSON")
+    except RecursionError:  # thousands of nested brackets
+        return _problem(400, "body nests too deeply")
     if not isinstance(body, dict):
         return _problem(400, "body must be a JSON object (an activity)")
     if not isinstance(body.get("type"), str) or not body["type"]:
@@ -43,39 +66,44 @@ async def _check_activity_request(request: web.Request) -> web.Response | None:
             return _problem(400, f"activity has no {party}")
     if not isinstance(body.get("serviceUrl"), str):
         return _problem(400, "activity has no serviceUrl")
+    if not service_urls.allows(body["serviceUrl"]):  # replies would go there: never an arbitrary address
+        return _problem(403, "serviceUrl is not an allowed Bot Framework channel host")
     if not isinstance(body.get("channelId"), str) or not body["channelId"]:
         return _problem(400, "activity has no channelId")
     try:  # botbuilder deserializes the same way; a field of the wrong shape would be a 500 there
         Activity().deserialize(body)
-    except (DeserializationError, TypeError, ValueError, AttributeError):
+    except (DeserializationError, TypeError, ValueError, AttributeError, RecursionError):
         return _problem(400, "activity fields have the wrong shape")
     return None
 
 
 def messages_handler(
-    adapter: CloudAdapter, bot: Bot
+    adapter: CloudAdapter, bot: Bot, service_urls: ServiceUrlPolicy, require_token: bool
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """The handler; ``require_token`` (an app id is set) refuses requests without a channel token early."""
+
     async def handle(request: web.Request) -> web.StreamResponse:
+        if require_token:
+            problem = _check_channel_token(request)
+            if problem is not None:
+                return problem
         if request.method == "GET":
             # The telephony channel talks over a WebSocket on the same path.
             socket = web.WebSocketResponse()
             if not socket.can_prepare(request).ok:
                 return _problem(400, "expected a WebSocket upgrade")
-            await adapter.process(request, bot, socket)
+            try:
+                await adapter.process(request, bot, socket)
+            except web.HTTPUnauthorized:  # channel_auth.RefusingAuthentication refused the upgrade
+                return _problem(401, "channel token could not be verified")
             return socket
-        problem = await _check_activity_request(request)
+        problem = await _check_activity_request(request, service_urls)
         if problem is not None:
             logger.info("rejected activity request", extra={"status": problem.status})
             return problem
         try:
             response = await adapter.process(request, bot)
-        except jwt.PyJWTError:
-            # botbuilder lets a malformed bearer token escape as a decode error (a 500); it is a 401.
-            return _problem(401, "invalid channel token")
-        except requests.RequestException:
-            # The token's signing keys could not be fetched (botbuilder reads the OpenID metadata
-            # with `requests`): an unverifiable token is refused, never let through.
-            logger.warning("channel token signing keys unreachable")
+        except web.HTTPUnauthorized:  # channel_auth.RefusingAuthentication refused the token
             return _problem(401, "channel token could not be verified")
         return response or web.Response(status=201)
 

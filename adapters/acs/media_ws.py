@@ -34,7 +34,7 @@ from services.speech.base import SAMPLE_RATE
 from services.voice.dtmf import normalise_digit
 from services.voice.frames import TurnTiming
 from services.voice.pipeline import CallPipeline
-from services.voice.settings import voice_settings_from
+from services.voice.settings import softphone_on, voice_settings_from
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
     registry = app[REGISTRY_KEY]
     softphone = request.query.get("softphone") == "1"
     voice = voice_settings_from(services_of(app).settings)
-    if softphone and not voice.softphone_enabled:
+    if softphone and not softphone_on(services_of(app).settings):
         raise web.HTTPForbidden(text="softphone disabled")
     if len(registry) >= voice.max_calls + (0 if softphone else 1):  # a phone call is already registered
         log.error("call refused: %d calls already on this instance", len(registry))

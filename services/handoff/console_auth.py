@@ -101,8 +101,8 @@ class ConsoleAuth:
         return f"{body}.{signature}"
 
     def verify(self, token: str | None) -> AgentSession | None:
-        if not token or token.count(".") != 1:
-            return None
+        if not token or not token.isascii() or token.count(".") != 1:
+            return None  # a cookie with other characters was never issued here
         body, signature = token.split(".")
         expected = _b64(hmac.new(self._key, body.encode("ascii"), hashlib.sha256).digest())
         if not hmac.compare_digest(signature, expected):

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from config import VoiceSettings
 
-__all__ = ["VoiceSettings", "voice_settings_from"]
+__all__ = ["VoiceSettings", "softphone_on", "voice_settings_from"]
 
 
 def voice_settings_from(settings: Any) -> VoiceSettings:
@@ -19,3 +19,11 @@ def voice_settings_from(settings: Any) -> VoiceSettings:
     if isinstance(found, BaseModel):
         return VoiceSettings.model_validate(found.model_dump())
     return VoiceSettings()
+
+
+def softphone_on(settings: Any) -> bool:
+    """Whether the softphone is served: ``Settings.softphone_on`` (off in production unless enabled)."""
+    switch = getattr(settings, "softphone_on", None)
+    if isinstance(switch, bool):
+        return switch
+    return voice_settings_from(settings).softphone_enabled is not False
