@@ -11,6 +11,8 @@ from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment, EndOfConversationCodes
 
+from services.handoff.targets import is_phone_number
+
 TELEPHONY_CHANNEL_ID = "telephony"
 # "+14255550100", "tel:+1 425 555 0100", "4:+14255550100" (ACS raw id); not a GUID with digits in it.
 _PHONE_LIKE = re.compile(r"^(?:tel:|4:)?\+?[\d\s().-]{7,20}$")
@@ -23,19 +25,19 @@ IGNORING_NON_SPEECH_INPUT = "ignoringNonSpeechInput"
 IGNORING_SPEECH_INPUT = "ignoringSpeechInput"
 
 
-def handoff_event(
-    target_phone_number: str, handoff_id: str, reason: str, transcript: dict[str, Any]
-) -> Activity:
+def handoff_event(target: str, handoff_id: str, reason: str, transcript: dict[str, Any]) -> Activity:
     """The telephony channel's transfer request: an event named ``handoff.initiate``.
 
     ``TargetPhoneNumber`` must be E.164 without dashes; the context travels as a JSON attachment
     named ``Transcript``. ``HandoffId``/``Reason`` are ours: the ACS adapter passes them on as
-    custom calling context so the agent side can fetch the full record.
+    custom calling context so the agent side can fetch the full record. A Teams or ACS user (a raw id,
+    reachable through ACS only) goes in ``TargetParticipant``, also ours.
     """
+    key = "TargetPhoneNumber" if is_phone_number(target) else "TargetParticipant"
     return Activity(
         type=ActivityTypes.event,
         name=HANDOFF_INITIATE,
-        value={"TargetPhoneNumber": target_phone_number, "HandoffId": handoff_id, "Reason": reason},
+        value={key: target, "HandoffId": handoff_id, "Reason": reason},
         attachments=[Attachment(content_type="application/json", name="Transcript", content=transcript)],
     )
 

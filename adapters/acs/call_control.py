@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
+
+from services.handoff.targets import ACS_USER_PREFIX, TEAMS_USER_PREFIX, is_phone_number
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,24 @@ def custom_context_headers(handoff_id: str, reason: str) -> dict[str, str]:
     return headers
 
 
+def participant_identifier(target: str) -> Any:
+    """The SDK identifier for a transfer target: a phone number, a Teams user (``8:orgid:<object id>``)
+    or an ACS user (``8:acs:…``), as ``services.handoff.targets`` writes them."""
+    from azure.communication.callautomation import (
+        CommunicationUserIdentifier,
+        MicrosoftTeamsUserIdentifier,
+        PhoneNumberIdentifier,
+    )
+
+    if is_phone_number(target):
+        return PhoneNumberIdentifier(target)
+    if target.startswith(TEAMS_USER_PREFIX):
+        return MicrosoftTeamsUserIdentifier(target.removeprefix(TEAMS_USER_PREFIX))
+    if target.startswith(ACS_USER_PREFIX):
+        return CommunicationUserIdentifier(target)
+    raise CallControlError("transfer target is not an E.164 number or a Teams/ACS user")
+
+
 class AcsCallControl:
     """Call Automation calls on one call connection (the async SDK client)."""
 
@@ -42,14 +62,13 @@ class AcsCallControl:
         return self._client.get_call_connection(self._connection_id)  # type: ignore[attr-defined]
 
     async def transfer(self, target: str, handoff_id: str, reason: str) -> str | None:
-        from azure.communication.callautomation import PhoneNumberIdentifier
         from azure.core.exceptions import AzureError
 
         connection = self._connection()
         try:
             async with asyncio.timeout(ACS_TIMEOUT_SECONDS):
                 await connection.transfer_call_to_participant(  # type: ignore[attr-defined]
-                    PhoneNumberIdentifier(target),
+                    participant_identifier(target),
                     operation_context=f"handoff:{handoff_id}",
                     sip_headers=custom_context_headers(handoff_id, reason),
                 )

@@ -21,6 +21,7 @@ from botbuilder.schema import (
 from adapters.acs.call_adapter import CHANNEL_ID, SERVICE_URL, CallAdapter
 from adapters.acs.call_control import CallControl, CallControlError
 from adapters.acs.registry import CallRecord, CallState
+from services.handoff.targets import is_transfer_target
 from services.voice.frames import CallAction, InputHint, Say
 from services.voice.pipeline import CallPipeline
 
@@ -165,11 +166,18 @@ class CallSession:
             pipeline.act(CallAction("hang_up", self._hang_up))
 
     async def _transfer(self, value: dict[str, Any]) -> None:
-        target = str(value.get("TargetPhoneNumber") or value.get("targetPhoneNumber") or "")
+        target = str(
+            value.get("TargetParticipant")
+            or value.get("TargetPhoneNumber")
+            or value.get("targetPhoneNumber")
+            or ""
+        )
         handoff_id = str(value.get("HandoffId") or value.get("handoffId") or "")
         reason = str(value.get("Reason") or value.get("reason") or "")
-        if not re.fullmatch(r"\+[1-9]\d{6,14}", target):
-            await self._report_transfer("failed", "transfer target is not an E.164 number")
+        if not is_transfer_target(target):
+            await self._report_transfer(
+                "failed", "transfer target is not an E.164 number or a Teams/ACS user"
+            )
             return
         self.record.state = CallState.TRANSFERRING
         loop = asyncio.get_running_loop()
