@@ -65,6 +65,8 @@ async def test_the_rule_is_switched_off_by_configuration(bot_settings, recognize
         ("block my debit card please", True),
         ("what did I spend at the supermarket", True),
         ("um how much money do I have", True),
+        ("how much money have I got", True),
+        ("how much is left in my checking", True),
         ("bloquea mi tarjeta de débito", True),
         ("cuánto gasté este mes", True),
         ("me robaron la cartera con la tarjeta", True),
