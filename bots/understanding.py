@@ -16,6 +16,7 @@ from dialogs.deps import DialogDeps
 from dialogs.prompts import PIN_PROMPT
 from dialogs.turn import remember_recognition
 from recognizers.base import LANGUAGE_PROPERTY, top_intent
+from recognizers.language import hint_language, language_to_follow, requested_language
 from services.handoff.journal import DetectedIntent
 from services.observability.logging_setup import call_scope
 from services.observability.metrics import VoicebotMetrics
@@ -57,6 +58,15 @@ class TurnUnderstanding(Middleware):
                 session.journal.add_turn("caller", "[keypad entry]")
             else:
                 await self._recognise(context, session)
+                if self._asked_for_language(context, session):
+                    # The caller asked to change language: say yes in it and start over in it (an open
+                    # prompt was worded in the other language, and the caller may not have understood it).
+                    dialog_state = self.deps.sessions.dialog_state
+                    if await dialog_state.get(context) is not None:
+                        await dialog_state.delete(context)
+                    await context.send_activity(self.deps.replies.ask(session.locale, "language.switched"))
+                    await self.deps.sessions.flush(context)
+                    return
         await logic()
         await self.deps.sessions.flush(context)
 
@@ -107,6 +117,28 @@ class TurnUnderstanding(Middleware):
         session.journal.entities[_DTMF_BUFFER] = buffer
         return None
 
+    def _follow_language(self, session: CallSession, text: str, detected: str) -> None:
+        """The first utterance (or the CRM preference) sets the call's language; after that a caller
+        who says enough in the other language is answered in it from this turn on."""
+        language = detected if not session.language_settled else None
+        if session.language_settled:
+            language = language_to_follow(text, detected, hint_language(session.locale) or "en")
+        if language is not None:
+            locale = _LOCALE_FOR_LANGUAGE.get(language, session.locale)
+            session.locale = self.deps.replies.catalogue.resolve_locale(locale)
+        session.language_settled = True
+        session.journal.language = session.locale
+
+    def _asked_for_language(self, context: TurnContext, session: CallSession) -> bool:
+        """ "In Spanish, please" / "en inglés, por favor": switch to it explicitly."""
+        requested = requested_language(context.activity.text or "")
+        if requested is None:
+            return False
+        session.locale = self.deps.replies.catalogue.resolve_locale(_LOCALE_FOR_LANGUAGE[requested])
+        session.language_settled = True
+        session.journal.language = session.locale
+        return True
+
     async def _recognise(self, context: TurnContext, session: CallSession) -> None:
         text = context.activity.text or ""
         hint = session.locale if session.language_settled else None
@@ -115,12 +147,7 @@ class TurnUnderstanding(Middleware):
             intent, score = top_intent(result)
             span.set_attributes({"voicebot.intent": intent, "voicebot.intent_score": score})
         remember_recognition(context, result)
-        if not session.language_settled:
-            language = (result.properties or {}).get(LANGUAGE_PROPERTY)
-            locale = _LOCALE_FOR_LANGUAGE.get(str(language), session.locale)
-            session.locale = self.deps.replies.catalogue.resolve_locale(locale)
-            session.language_settled = True
-        session.journal.language = session.locale
+        self._follow_language(session, text, str((result.properties or {}).get(LANGUAGE_PROPERTY)))
         # An answer to the PIN prompt is the PIN, however it is worded ("one two three four").
         redacted = "[PIN]" if await self._awaiting_pin(context) else redact(text)
         session.journal.add_turn("caller", redacted)

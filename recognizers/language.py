@@ -59,3 +59,40 @@ def detect_language(text: str, locale_hint: str | None = None, min_confidence: f
     if hinted and confidence < min_confidence:
         return hinted
     return str(language)
+
+
+# What callers call each language when they ask for it ("in Spanish, please", "en inglés, por favor").
+LANGUAGE_NAMES: dict[str, frozenset[str]] = {
+    "en": frozenset({"english", "ingles"}),
+    "es": frozenset({"spanish", "espanol", "castellano"}),
+}
+_NEGATIONS = frozenset({"no", "not", "don't", "dont", "doesn't", "can't", "cannot", "nunca"})
+MAX_REQUEST_WORDS = 8
+"""Longer turns that name a language are about something else ("my Spanish bank account was…")."""
+MIN_WORDS_TO_FOLLOW = 3
+"""Words (not digits, not "ok"/"no") a turn needs before its language replaces the call's."""
+
+
+def requested_language(text: str) -> str | None:
+    """The language the caller explicitly asks for ("in Spanish, please", "¿habla inglés?"), else None.
+
+    A negated mention ("I don't speak Spanish", "no hablo inglés") is no request: the language the
+    caller speaks it in decides (see ``language_to_follow``).
+    """
+    words = strip_accents(clean(text)).split()
+    if not words or len(words) > MAX_REQUEST_WORDS or _NEGATIONS & set(words):
+        return None
+    named = [language for language, names in LANGUAGE_NAMES.items() if names & set(words)]
+    return named[0] if len(named) == 1 else None
+
+
+def language_to_follow(text: str, detected: str, current: str) -> str | None:
+    """The caller's language when this turn says enough in another one to switch to it, else None.
+
+    ``detected`` comes from ``detect_language`` with the call's language as the hint, so an unsure
+    model already keeps ``current``; a single "ok", a name or a string of digits never switches.
+    """
+    if detected == current or detected not in LANGUAGES:
+        return None
+    words = [w for w in strip_accents(clean(text)).split() if w.isalpha() and w not in _AMBIGUOUS]
+    return detected if len(words) >= MIN_WORDS_TO_FOLLOW else None
