@@ -33,7 +33,7 @@ async def test_spanish_speaker_on_english_account_is_served_in_spanish(carlos):
 
 
 async def test_english_speaker_on_spanish_account_is_served_in_english(maria):
-    assert "PIN" in joined(await maria.say("could you tell me what I have in savings"))
+    assert "PIN" in joined(await maria.say("could you check my savings balance for me"))
     assert "15,200 pesos" in joined(await maria.say(MARIA_PIN))
     assert "Goodbye" in joined(await maria.say("gracias"))  # one short word does not switch back
 
@@ -49,7 +49,7 @@ async def test_short_answers_names_and_digits_do_not_switch(maria):
 async def test_in_spanish_please_switches_and_says_so(carlos):
     reply = joined(await carlos.say("in Spanish, please"))
     assert "español" in reply and "ayudar" in reply
-    assert "NIP" in joined(await carlos.say("el saldo"))
+    assert "NIP" in joined(await carlos.say("revisa mi saldo"))
 
 
 async def test_en_ingles_por_favor_switches_mid_prompt(maria):
