@@ -26,7 +26,36 @@ param searchReplicaCount int = 1
 param appServiceSku string = 'P1v3'
 param apimSku string = 'Developer'
 param zoneRedundant bool = false
+@description('The identity that builds the search index (CI or an operator, inside the VNet); empty = none.')
 param indexWriterPrincipalId string = ''
+@allowed([
+  'UserAssignedMSI'
+  'SingleTenant'
+])
+@description('Bot Framework identity: a user-assigned managed identity (created here) or a single-tenant app registration.')
+param botAppType string = 'UserAssignedMSI'
+@description('SingleTenant only: the app registration\'s client id.')
+param botAppId string = ''
+@secure()
+@description('SingleTenant only: the app registration\'s client secret (from the bootstrap vault).')
+param botAppPassword string = ''
+@description('Connect the Bot Service telephony channel (preview, closed to new customers; ACS Call Automation is the main path).')
+param enableTelephonyChannel bool = false
+@description('Telephony channel: the ACS number (E.164) it answers.')
+param telephonyPhoneNumber string = ''
+@secure()
+@description('Telephony channel: a key of a key-enabled Speech resource (the channel cannot use a managed identity).')
+param telephonySpeechKey string = ''
+@allowed([
+  'subscription_key'
+  'entra'
+])
+@description('How the bot authenticates to the CRM API in API Management (CRM_HTTP__AUTH).')
+param crmAuth string = 'subscription_key'
+@description('crmAuth=entra: client id of the CRM API\'s app registration.')
+param crmApiAppId string = ''
+@description('dev only: Entra group of the developers, Key Vault Administrator on the dev vault.')
+param developerGroupId string = ''
 @secure()
 param agentConsolePassword string
 @secure()
@@ -37,6 +66,38 @@ param deployedAt string = utcNow()
 
 var namePrefix = '${prefix}-${environmentName}'
 var secretsExpireAt = dateTimeToEpoch(dateTimeAdd(deployedAt, 'P180D'))
+var keysExpireAt = dateTimeToEpoch(dateTimeAdd(deployedAt, 'P1Y'))
+// Staging and prod run the bot in production mode: it refuses to start without Bot Framework credentials,
+// and the browser softphone (anyone can claim any caller number there) is off.
+var productionMode = environmentName != 'dev'
+// The three-vault posture (docs/roles.md): dev is a sandbox developers may administer; staging is reached only
+// by the deployment and the bot; prod adds HSM-backed keys (premium), customer-managed keys and full diagnostics.
+// No environment grants standing human access except dev.
+var vaultPosture = {
+  dev: {
+    sku: 'standard'
+    purgeProtection: false
+    developerAccess: true
+    fullDiagnostics: false
+    customerManagedKeys: false
+  }
+  staging: {
+    sku: 'standard'
+    purgeProtection: true
+    developerAccess: false
+    fullDiagnostics: false
+    customerManagedKeys: false
+  }
+  prod: {
+    sku: 'premium'
+    purgeProtection: true
+    developerAccess: false
+    fullDiagnostics: true
+    customerManagedKeys: true
+  }
+}
+var posture = vaultPosture[environmentName]
+var userAssignedBot = botAppType == 'UserAssignedMSI'
 var unique = take(uniqueString(resourceGroup().id, environmentName), 6)
 var tags = {
   application: 'contoso-voicebot'
@@ -73,6 +134,50 @@ module keyVault 'modules/keyvault.bicep' = {
     subnetId: network.outputs.endpointSubnetId
     privateDnsZoneId: network.outputs.keyVaultZoneId
     workspaceId: monitoring.outputs.workspaceId
+    skuName: posture.sku
+    purgeProtection: posture.purgeProtection
+    administratorGroupId: posture.developerAccess ? developerGroupId : ''
+    fullDiagnostics: posture.fullDiagnostics
+    tags: tags
+  }
+}
+
+module cmk 'modules/cmk.bicep' = if (posture.customerManagedKeys) {
+  name: 'customer-managed-keys'
+  params: {
+    namePrefix: namePrefix
+    location: location
+    vaultName: keyVault.outputs.name
+    keysExpireAt: keysExpireAt
+    tags: tags
+  }
+}
+
+module logsCluster 'modules/logsCluster.bicep' = if (posture.customerManagedKeys) {
+  name: 'logs-cluster'
+  params: {
+    namePrefix: namePrefix
+    location: location
+    workspaceName: monitoring.outputs.workspaceName
+    identityId: posture.customerManagedKeys ? cmk.outputs.identityId : ''
+    vaultUri: posture.customerManagedKeys ? cmk.outputs.vaultUri : ''
+    keyName: posture.customerManagedKeys ? cmk.outputs.logsKeyName : ''
+    zoneRedundant: zoneRedundant
+    tags: tags
+  }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    namePrefix: namePrefix
+    location: location
+    appInsightsId: monitoring.outputs.appInsightsId
+    workspaceId: monitoring.outputs.workspaceId
+    actionGroupId: monitoring.outputs.actionGroupId
+    trustedSecretReaderRanges: [
+      network.outputs.appSubnetPrefix
+    ]
     tags: tags
   }
 }
@@ -95,18 +200,6 @@ module language 'modules/cognitive.bicep' = {
     name: '${namePrefix}-lang-${unique}'
     location: location
     kind: 'TextAnalytics'
-    subnetId: network.outputs.endpointSubnetId
-    privateDnsZoneId: network.outputs.cognitiveZoneId
-    tags: tags
-  }
-}
-
-module translator 'modules/cognitive.bicep' = {
-  name: 'translator'
-  params: {
-    name: '${namePrefix}-translator-${unique}'
-    location: location
-    kind: 'TextTranslation'
     subnetId: network.outputs.endpointSubnetId
     privateDnsZoneId: network.outputs.cognitiveZoneId
     tags: tags
@@ -160,6 +253,8 @@ module cosmos 'modules/cosmos.bicep' = {
     zoneRedundant: zoneRedundant
     subnetId: network.outputs.endpointSubnetId
     privateDnsZoneId: network.outputs.cosmosZoneId
+    cmkKeyUri: posture.customerManagedKeys ? cmk.outputs.cosmosKeyUri : ''
+    cmkIdentityId: posture.customerManagedKeys ? cmk.outputs.identityId : ''
     tags: tags
   }
 }
@@ -180,6 +275,7 @@ module apim 'modules/apim.bicep' = {
     publisherEmail: publisherEmail
     skuName: apimSku
     crmBackendUrl: crmBackendUrl
+    crmAuth: crmAuth
     tags: tags
   }
 }
@@ -197,16 +293,45 @@ resource apimSubscription 'Microsoft.ApiManagement/service/subscriptions@2023-05
   name: 'voicebot'
 }
 
+// The bot's Bot Framework identity when it is a managed identity: App Service attaches it, the Bot resource names it.
+resource botIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = if (userAssignedBot) {
+  name: '${namePrefix}-bot-id'
+  location: location
+  tags: tags
+}
+
+var botClientId = userAssignedBot ? botIdentity.properties.clientId : botAppId
+
+module bot 'modules/bot.bicep' = {
+  name: 'bot'
+  params: {
+    name: '${namePrefix}-bot-${unique}'
+    messagingEndpoint: 'https://${siteName}.azurewebsites.net/api/messages'
+    appType: botAppType
+    appId: botClientId
+    msiResourceId: userAssignedBot ? botIdentity.id : ''
+    enableTelephonyChannel: enableTelephonyChannel
+    telephonyPhoneNumber: telephonyPhoneNumber
+    acsResourceId: communication.outputs.id
+    acsEndpoint: communication.outputs.endpoint
+    acsKey: enableTelephonyChannel ? acsExisting.listKeys().primaryKey : ''
+    speechResourceId: speech.outputs.id
+    speechRegion: location
+    telephonySpeechKey: telephonySpeechKey
+    tags: tags
+  }
+}
+
+// No ACS key here: the bot reaches Call Automation with its managed identity (ACS__ENDPOINT + rbac.bicep).
 module secrets 'modules/keyVaultSecrets.bicep' = {
   name: 'keyvault-secrets'
   dependsOn: [
-    communication
     apim
   ]
   params: {
     vaultName: keyVault.outputs.name
-    acsConnectionString: acsExisting.listKeys().primaryConnectionString
     eventGridSecret: eventGridSecret
+    botAppPassword: userAssignedBot ? '' : botAppPassword
     agentConsolePassword: agentConsolePassword
     crmSubscriptionKey: apimSubscription.listSecrets().primaryKey
     expiresAt: secretsExpireAt
@@ -224,8 +349,15 @@ module app 'modules/appservice.bicep' = {
     skuName: appServiceSku
     zoneRedundant: zoneRedundant
     appSubnetId: network.outputs.appSubnetId
+    workspaceId: monitoring.outputs.workspaceId
+    userAssignedIdentityId: userAssignedBot ? botIdentity.id : ''
     tags: tags
-    appSettings: {
+    appSettings: union({
+      APP_ENV: productionMode ? 'production' : 'development'
+      MicrosoftAppType: botAppType
+      MicrosoftAppId: botClientId
+      MicrosoftAppTenantId: tenant().tenantId
+      VOICE__SOFTPHONE_ENABLED: productionMode ? 'false' : 'true'
       PORT: '8000'
       WEBSITES_PORT: '8000'
       SCM_DO_BUILD_DURING_DEPLOYMENT: 'true'
@@ -241,7 +373,6 @@ module app 'modules/appservice.bicep' = {
       CLU__ENDPOINT: language.outputs.endpoint
       AZURE_SPEECH__REGION: location
       AZURE_SPEECH__ENDPOINT: speech.outputs.endpoint
-      TRANSLATOR__ENDPOINT: translator.outputs.endpoint
       AZURE_OPENAI__ENDPOINT: openAi.outputs.endpoint
       AZURE_OPENAI__CHAT_DEPLOYMENT: chatModel
       AZURE_OPENAI__EMBEDDING_DEPLOYMENT: embeddingModel
@@ -251,15 +382,31 @@ module app 'modules/appservice.bicep' = {
       COSMOS__CONTAINER: cosmos.outputs.containerName
       ACS__ENDPOINT: communication.outputs.endpoint
       ACS__PUBLIC_BASE_URL: 'https://${siteName}.azurewebsites.net'
-      ACS__CONNECTION_STRING: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.acsConnectionStringUri})'
       ACS__EVENT_GRID_SECRET: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.eventGridSecretUri})'
       HANDOFF__CONSOLE_PASSWORD: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.agentConsolePasswordUri})'
       CRM_HTTP__BASE_URL: apim.outputs.crmBaseUrl
-      CRM_HTTP__SUBSCRIPTION_KEY: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.crmSubscriptionKeyUri})'
+      CRM_HTTP__AUTH: crmAuth
       TELEMETRY__APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.appInsightsConnectionString
       TELEMETRY__ENTRA_AUTH: 'true' // Application Insights has local auth disabled
       TELEMETRY__LOG_LEVEL: environmentName == 'prod' ? 'INFO' : 'DEBUG'
-    }
+    }, userAssignedBot ? {} : {
+      MicrosoftAppPassword: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.botAppPasswordUri})'
+    }, crmAuth == 'entra' ? {
+      CRM_HTTP__ENTRA_SCOPE: 'api://${crmApiAppId}/.default'
+    } : {
+      CRM_HTTP__SUBSCRIPTION_KEY: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.crmSubscriptionKeyUri})'
+    })
+  }
+}
+
+// Applied after the site exists: with Entra auth only the bot's own identity may call the CRM API.
+module apimPolicy 'modules/apimPolicy.bicep' = {
+  name: 'apim-crm-policy'
+  params: {
+    apimName: apim.outputs.name
+    crmAuth: crmAuth
+    crmApiAppId: crmApiAppId
+    callerPrincipalId: crmAuth == 'entra' ? app.outputs.principalId : ''
   }
 }
 
@@ -272,11 +419,11 @@ module rbac 'modules/rbac.bicep' = {
     openAiName: openAi.outputs.name
     speechName: speech.outputs.name
     languageName: language.outputs.name
-    translatorName: translator.outputs.name
     cosmosName: cosmos.outputs.name
     cosmosDatabaseName: cosmos.outputs.databaseName
     cosmosContainerName: cosmos.outputs.containerName
     appInsightsName: monitoring.outputs.appInsightsName
+    communicationName: communication.outputs.name
     indexWriterPrincipalId: indexWriterPrincipalId
   }
 }
@@ -284,4 +431,6 @@ module rbac 'modules/rbac.bicep' = {
 output appName string = app.outputs.name
 output appHostName string = app.outputs.hostName
 output keyVaultName string = keyVault.outputs.name
+output botName string = bot.outputs.name
+output botAppId string = botClientId
 output incomingCallWebhook string = 'https://${app.outputs.hostName}/api/calls/incoming'

@@ -39,3 +39,64 @@ def test_each_environment_has_its_own_parameters_and_vault() -> None:
     main = (ROOT / "deploymentTemplates" / "main.bicep").read_text()
     assert "var keyVaultName = take('${prefix}-${environmentName}-kv-" in main
     assert names == {"dev", "staging", "prod"}
+
+
+def _vault_posture() -> dict[str, dict[str, str]]:
+    """main.bicep's `vaultPosture` table: environment → {field: value}."""
+    import re
+
+    main = (ROOT / "deploymentTemplates" / "main.bicep").read_text()
+    block = main[main.index("var vaultPosture = {") : main.index("var posture = vaultPosture[")]
+    return {
+        env: dict(re.findall(r"(\w+): ([\w']+)", body))
+        for env, body in re.findall(r"\n  (\w+): \{\n(.*?)\n  \}", block, re.DOTALL)
+    }
+
+
+def test_each_environment_vault_has_its_posture() -> None:
+    posture = _vault_posture()
+    assert set(posture) == {"dev", "staging", "prod"}
+    # dev: a sandbox (standard, deletable, developers administer it).
+    assert posture["dev"] == {
+        "sku": "'standard'",
+        "purgeProtection": "false",
+        "developerAccess": "true",
+        "fullDiagnostics": "false",
+        "customerManagedKeys": "false",
+    }
+    # staging: only the deployment and the bot; prod: HSM-backed keys, CMK, every log, no standing humans.
+    assert posture["staging"]["developerAccess"] == "false"
+    assert posture["staging"]["purgeProtection"] == "true"
+    assert posture["prod"] == {
+        "sku": "'premium'",
+        "purgeProtection": "true",
+        "developerAccess": "false",
+        "fullDiagnostics": "true",
+        "customerManagedKeys": "true",
+    }
+
+
+def test_the_posture_reaches_the_vault_and_the_encrypted_stores() -> None:
+    main = (ROOT / "deploymentTemplates" / "main.bicep").read_text()
+    vault = (ROOT / "deploymentTemplates" / "modules" / "keyvault.bicep").read_text()
+    cmk = (ROOT / "deploymentTemplates" / "modules" / "cmk.bicep").read_text()
+    cosmos = (ROOT / "deploymentTemplates" / "modules" / "cosmos.bicep").read_text()
+    for wiring in (
+        "skuName: posture.sku",
+        "purgeProtection: posture.purgeProtection",
+        "administratorGroupId: posture.developerAccess ? developerGroupId : ''",
+        "fullDiagnostics: posture.fullDiagnostics",
+        "module cmk 'modules/cmk.bicep' = if (posture.customerManagedKeys)",
+        "module logsCluster 'modules/logsCluster.bicep' = if (posture.customerManagedKeys)",
+        "cmkKeyUri: posture.customerManagedKeys ? cmk.outputs.cosmosKeyUri : ''",
+    ):
+        assert wiring in main, wiring
+    assert "name: skuName" in vault and "enablePurgeProtection: purgeProtection ? true : null" in vault
+    assert "principalType: 'Group'" in vault  # the only human role anywhere in the templates
+    assert "kty: 'RSA-HSM'" in cmk and "keyVaultKeyUri: cmk ? cmkKeyUri : null" in cosmos
+    human_roles = [
+        p.name
+        for p in (ROOT / "deploymentTemplates").rglob("*.bicep")
+        if "principalType: 'User'" in p.read_text() or "principalType: 'Group'" in p.read_text()
+    ]
+    assert human_roles == ["keyvault.bicep"]

@@ -1,4 +1,5 @@
-// API Management in front of the bank's CRM; the bot calls it with a subscription key kept in Key Vault.
+// API Management in front of the bank's CRM: the API is imported from the contract the bot's HttpCrm speaks
+// (services/crm/openapi.yaml), so every operation the bot calls exists and nothing else does.
 param name string
 param location string
 param publisherEmail string
@@ -11,7 +12,14 @@ param publisherName string = 'Contoso Bank'
 ])
 param skuName string = 'Developer'
 param crmBackendUrl string
-param tags object = {}
+@allowed([
+  'subscription_key'
+  'entra'
+])
+@description('How the bot authenticates to the CRM API (the same value goes to CRM_HTTP__AUTH).')
+param crmAuth string = 'subscription_key'
+
+var entra = crmAuth == 'entra'
 
 resource apim 'Microsoft.ApiManagement/service@2023-05-01-preview' = {
   name: name
@@ -39,6 +47,22 @@ resource apim 'Microsoft.ApiManagement/service@2023-05-01-preview' = {
   }
 }
 
+resource backend 'Microsoft.ApiManagement/service/backends@2023-05-01-preview' = {
+  parent: apim
+  name: 'crm-backend'
+  properties: {
+    description: 'The bank CRM behind the voicebot API'
+    protocol: 'http'
+    url: crmBackendUrl
+    tls: {
+      validateCertificateChain: true
+      validateCertificateName: true
+    }
+  }
+}
+
+// The operations come from the contract file itself: a path the bot calls and the contract lacks would be
+// APIM's 404 OperationNotFound, which HttpCrm would read as "customer not found".
 resource crmApi 'Microsoft.ApiManagement/service/apis@2023-05-01-preview' = {
   parent: apim
   name: 'crm'
@@ -48,10 +72,13 @@ resource crmApi 'Microsoft.ApiManagement/service/apis@2023-05-01-preview' = {
     protocols: [
       'https'
     ]
+    format: 'openapi'
+    value: loadTextContent('../../services/crm/openapi.yaml')
     serviceUrl: crmBackendUrl
-    subscriptionRequired: true
+    subscriptionRequired: !entra
   }
 }
+// The API's policy (authentication, rate limit, backend) is apimPolicy.bicep, applied once the bot's identity exists.
 
 resource botProduct 'Microsoft.ApiManagement/service/products@2023-05-01-preview' = {
   parent: apim

@@ -8,7 +8,20 @@ param skuName string = 'P1v3'
 param zoneRedundant bool = false
 param appSubnetId string
 param appSettings object
+@description('A user-assigned identity to attach besides the system one (the bot\'s Bot Framework identity); empty = none.')
+param userAssignedIdentityId string = ''
+@description('Log Analytics workspace for the HTTP access logs (the authentication-failure alert reads them).')
+param workspaceId string
 param tags object = {}
+
+var identity = empty(userAssignedIdentityId) ? {
+  type: 'SystemAssigned'
+} : {
+  type: 'SystemAssigned, UserAssigned'
+  userAssignedIdentities: {
+    '${userAssignedIdentityId}': {}
+  }
+}
 
 resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
   name: '${namePrefix}-plan'
@@ -30,9 +43,7 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
   location: location
   kind: 'app,linux'
   tags: tags
-  identity: {
-    type: 'SystemAssigned'
-  }
+  identity: identity
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
@@ -76,6 +87,26 @@ resource basicPublishingScm 'Microsoft.Web/sites/basicPublishingCredentialsPolic
   name: 'scm'
   properties: {
     allow: false
+  }
+}
+
+// Access logs (status codes, paths; query strings are not in the bot's own logs) for the 401/403 burst alert.
+resource httpLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'http-logs-to-log-analytics'
+  scope: site
+  properties: {
+    workspaceId: workspaceId
+    logAnalyticsDestinationType: 'Dedicated'
+    logs: [
+      {
+        category: 'AppServiceHTTPLogs'
+        enabled: true
+      }
+      {
+        category: 'AppServiceAuditLogs'
+        enabled: true
+      }
+    ]
   }
 }
 

@@ -1,10 +1,9 @@
-// An Azure AI services account (Speech, Language, Translator or OpenAI): Entra ID only, private endpoint only.
+// An Azure AI services account (Speech, Language or OpenAI): Entra ID only, private endpoint only.
 param name string
 param location string
 @allowed([
   'SpeechServices'
   'TextAnalytics'
-  'TextTranslation'
   'OpenAI'
 ])
 param kind string

@@ -8,15 +8,32 @@ param zoneRedundant bool = false
 param stateTtlSeconds int = 604800
 param subnetId string
 param privateDnsZoneId string
+@description('Customer-managed key (prod): versionless Key Vault key URI; empty = Microsoft-managed keys.')
+param cmkKeyUri string = ''
+@description('The user-assigned identity that may unwrap that key.')
+param cmkIdentityId string = ''
 param tags object = {}
+
+var cmk = !empty(cmkKeyUri)
+var identity = cmk ? {
+  type: 'UserAssigned'
+  userAssignedIdentities: {
+    '${cmkIdentityId}': {}
+  }
+} : {
+  type: 'None'
+}
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' = {
   name: name
   location: location
   kind: 'GlobalDocumentDB'
   tags: tags
+  identity: identity
   properties: {
     databaseAccountOfferType: 'Standard'
+    keyVaultKeyUri: cmk ? cmkKeyUri : null
+    defaultIdentity: cmk ? 'UserAssignedIdentity=${cmkIdentityId}' : null
     locations: [
       {
         locationName: location

@@ -1,31 +1,19 @@
 // Secrets the bot reads through Key Vault references (the deployment writes them; nobody copies them by hand).
 param vaultName string
 @secure()
-param acsConnectionString string
-@secure()
 param eventGridSecret string
 @secure()
 param agentConsolePassword string
 @secure()
 param crmSubscriptionKey string
+@secure()
+@description('The single-tenant bot app registration\'s client secret; empty with a managed-identity bot.')
+param botAppPassword string = ''
 @description('Unix time at which these secrets expire (rotate before then).')
 param expiresAt int
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
   name: vaultName
-}
-
-resource acs 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
-  parent: vault
-  name: 'acs-connection-string'
-  properties: {
-    value: acsConnectionString
-    contentType: 'text/plain; acs-connection-string'
-    attributes: {
-      enabled: true
-      exp: expiresAt
-    }
-  }
 }
 
 resource eventGrid 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
@@ -67,7 +55,20 @@ resource crm 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   }
 }
 
-output acsConnectionStringUri string = acs.properties.secretUri
 output eventGridSecretUri string = eventGrid.properties.secretUri
 output agentConsolePasswordUri string = console.properties.secretUri
+resource botPassword 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(botAppPassword)) {
+  parent: vault
+  name: 'bot-app-password'
+  properties: {
+    value: botAppPassword
+    contentType: 'text/plain; client-secret'
+    attributes: {
+      enabled: true
+      exp: expiresAt
+    }
+  }
+}
+
+output botAppPasswordUri string = empty(botAppPassword) ? '' : botPassword.properties.secretUri
 output crmSubscriptionKeyUri string = crm.properties.secretUri

@@ -95,3 +95,5 @@ output workspaceId string = workspace.id
 output appInsightsId string = appInsights.id
 output appInsightsName string = appInsights.name
 output appInsightsConnectionString string = appInsights.properties.ConnectionString
+output workspaceName string = workspace.name
+output actionGroupId string = actionGroup.id

@@ -127,3 +127,4 @@ output cosmosZoneId string = zones[1].id
 output searchZoneId string = zones[2].id
 output cognitiveZoneId string = zones[3].id
 output openAiZoneId string = zones[4].id
+output appSubnetPrefix string = appSubnetPrefix

@@ -5,18 +5,20 @@ param searchName string
 param openAiName string
 param speechName string
 param languageName string
-param translatorName string
 param cosmosName string
 param cosmosDatabaseName string
 param cosmosContainerName string
 param appInsightsName string
-@description('Optional: the identity that builds the search index (CI or an operator); empty = none.')
+param communicationName string
+@description('Optional: the identity that builds the search index (CI or an operator, run inside the VNet); empty = none.')
 param indexWriterPrincipalId string = ''
 
 var roles = {
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   searchIndexDataReader: '1407120a-92aa-4202-b7e9-c0e197c71c8f'
   searchIndexDataContributor: '8ebe5a00-799e-43f5-93ac-243d3dce84a7'
+  searchServiceContributor: '7ca78c08-252a-4471-8644-bb5ff32d4ba0'
+  contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c'
   cognitiveServicesOpenAIUser: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'
   cognitiveServicesUser: 'a97b65f3-24c7-4388-baec-2e87135dc908'
   cognitiveServicesSpeechUser: 'f2dc8367-1007-4938-bd23-fe263f013447'
@@ -40,14 +42,14 @@ resource speech 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = {
 resource language 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = {
   name: languageName
 }
-resource translator 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = {
-  name: translatorName
-}
 resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' existing = {
   name: cosmosName
 }
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
+}
+resource communication 'Microsoft.Communication/communicationServices@2023-04-01' existing = {
+  name: communicationName
 }
 
 resource kvSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
@@ -79,6 +81,29 @@ resource searchWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = if 
   }
 }
 
+// create_or_update_index is a service (control-plane) operation the data roles do not cover: the ingest
+// identity only, so a compromised bot cannot redefine or drop the index.
+resource searchIndexManager 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(indexWriterPrincipalId)) {
+  scope: search
+  name: guid(search.id, indexWriterPrincipalId, roles.searchServiceContributor)
+  properties: {
+    principalId: indexWriterPrincipalId
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.searchServiceContributor)
+  }
+}
+
+// Call Automation with Entra ID (ACS__ENDPOINT + managed identity, no access key): ACS has no narrower
+// data-plane role, so Contributor, scoped to this one resource.
+resource callAutomation 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: communication
+  name: guid(communication.id, principalId, roles.contributor)
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.contributor)
+  }
+}
+
 resource openAiUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: openAi
   name: guid(openAi.id, principalId, roles.cognitiveServicesOpenAIUser)
@@ -102,16 +127,6 @@ resource speechUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 resource languageUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: language
   name: guid(language.id, principalId, roles.cognitiveServicesUser)
-  properties: {
-    principalId: principalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.cognitiveServicesUser)
-  }
-}
-
-resource translatorUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  scope: translator
-  name: guid(translator.id, principalId, roles.cognitiveServicesUser)
   properties: {
     principalId: principalId
     principalType: 'ServicePrincipal'
