@@ -56,6 +56,8 @@ param crmAuth string = 'subscription_key'
 param crmApiAppId string = ''
 @description('dev only: Entra group of the developers, Key Vault Administrator on the dev vault.')
 param developerGroupId string = ''
+@description('Set to true on the deployment after the rotation function\'s code is published (docs/deployment.md).')
+param rotationFunctionPublished bool = false
 @secure()
 param agentConsolePassword string
 @secure()
@@ -399,6 +401,28 @@ module app 'modules/appservice.bicep' = {
   }
 }
 
+// Near-expiry events of the vault's secrets → the rotation function (rotates the CRM subscription key).
+module rotation 'modules/rotation.bicep' = {
+  name: 'rotation'
+  dependsOn: [
+    secrets // the CRM key's secret must exist before a role is scoped to it
+  ]
+  params: {
+    namePrefix: namePrefix
+    location: location
+    unique: unique
+    planId: app.outputs.planId
+    appSubnetId: network.outputs.appSubnetId
+    vaultName: keyVault.outputs.name
+    apimName: apim.outputs.name
+    apimSubscriptionName: apim.outputs.subscriptionName
+    endpointSubnetId: network.outputs.endpointSubnetId
+    blobDnsZoneId: network.outputs.blobZoneId
+    subscribeEvents: rotationFunctionPublished
+    tags: tags
+  }
+}
+
 // Applied after the site exists: with Entra auth only the bot's own identity may call the CRM API.
 module apimPolicy 'modules/apimPolicy.bicep' = {
   name: 'apim-crm-policy'
@@ -433,4 +457,5 @@ output appHostName string = app.outputs.hostName
 output keyVaultName string = keyVault.outputs.name
 output botName string = bot.outputs.name
 output botAppId string = botClientId
+output rotationFunctionName string = rotation.outputs.functionAppName
 output incomingCallWebhook string = 'https://${app.outputs.hostName}/api/calls/incoming'

@@ -157,3 +157,24 @@ async def test_the_new_key_reaches_key_vault_with_the_token_and_nowhere_else(azu
         ("PUT", f"{VAULT}/secrets/crm-subscription-key")
     ]
     assert carrying[0]["headers"]["Authorization"] == "Bearer fake-token"  # after the SDK's challenge
+
+
+def test_the_template_wires_vault_events_to_this_function() -> None:
+    """Event types, function name, settings and secret name in rotation.bicep are the code's own."""
+    import re
+
+    template = (ROOT / "deploymentTemplates" / "modules" / "rotation.bicep").read_text()
+    entry = (ROOT / "deploymentTemplates" / "rotation" / "function_app.py").read_text()
+    secrets_bicep = (ROOT / "deploymentTemplates" / "modules" / "keyVaultSecrets.bicep").read_text()
+    assert re.search(r"var functionName = '(\w+)'", template)[1] in re.findall(
+        r'function_name\("(\w+)"\)', entry
+    )
+    events = re.search(r"includedEventTypes: \[\n(.*?)\n      \]", template, re.DOTALL)[1].split()
+    assert [e.strip("'") for e in events] == [rotation.NEAR_EXPIRY, rotation.EXPIRED]
+    names = set(re.findall(r"name: 'ROTATION_(\w+)'", template))
+    fields = {f.upper() for f in rotation.RotationSettings.model_fields}
+    required = {n.upper() for n, f in rotation.RotationSettings.model_fields.items() if f.is_required()}
+    assert required <= names <= fields
+    secret = rotation.RotationSettings.model_fields["secret_name"].default
+    assert f"name: '{secret}'" in template and f"name: '{secret}'" in secrets_bicep
+    assert "scope: crmSecret" in template and "scope: apimSubscription" in template

@@ -110,6 +110,7 @@ resource httpLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   }
 }
 
+output planId string = plan.id
 output name string = site.name
 output id string = site.id
 output principalId string = site.identity.principalId

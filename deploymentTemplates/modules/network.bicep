@@ -12,6 +12,7 @@ var privateDnsZoneNames = [
   'privatelink.search.windows.net'
   'privatelink.cognitiveservices.azure.com'
   'privatelink.openai.azure.com'
+  'privatelink.blob.${environment().suffixes.storage}'
 ]
 
 resource appNsg 'Microsoft.Network/networkSecurityGroups@2023-11-01' = {
@@ -127,4 +128,5 @@ output cosmosZoneId string = zones[1].id
 output searchZoneId string = zones[2].id
 output cognitiveZoneId string = zones[3].id
 output openAiZoneId string = zones[4].id
+output blobZoneId string = zones[5].id
 output appSubnetPrefix string = appSubnetPrefix
