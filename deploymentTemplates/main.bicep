@@ -368,6 +368,7 @@ module app 'modules/appservice.bicep' = {
       STT: 'azure'
       TTS: 'azure'
       KNOWLEDGE: 'azure'
+      KNOWLEDGE_EMBEDDINGS: 'azure_openai' // the index's vectors: ingest and queries must use the same model
       GENERATOR: 'azure_openai'
       SUMMARIZER: 'azure_openai'
       STORAGE: 'cosmos'

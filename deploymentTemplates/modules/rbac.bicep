@@ -92,6 +92,16 @@ resource searchIndexManager 'Microsoft.Authorization/roleAssignments@2022-04-01'
   }
 }
 
+// Ingest embeds the documents with the same deployment the bot queries with.
+resource indexWriterEmbeddings 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(indexWriterPrincipalId)) {
+  scope: openAi
+  name: guid(openAi.id, indexWriterPrincipalId, roles.cognitiveServicesOpenAIUser)
+  properties: {
+    principalId: indexWriterPrincipalId
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.cognitiveServicesOpenAIUser)
+  }
+}
+
 // Call Automation with Entra ID (ACS__ENDPOINT + managed identity, no access key): ACS has no narrower
 // data-plane role, so Contributor, scoped to this one resource.
 resource callAutomation 'Microsoft.Authorization/roleAssignments@2022-04-01' = {

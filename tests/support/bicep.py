@@ -64,7 +64,7 @@ def params(source: str) -> dict[str, Param]:
 
 
 def _balanced(source: str, start: int) -> str:
-    """The text from `start` (an opening parenthesis) to its match, skipping quoted strings."""
+    """The text from `start` (an opening parenthesis) to its match, skipping strings and comments."""
     depth, i, quoted = 0, start, False
     while i < len(source):
         ch = source[i]
@@ -75,6 +75,8 @@ def _balanced(source: str, start: int) -> str:
                 quoted = False
         elif ch == "'":
             quoted = True
+        elif source.startswith("//", i):  # a comment runs to the end of the line (it may hold quotes)
+            i = source.find("\n", i)
         elif ch == "(":
             depth += 1
         elif ch == ")":
