@@ -26,7 +26,7 @@ param searchReplicaCount int = 1
 param appServiceSku string = 'P1v3'
 param apimSku string = 'Developer'
 param zoneRedundant bool = false
-@description('The identity that builds the search index (CI or an operator, inside the VNet); empty = none.')
+@description('The content pipeline identity: knowledge ingest and CLU import/train/deploy, run inside the VNet; empty = none.')
 param indexWriterPrincipalId string = ''
 @allowed([
   'UserAssignedMSI'

@@ -10,7 +10,7 @@ param cosmosDatabaseName string
 param cosmosContainerName string
 param appInsightsName string
 param communicationName string
-@description('Optional: the identity that builds the search index (CI or an operator, run inside the VNet); empty = none.')
+@description('Optional: the content pipeline identity (knowledge ingest, CLU import/train/deploy; runs inside the VNet); empty = none.')
 param indexWriterPrincipalId string = ''
 
 var roles = {
@@ -19,6 +19,7 @@ var roles = {
   searchIndexDataContributor: '8ebe5a00-799e-43f5-93ac-243d3dce84a7'
   searchServiceContributor: '7ca78c08-252a-4471-8644-bb5ff32d4ba0'
   contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c'
+  cognitiveServicesLanguageOwner: 'f07febfe-79bc-46b1-8b37-790e26e6e498'
   cognitiveServicesOpenAIUser: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'
   cognitiveServicesUser: 'a97b65f3-24c7-4388-baec-2e87135dc908'
   cognitiveServicesSpeechUser: 'f2dc8367-1007-4938-bd23-fe263f013447'
@@ -99,6 +100,16 @@ resource indexWriterEmbeddings 'Microsoft.Authorization/roleAssignments@2022-04-
   properties: {
     principalId: indexWriterPrincipalId
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.cognitiveServicesOpenAIUser)
+  }
+}
+
+// CLU authoring (import, train, deploy the project file) is the pipeline's, never the bot's.
+resource cluAuthor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(indexWriterPrincipalId)) {
+  scope: language
+  name: guid(language.id, indexWriterPrincipalId, roles.cognitiveServicesLanguageOwner)
+  properties: {
+    principalId: indexWriterPrincipalId
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.cognitiveServicesLanguageOwner)
   }
 }
 
