@@ -96,7 +96,6 @@ resource httpLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   scope: site
   properties: {
     workspaceId: workspaceId
-    logAnalyticsDestinationType: 'Dedicated'
     logs: [
       {
         category: 'AppServiceHTTPLogs'
