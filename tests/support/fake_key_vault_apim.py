@@ -136,14 +136,12 @@ class FakeKeyVaultAndApim(AsyncHttpTransport):
         if name not in self.versions:
             return self._response(request, 404, {"error": {"code": "SecretNotFound", "message": name}})
         wanted = parts[2] if len(parts) > 2 else ""
-        bundle = (
-            next((b for b in self.versions[name] if b["version"] == wanted), None)
-            if wanted
-            else self.current(name)
+        matching = (
+            [b for b in self.versions[name] if b["version"] == wanted] if wanted else [self.current(name)]
         )
-        if bundle is None:
+        if not matching:
             return self._response(request, 404, {"error": {"code": "SecretNotFound", "message": name}})
-        return self._response(request, 200, self._bundle(name, bundle))
+        return self._response(request, 200, self._bundle(name, matching[0]))
 
     def _apim(self, request: Any, path: str) -> Any:
         if request.method != "POST" or not path.startswith(self.subscription_id + "/"):
