@@ -1,13 +1,16 @@
-"""POST /api/calls/events: Call Automation callbacks (CloudEvents) update the registry and the session."""
+"""POST /api/calls/events: Call Automation callbacks (CloudEvents), authenticated by ACS's JWT and bound to
+their call by the per-call token in the callback URL, update the registry and the session."""
 
 from __future__ import annotations
 
+import hmac
 import logging
 from typing import Any
 
 from aiohttp import web
 
-from adapters.acs.incoming import check_secret, event_type, json_object, read_events
+from adapters.acs.callback_auth import CALLBACK_AUTH_KEY, CallbackAuthError, CallbackAuthUnavailable
+from adapters.acs.incoming import CALL_QUERY, event_type, json_object, read_events
 from adapters.acs.media_ws import REGISTRY_KEY
 from adapters.acs.registry import CallRecord, CallState
 
@@ -16,17 +19,41 @@ log = logging.getLogger(__name__)
 PREFIX = "Microsoft.Communication."
 
 
+async def authenticate(request: web.Request) -> None:
+    """401 unless the request carries a valid Call Automation JWT for this ACS resource."""
+    try:
+        await request.app[CALLBACK_AUTH_KEY].verify(request.headers.get("Authorization", ""))
+    except CallbackAuthUnavailable as exc:
+        log.error("call callback refused: %s", exc)
+        raise web.HTTPUnauthorized(text="callback authentication unavailable") from exc
+    except CallbackAuthError as exc:
+        log.warning("call callback refused: %s", exc)
+        raise web.HTTPUnauthorized(text="invalid callback token") from exc
+
+
+def _bound_to_this_call(record: CallRecord, given: str) -> bool:
+    return bool(record.callback_token) and hmac.compare_digest(record.callback_token.encode(), given.encode())
+
+
 async def call_events(request: web.Request) -> web.Response:
-    check_secret(request)
+    await authenticate(request)
     registry = request.app[REGISTRY_KEY]
+    given = request.query.get(CALL_QUERY, "")
+    checked: list[tuple[dict[str, Any], CallRecord, str, dict[str, Any]]] = []
     for event in await read_events(request):
-        if registry.seen_event(str(event.get("id", ""))):
-            continue
         kind = event_type(event).removeprefix(PREFIX)
         data = json_object(event.get("data"))
         record = registry.by_connection(str(data.get("callConnectionId", "")))
         if record is None:
             log.info("event for an unknown call", extra={"event_type": kind})
+            continue
+        if not _bound_to_this_call(record, given):
+            # Injected, or replayed from another call's callback URL: nothing in the request is applied.
+            log.warning("call event not bound to its call refused", extra={"call_id": record.call_id})
+            raise web.HTTPUnauthorized(text="event does not belong to this callback")
+        checked.append((event, record, kind, data))
+    for event, record, kind, data in checked:
+        if registry.seen_event(str(event.get("id", ""))):
             continue
         record.last_event = kind
         await apply_event(registry, record, kind, data)

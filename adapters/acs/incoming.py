@@ -7,8 +7,9 @@ import hmac
 import json
 import logging
 import secrets
+import uuid
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 
@@ -19,6 +20,8 @@ from services.voice.settings import voice_settings_from
 log = logging.getLogger(__name__)
 
 SECRET_QUERY = "secret"
+CALL_QUERY = "call"
+"""The per-call token's query parameter on the callback and media URLs."""
 SECRET_HEADER = "X-Contoso-Event-Secret"
 VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent"
 INCOMING_CALL_EVENT = "Microsoft.Communication.IncomingCall"
@@ -64,12 +67,15 @@ def event_type(event: dict[str, Any]) -> str:
     return str(event.get("eventType") or event.get("type") or "")
 
 
-def public_urls(base_url: str, secret: str, token: str) -> tuple[str, str]:
-    """(callback URL for Call Automation events, wss:// media URL for this call)."""
+def public_urls(base_url: str, callback_token: str, media_token: str) -> tuple[str, str]:
+    """(callback URL for this call's Call Automation events, wss:// media URL for this call), each carrying
+    its own per-call token; the shared Event Grid secret is never handed to Call Automation."""
     parts = urlsplit(base_url.rstrip("/"))
-    callback = f"{parts.scheme}://{parts.netloc}{parts.path}/api/calls/events?{SECRET_QUERY}={quote(secret)}"
+    callback = urlunsplit(
+        (parts.scheme, parts.netloc, f"{parts.path}/api/calls/events", f"{CALL_QUERY}={callback_token}", "")
+    )
     ws_scheme = "wss" if parts.scheme == "https" else "ws"
-    media = urlunsplit((ws_scheme, parts.netloc, f"{parts.path}/ws/media", f"call={token}", ""))
+    media = urlunsplit((ws_scheme, parts.netloc, f"{parts.path}/ws/media", f"{CALL_QUERY}={media_token}", ""))
     return callback, media
 
 
@@ -133,17 +139,15 @@ async def _answer(app: web.Application, registry: Any, settings: Any, data: dict
     caller = normalise_caller(
         str(json_object(source.get("phoneNumber")).get("value") or source.get("rawId") or "")
     )
-    token = secrets.token_urlsafe(24)
     record = CallRecord(
-        call_id=f"acs-{token[:12]}",
+        call_id=f"acs-{uuid.uuid4().hex[:12]}",  # logged everywhere: shares nothing with the tokens
         caller=caller or "anonymous",
-        media_token=token,
+        media_token=secrets.token_urlsafe(32),
+        callback_token=secrets.token_urlsafe(32),
         server_call_id=str(data.get("serverCallId", "")),
         correlation_id=str(data.get("correlationId", "")),
     )
-    callback, media_url = public_urls(
-        settings.acs.public_base_url, settings.acs.event_grid_secret.get_secret_value(), token
-    )
+    callback, media_url = public_urls(settings.acs.public_base_url, record.callback_token, record.media_token)
     registry.add(record)
     from azure.core.exceptions import AzureError
 

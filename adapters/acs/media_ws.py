@@ -118,10 +118,8 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
         record = CallRecord(call_id=f"softphone-{uuid.uuid4()}", caller=caller, softphone=True)
         registry.add(record)
     else:
+        # The per-call token is the only way in: no header (x-ms-call-connection-id) or first-come fallback.
         record = registry.by_token(request.query.get("call", ""))
-        if record is None:
-            connection_id = request.headers.get("x-ms-call-connection-id", "")
-            record = registry.by_connection(connection_id) if connection_id else None
         if record is None or record.session is not None:
             log.warning("media socket for an unknown call refused")
             raise web.HTTPUnauthorized(text="unknown call")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -27,6 +28,9 @@ class CallRecord:
     call_id: str
     caller: str
     media_token: str = ""
+    """The secret in this call's media WebSocket URL (``/ws/media?call=…``)."""
+    callback_token: str = ""
+    """The secret in this call's Call Automation callback URL (``/api/calls/events?call=…``)."""
     connection_id: str = ""
     server_call_id: str = ""
     correlation_id: str = ""
@@ -36,6 +40,11 @@ class CallRecord:
     last_event: str = ""
     created_at: float = field(default_factory=time.monotonic)
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _token_key(token: str) -> str:
+    """Calls are found by a digest of their token, so the lookup's timing says nothing about the token."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class CallRegistry:
@@ -49,7 +58,7 @@ class CallRegistry:
     def add(self, record: CallRecord) -> None:
         self._calls[record.call_id] = record
         if record.media_token:
-            self._by_token[record.media_token] = record.call_id
+            self._by_token[_token_key(record.media_token)] = record.call_id
         if record.connection_id:
             self._by_connection[record.connection_id] = record.call_id
 
@@ -61,7 +70,7 @@ class CallRegistry:
         return self._calls.get(call_id)
 
     def by_token(self, token: str) -> CallRecord | None:
-        call_id = self._by_token.get(token)
+        call_id = self._by_token.get(_token_key(token)) if token else None
         return self._calls.get(call_id) if call_id else None
 
     def by_connection(self, connection_id: str) -> CallRecord | None:
@@ -72,7 +81,7 @@ class CallRegistry:
         record = self._calls.pop(call_id, None)
         if record is None:
             return
-        self._by_token.pop(record.media_token, None)
+        self._by_token.pop(_token_key(record.media_token), None)
         self._by_connection.pop(record.connection_id, None)
 
     def unconnected(self, older_than_seconds: float) -> list[CallRecord]:

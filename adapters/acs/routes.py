@@ -9,6 +9,7 @@ from pathlib import Path
 from aiohttp import web
 
 from adapters.acs.call_adapter import CallAdapter
+from adapters.acs.callback_auth import CALLBACK_AUTH_KEY, AcsCallbackVerifier
 from adapters.acs.events import call_events
 from adapters.acs.incoming import incoming_call
 from adapters.acs.media_ws import (
@@ -49,7 +50,11 @@ def _acs_client_on_startup(app: web.Application) -> None:
 def add_call_routes(app: web.Application) -> None:
     """Add ``/api/calls/incoming``, ``/api/calls/events``, ``/ws/media``, ``/softphone`` (+ its assets)."""
     app[REGISTRY_KEY] = CallRegistry()
-    app[ADAPTER_KEY] = CallAdapter()
+    # Phone calls' turns fail the way Bot Framework turns do: same spoken apology / store-outage transfer.
+    bot_adapter = getattr(services_of(app), "adapter", None)
+    app[ADAPTER_KEY] = CallAdapter(getattr(bot_adapter, "on_turn_error", None))
+    acs = services_of(app).settings.acs
+    app[CALLBACK_AUTH_KEY] = AcsCallbackVerifier(acs.resource_id, acs.openid_configuration_url)
     app.router.add_post("/api/calls/incoming", incoming_call)
     app.router.add_post("/api/calls/events", call_events)
     app.router.add_get("/ws/media", media_ws)

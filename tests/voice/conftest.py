@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -11,16 +11,25 @@ from aiohttp.test_utils import TestServer
 from adapters.acs.media_ws import ACS_CLIENT_KEY
 from config import Settings
 from services.voice.settings import VoiceSettings
+from tests.support.acs_callbacks import RESOURCE_ID, AcsOpenIdServer, serve_acs_openid
 from tests.voice.harness import make_app
 
 SECRET = "test-secret-123"
 
 
+@pytest.fixture(scope="session")
+def acs_openid() -> Iterator[AcsOpenIdServer]:
+    """ACS's OpenID metadata and signing keys, on loopback."""
+    yield from serve_acs_openid()
+
+
 @pytest.fixture
-def settings(tmp_path) -> Settings:
+def settings(tmp_path, acs_openid: AcsOpenIdServer) -> Settings:
     s = Settings(_env_file=None, data_dir=tmp_path)
     s.acs.event_grid_secret = type(s.acs.event_grid_secret)(SECRET)
     s.acs.public_base_url = "https://bot.example.com"
+    s.acs.resource_id = RESOURCE_ID
+    s.acs.openid_configuration_url = acs_openid.configuration_url
     return s
 
 

@@ -122,7 +122,9 @@ async def test_incoming_call_is_answered_with_bidirectional_media_streaming(star
         "https://contoso.communication.azure.com/calling/callConnections:answer"
     )
     assert body["incomingCallContext"] == "eyJhbGciOi.fake-context"
-    assert body["callbackUri"] == f"https://bot.example.com/api/calls/events?secret={SECRET}"
+    record = server.app[REGISTRY_KEY].by_connection("conn-1")
+    assert body["callbackUri"] == f"https://bot.example.com/api/calls/events?call={record.callback_token}"
+    assert SECRET not in body["callbackUri"]
     media = body["mediaStreamingOptions"]
     assert media["transportUrl"].startswith("wss://bot.example.com/ws/media?call=")
     assert {k: media[k] for k in media if k != "transportUrl"} == {
@@ -138,7 +140,7 @@ async def test_incoming_call_is_answered_with_bidirectional_media_streaming(star
     assert record is not None and record.caller == "+14255550123"
 
 
-async def test_phone_call_transfer_and_hang_up_go_through_call_automation(start_server) -> None:
+async def test_phone_call_transfer_and_hang_up_go_through_call_automation(start_server, acs_openid) -> None:
     acs = FakeCallAutomationService()
     bot = RecordingBot(greeting="Hi.")
     server = await start_server(bot, RelaySpeechToText("agent"), RelayTextToSpeech(), acs_client=acs.client())
@@ -146,8 +148,9 @@ async def test_phone_call_transfer_and_hang_up_go_through_call_automation(start_
     async with aiohttp.ClientSession() as http:
         async with http.post(server.make_url("/api/calls/incoming"), json=[INCOMING], headers=headers):
             pass
-        token = server.app[REGISTRY_KEY].by_connection("conn-1").media_token
-        url = str(server.make_url(f"/ws/media?call={token}")).replace("http://", "ws://")
+        record = server.app[REGISTRY_KEY].by_connection("conn-1")
+        url = str(server.make_url(f"/ws/media?call={record.media_token}")).replace("http://", "ws://")
+        events_url = server.make_url("/api/calls/events").with_query(call=record.callback_token)
         ws = await http.ws_connect(url)
         await ws.send_str(audio_metadata_in())
         pcm = make_speech_pcm("I want an agent", "en-US")
@@ -169,7 +172,7 @@ async def test_phone_call_transfer_and_hang_up_go_through_call_automation(start_
             "type": "Microsoft.Communication.CallTransferAccepted",
             "data": {"callConnectionId": "conn-1", "operationContext": "handoff:H-1"},
         }
-        async with http.post(server.make_url("/api/calls/events"), json=[event], headers=headers) as resp:
+        async with http.post(events_url, json=[event], headers=acs_openid.headers()) as resp:
             assert resp.status == 200
         assert await wait_for(lambda: bot.named("handoff.status"))
         assert bot.named("handoff.status")[0].value["state"] == "completed"
@@ -178,7 +181,7 @@ async def test_phone_call_transfer_and_hang_up_go_through_call_automation(start_
             "type": "Microsoft.Communication.CallDisconnected",
             "data": {"callConnectionId": "conn-1"},
         }
-        async with http.post(server.make_url("/api/calls/events"), json=[gone], headers=headers):
+        async with http.post(events_url, json=[gone], headers=acs_openid.headers()):
             pass
         assert await wait_for(lambda: bot.received[-1].type == "endOfConversation")
         await ws.close()
@@ -265,7 +268,7 @@ async def test_incoming_call_at_capacity_is_rejected_as_busy(start_server) -> No
     }
 
 
-async def test_events_of_the_wrong_shape_are_400_not_500(start_server) -> None:
+async def test_events_of_the_wrong_shape_are_400_not_500(start_server, acs_openid) -> None:
     server = await start_server(RecordingBot(), None, None)
     data_not_an_object = [
         [{"id": "x1", "type": "Microsoft.Communication.CallConnected", "data": ["conn-1"]}],
@@ -279,5 +282,6 @@ async def test_events_of_the_wrong_shape_are_400_not_500(start_server) -> None:
     cases.append(("/api/calls/incoming", validation_without_code))
     async with aiohttp.ClientSession() as http:
         for path, body in cases:
-            async with http.post(server.make_url(f"{path}?secret={SECRET}"), json=body) as resp:
+            headers = {"X-Contoso-Event-Secret": SECRET, **acs_openid.headers()}
+            async with http.post(server.make_url(path), json=body, headers=headers) as resp:
                 assert resp.status == 400, (path, body, await resp.text())

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from tests.e2e.bad_input.support import APP_ID, ExceptionLog, Server, fuzz_settings, serve_bot
+from tests.support.acs_callbacks import AcsOpenIdServer, serve_acs_openid
 
 
 @pytest.fixture(scope="package", autouse=True)
@@ -30,14 +31,20 @@ def nothing_raised_on_the_server(exceptions: ExceptionLog) -> Iterator[None]:
 
 
 @pytest.fixture(scope="package")
-def server(tmp_path_factory, knowledge_index_dir, trained_recognizer) -> Iterator[Server]:
-    yield from serve_bot(fuzz_settings(tmp_path_factory, knowledge_index_dir), trained_recognizer)
+def acs_openid() -> Iterator[AcsOpenIdServer]:
+    """ACS's OpenID metadata and signing keys, on loopback."""
+    yield from serve_acs_openid()
 
 
 @pytest.fixture(scope="package")
-def authed_server(tmp_path_factory, knowledge_index_dir, trained_recognizer) -> Iterator[Server]:
+def server(tmp_path_factory, knowledge_index_dir, trained_recognizer, acs_openid) -> Iterator[Server]:
+    yield from serve_bot(fuzz_settings(tmp_path_factory, knowledge_index_dir, acs_openid), trained_recognizer)
+
+
+@pytest.fixture(scope="package")
+def authed_server(tmp_path_factory, knowledge_index_dir, trained_recognizer, acs_openid) -> Iterator[Server]:
     yield from serve_bot(
-        fuzz_settings(tmp_path_factory, knowledge_index_dir, app_id=APP_ID), trained_recognizer
+        fuzz_settings(tmp_path_factory, knowledge_index_dir, acs_openid, app_id=APP_ID), trained_recognizer
     )
 
 

@@ -23,6 +23,7 @@ from adapters.app_keys import SERVICES_KEY
 from adapters.emulator import EmulatorChannel, texts
 from app import create_app
 from services.voice.relay import RelaySpeechToText, RelayTextToSpeech
+from tests.support.acs_callbacks import AcsOpenIdServer, acs_settings
 from tests.support.bot_harness import make_test_settings
 from tests.support.fake_acs import FakeCallAutomationService
 from tests.support.servers import serve_on_loopback
@@ -113,11 +114,13 @@ def serve_bot(settings_: Any, recognizer: Any) -> Iterator[Server]:
             server.call(sink_runner.cleanup())
 
 
-def fuzz_settings(tmp_path_factory: pytest.TempPathFactory, knowledge_index_dir: Any, **extra: Any) -> Any:
+def fuzz_settings(
+    tmp_path_factory: pytest.TempPathFactory, knowledge_index_dir: Any, openid: AcsOpenIdServer, **extra: Any
+) -> Any:
     return make_test_settings(
         tmp_path_factory.mktemp("fuzz"),
         knowledge_index_dir,
-        acs={"event_grid_secret": SECRET, "public_base_url": "https://bot.example.com"},
+        acs=acs_settings(openid, event_grid_secret=SECRET, public_base_url="https://bot.example.com"),
         handoff={"console_password": CONSOLE_PASSWORD},
         voice={"warm_up_speech": False, "gc_freeze_on_startup": False, "no_input_seconds": 30.0},
         **extra,

@@ -50,14 +50,16 @@ events = st.fixed_dictionaries(
     auth=st.sampled_from(["header", "query", "wrong", "none"]),
 )
 def test_call_webhooks_answer_random_bodies_with_a_4xx_or_accept_and_ignore(
-    server, http, path, body, content_type, auth
+    server, http, acs_openid, path, body, content_type, auth
 ):
     headers = {"Content-Type": content_type}
     params = {}
     if auth == "header":
         headers["X-Contoso-Event-Secret"] = SECRET
+        headers.update(acs_openid.headers())
     elif auth == "query":
         params["secret"] = SECRET
+        headers.update(acs_openid.headers())
     elif auth == "wrong":
         params["secret"] = SECRET + "x"
     response = http.post(server.url(path), data=body, headers=headers, params=params, timeout=30)
@@ -92,7 +94,7 @@ def test_replayed_incoming_call_is_answered_once(server, http, event_id, repeats
     assert server.acs.answered[before:] == [f"ctx-{unique}"]
 
 
-def test_replayed_call_event_is_not_applied_twice(server, http):
+def test_replayed_call_event_is_not_applied_twice(server, http, acs_openid):
     answered = {
         "id": "replay-answer",
         "eventType": "Microsoft.Communication.IncomingCall",
@@ -109,10 +111,10 @@ def test_replayed_call_event_is_not_applied_twice(server, http):
         "type": "Microsoft.Communication.CallConnected",
         "data": {"callConnectionId": connection},
     }
-    url = server.url("/api/calls/events")
-    assert_clean(http.post(url, json=[connected], params={"secret": SECRET}), {200})
+    url, bound = server.url("/api/calls/events"), {"call": record.callback_token}
+    assert_clean(http.post(url, json=[connected], params=bound, headers=acs_openid.headers()), {200})
     assert record.state == CallState.CONNECTED
     record.state = CallState.ANSWERING  # the replay must not bring it back to CONNECTED
-    assert_clean(http.post(url, json=[connected], params={"secret": SECRET}), {200})
+    assert_clean(http.post(url, json=[connected], params=bound, headers=acs_openid.headers()), {200})
     assert record.state == CallState.ANSWERING
     server.app[REGISTRY_KEY].remove(record.call_id)
