@@ -18,6 +18,7 @@ from adapters.acs.routes import add_call_routes
 from adapters.app_keys import SERVICES_KEY
 from adapters.bot_adapter import create_adapter
 from adapters.messages_endpoint import messages_handler
+from adapters.store_outage import StoreOutageResponder
 from bots.voice_bot import VoiceBot
 from config import Settings, get_settings
 from dialogs.call_session import SessionAccessor
@@ -39,6 +40,7 @@ from services.handoff.factory import build_handoff
 from services.handoff.routes import add_agent_routes
 from services.knowledge.base import Knowledge
 from services.knowledge.factory import create_knowledge
+from services.observability.access_log import RedactedAccessLogger
 from services.observability.logging_setup import setup_logging
 from services.observability.metrics import VoicebotMetrics
 from services.observability.routes import add_routes as add_observability_routes
@@ -136,7 +138,8 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
         session = await deps.sessions.get(turn_context)
         return replies.say(session.locale, "error.apology")
 
-    adapter = create_adapter(settings, conversation_state, apology)
+    store_outage = StoreOutageResponder(replies, settings.handoff.agent_phone_number, telemetry)
+    adapter = create_adapter(settings, conversation_state, apology, store_outage)
     # One turn per conversation at a time, across instances, before anything loads state.
     adapter.use(create_turn_serializer(settings, storage))
     adapter.use(TelemetryLoggerMiddleware(telemetry_client, log_personal_information=False))
@@ -238,7 +241,13 @@ def main() -> None:
         f"  dashboard:      {base}/dashboard",
         flush=True,
     )
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        access_log_class=RedactedAccessLogger,
+    )
 
 
 if __name__ == "__main__":

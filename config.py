@@ -104,6 +104,9 @@ class RedisSettings(BaseModel):
     url: str = "redis://127.0.0.1:6379/0"
     key_prefix: str = "voicebot:"
     idle_ttl_seconds: int = 3600
+    timeout_seconds: float = 1.5
+    """Bound on every state-store call (connect and reply): a frozen Redis fails a turn within about twice
+    this (one retry of the turn lock) and the caller hears the outage apology instead of silence."""
 
 
 class CosmosSettings(BaseModel):
@@ -152,6 +155,14 @@ class AcsSettings(BaseModel):
     endpoint: str = ""
     public_base_url: str = "http://localhost:3978"
     event_grid_secret: SecretStr = SecretStr("")
+    """Shared secret on the Event Grid IncomingCall webhook (query ``secret`` or header)."""
+    resource_id: str = ""
+    """The ACS resource's immutable id: the audience of the JWT on every Call Automation callback. Unset,
+    callbacks are refused (fail closed)."""
+    openid_configuration_url: str = (
+        "https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration"
+    )
+    """Where the callback JWT's issuer and signing keys are published."""
 
 
 class HandoffSettings(BaseModel):

@@ -11,6 +11,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector import Channels
 
 from adapters.channel_auth import RefusingAuthentication
+from adapters.store_outage import StoreOutageResponder, is_store_failure
 from config import Settings
 from services.security.service_urls import ServiceUrlPolicy
 
@@ -20,7 +21,10 @@ ApologyFactory = Callable[[TurnContext], Awaitable[Activity]]
 
 
 def create_adapter(
-    settings: Settings, conversation_state: ConversationState, apology: ApologyFactory
+    settings: Settings,
+    conversation_state: ConversationState,
+    apology: ApologyFactory,
+    store_outage: StoreOutageResponder | None = None,
 ) -> CloudAdapter:
     """Anonymous when no app id is set (Emulator, local tests); JWT-checked channel auth otherwise."""
     adapter = CloudAdapter(
@@ -32,6 +36,13 @@ def create_adapter(
     dialog_state = conversation_state.create_property("DialogState")
 
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
+        if store_outage is not None and is_store_failure(error):
+            # The apology below reads and writes state: with the store down it would fail in turn.
+            try:
+                await store_outage.respond(turn_context, error)
+            except Exception:
+                logger.exception("store-outage reply failed")
+            return
         # The exception type and stack go to the log; its message may quote the caller, so the
         # redaction filter on the root logger cleans it before it is written.
         logger.error(
@@ -58,7 +69,10 @@ def create_adapter(
             # Clear only the broken dialog stack: the caller keeps their identity and language.
             await dialog_state.delete(turn_context)
             await conversation_state.save_changes(turn_context, force=True)
-        except Exception:
+        except Exception as handler_error:
+            if store_outage is not None and is_store_failure(handler_error):
+                await on_turn_error(turn_context, handler_error)  # the store went down under the apology
+                return
             logger.exception("error handler failed")
 
     adapter.on_turn_error = on_turn_error

@@ -42,6 +42,12 @@ class SessionAccessor:
         self._property = conversation_state.create_property("CallSession")
         self.dialog_state = conversation_state.create_property("DialogState")
 
+    @staticmethod
+    def cached(turn_context: TurnContext) -> CallSession | None:
+        """The session this turn already loaded, if any (no storage access: safe when the store is down)."""
+        cached = turn_context.turn_state.get(_TURN_KEY)
+        return cached if isinstance(cached, CallSession) else None
+
     async def get(self, turn_context: TurnContext) -> CallSession:
         cached = turn_context.turn_state.get(_TURN_KEY)
         if cached is not None:

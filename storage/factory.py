@@ -24,7 +24,10 @@ def create_storage(settings: Settings) -> Storage:
         from storage.redis_storage import RedisStorage
 
         return RedisStorage.from_url(
-            settings.redis.url, settings.redis.key_prefix, settings.redis.idle_ttl_seconds
+            settings.redis.url,
+            settings.redis.key_prefix,
+            settings.redis.idle_ttl_seconds,
+            timeout_seconds=settings.redis.timeout_seconds,
         )
     if backend is StorageBackend.COSMOS:
         from storage.cosmos_storage import CosmosStorage, cosmos_config

@@ -51,7 +51,10 @@ def create_turn_serializer(settings: Settings, storage: Storage | None = None) -
         from redis.asyncio import Redis
 
         redis_client: Any = getattr(storage, "redis_client", None) or Redis.from_url(
-            settings.redis.url, socket_timeout=5.0, socket_connect_timeout=5.0, decode_responses=True
+            settings.redis.url,
+            socket_timeout=settings.redis.timeout_seconds,
+            socket_connect_timeout=settings.redis.timeout_seconds,
+            decode_responses=True,
         )
         return TurnSerializerMiddleware(RedisConversationLocks(redis_client, settings.redis.key_prefix))
     if settings.storage is StorageBackend.COSMOS:
