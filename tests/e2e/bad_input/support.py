@@ -115,12 +115,17 @@ def serve_bot(settings_: Any, recognizer: Any) -> Iterator[Server]:
 
 
 def fuzz_settings(
-    tmp_path_factory: pytest.TempPathFactory, knowledge_index_dir: Any, openid: AcsOpenIdServer, **extra: Any
+    tmp_path_factory: pytest.TempPathFactory,
+    knowledge_index_dir: Any,
+    openid: AcsOpenIdServer | None = None,
+    **extra: Any,
 ) -> Any:
+    """``openid``: the ACS metadata server the bot verifies Call Automation callbacks against."""
+    acs = {"event_grid_secret": SECRET, "public_base_url": "https://bot.example.com"}
     return make_test_settings(
         tmp_path_factory.mktemp("fuzz"),
         knowledge_index_dir,
-        acs=acs_settings(openid, event_grid_secret=SECRET, public_base_url="https://bot.example.com"),
+        acs=acs_settings(openid, **acs) if openid is not None else acs,
         handoff={"console_password": CONSOLE_PASSWORD},
         voice={"warm_up_speech": False, "gc_freeze_on_startup": False, "no_input_seconds": 30.0},
         **extra,
