@@ -167,3 +167,30 @@ def test_the_parser_reads_every_branch_of_the_union() -> None:
     assert {"CRM_HTTP__ENTRA_SCOPE", "CRM_HTTP__SUBSCRIPTION_KEY", "MicrosoftAppPassword"} <= set(settings)
     assert settings["TELEMETRY__ENTRA_AUTH"] == "'true'"
     assert bicep.literals("a ? 'x' : 'y${b}'") == ["x"]
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("bot_app_type", ["UserAssignedMSI", "SingleTenant"])
+def test_each_deployment_passes_production_modes_start_up_check(monkeypatch, environment, bot_app_type):
+    """What one deployment writes, loaded as the app loads it: staging and prod start in production mode
+    with nothing production mode refuses, and without the softphone; dev runs in development mode."""
+    from services.security.production import production_problems
+
+    conditions = {
+        "productionMode": environment != "dev",
+        "environmentName == 'prod'": environment == "prod",
+        "userAssignedBot": bot_app_type == "UserAssignedMSI",
+        "crmAuth == 'entra'": False,
+    }
+    values = {"botAppType": bot_app_type, "crmAuth": "subscription_key", "location": "eastus2"}
+    for name, _ in environment_variables():
+        monkeypatch.delenv(name, raising=False)
+    for name, value in bicep.app_settings_for(conditions, values).items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(_env_file=None)
+
+    assert settings.is_production is (environment != "dev")
+    assert production_problems(settings) == []
+    assert settings.softphone_on is (environment == "dev")
+    assert settings.app_type == bot_app_type and settings.app_id
+    assert bool(settings.app_password.get_secret_value()) is (bot_app_type == "SingleTenant")

@@ -127,3 +127,67 @@ def alert_queries() -> list[str]:
     for path in sorted(TEMPLATES.rglob("*.bicep")):
         queries += re.findall(r"^\s*query: '((?:[^'\\]|\\.)*)'", path.read_text(), re.MULTILINE)
     return queries
+
+
+def _split_top_level(source: str) -> list[str]:
+    """Split at commas outside braces, parentheses, strings and comments."""
+    parts, depth, quoted, start, i = [], 0, False, 0, 0
+    while i < len(source):
+        ch = source[i]
+        if quoted:
+            if ch == "\\":
+                i += 1
+            elif ch == "'":
+                quoted = False
+        elif ch == "'":
+            quoted = True
+        elif source.startswith("//", i):
+            i = source.find("\n", i)
+        elif ch in "({[":
+            depth += 1
+        elif ch in ")}]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(source[start:i])
+            start = i + 1
+        i += 1
+    parts.append(source[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _object(source: str) -> dict[str, str]:
+    found = {}
+    for line in source.splitlines():
+        match = _SETTING.match(line)
+        if match and not line.strip().startswith("//"):
+            found[match[1]] = _strip_comment(match[2])
+    return found
+
+
+def app_settings_for(conditions: dict[str, bool], values: dict[str, str]) -> dict[str, str]:
+    """The app settings one deployment writes: union branches and ternaries decided by ``conditions``
+    (Bicep condition text → truth), bare parameters replaced by ``values``; other expressions (resource
+    outputs, Key Vault references) become a stand-in, or a Key Vault reference for references."""
+    block = _balanced(text(), text().index("appSettings: union(") + len("appSettings: union"))
+    settings: dict[str, str] = {}
+    for part in _split_top_level(block[1:-1]):
+        if part.startswith("{"):
+            settings |= _object(part)
+            continue
+        condition, branches = part.split(" ? ", 1)
+        chosen = _split_top_level(branches.replace(" : {", ", {", 1))[0 if conditions[condition] else 1]
+        settings |= _object(chosen)
+    decided: dict[str, str] = {}
+    for name, expression in settings.items():
+        ternary = re.fullmatch(r"(.+?) \? '([^']*)' : '([^']*)'", expression)
+        if ternary:
+            decided[name] = ternary[2] if conditions[ternary[1]] else ternary[3]
+        elif expression in values:
+            decided[name] = values[expression]
+        elif is_key_vault_reference(expression):
+            decided[name] = "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/s)"
+        elif expression.startswith("'") and "${" not in expression:
+            decided[name] = expression.strip("'")
+        else:
+            decided[name] = "https://stand-in.example/" + re.sub(r"\W", "", expression)[:24]
+    return decided
