@@ -7,6 +7,7 @@ Ssml.md) as summarised in PROTOCOLS.md; botbuilder-python has no factory for the
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment, EndOfConversationCodes
@@ -64,6 +65,30 @@ def handoff_failed(activity: Activity) -> str | None:
     if str(value.get("state", "")).lower() == "failed":
         return str(value.get("message") or "transfer failed")
     return None
+
+
+RECORDING_COMMAND = "channel/vnd.microsoft.telephony.recording."
+RECORDING_START = RECORDING_COMMAND + "start"
+COMMAND = "command"
+COMMAND_RESULT = "commandResult"
+
+
+def recording_start() -> Activity:
+    """Asks the telephony channel to record the call (Recording.md): a ``command`` activity whose
+    ``commandResult`` answer carries the same ``commandId`` (and an ``error`` when it failed)."""
+    settings = {"recordingContentType": "audio", "recordingChannelType": "mixed"}
+    return Activity(
+        type=COMMAND, name=RECORDING_START, value={"commandId": str(uuid.uuid4()), "data": settings}
+    )
+
+
+def recording_result(activity: Activity) -> tuple[str, str | None] | None:
+    """(command name, error code or None) for a recording ``commandResult``; None for anything else."""
+    if activity.type != COMMAND_RESULT or not str(activity.name or "").startswith(RECORDING_COMMAND):
+        return None
+    value = activity.value if isinstance(activity.value, dict) else {}
+    error = value.get("error") if isinstance(value.get("error"), dict) else None
+    return str(activity.name), (str(error.get("code") or "unknown") if error else None)
 
 
 def caller_number(activity: Activity) -> str:

@@ -6,6 +6,7 @@ from datetime import date
 
 from botbuilder.core import TurnContext
 
+from adapters.acs.channel_data import acs_call_ids
 from adapters.telephony import caller_number
 from dialogs.call_session import CallSession
 from dialogs.deps import DialogDeps
@@ -21,6 +22,9 @@ async def start_call(deps: DialogDeps, turn_context: TurnContext, session: CallS
     session.locale = catalogue.resolve_locale(turn_context.activity.locale)
     session.caller_phone = normalize_e164(caller_number(turn_context.activity)) or ""
     session.journal.caller_phone = session.caller_phone
+    # On an ACS phone call: the ids recording starts on, and its finished file is reported by.
+    journal = session.journal
+    journal.call_connection_id, journal.server_call_id = acs_call_ids(turn_context.activity.channel_data)
     ctx = AccessContext(conversation_id=turn_context.activity.conversation.id, intent="CallStart")
     customer = (
         await deps.crm.find_customer_by_phone(session.caller_phone, ctx) if session.caller_phone else None

@@ -8,7 +8,7 @@ from botbuilder.core import ActivityHandler, ConversationState, TurnContext, Use
 from botbuilder.dialogs import Dialog, DialogExtensions, DialogSet
 from botbuilder.schema import ChannelAccount
 
-from adapters.telephony import SILENCE_TIMEOUT, handoff_failed, hang_up
+from adapters.telephony import SILENCE_TIMEOUT, handoff_failed, hang_up, recording_result
 from bots.call_start import start_call
 from bots.understanding import TurnUnderstanding
 from dialogs.base import ESCALATE
@@ -150,5 +150,14 @@ class VoiceBot(ActivityHandler):
         await self.deps.handoff.call_ended(session.journal, outcome.value)
 
     async def on_unrecognized_activity_type(self, turn_context: TurnContext) -> None:
-        # e.g. the telephony channel's commandResult for recording commands: nothing to say.
-        logger.info("ignored activity", extra={"activity_type": turn_context.activity.type})
+        """The telephony channel's answer to a recording command (ActivityHandler does not route it)."""
+        result = recording_result(turn_context.activity)
+        if result is None:
+            logger.info("ignored activity", extra={"activity_type": turn_context.activity.type})
+            return
+        command, error = result
+        mark("recording_command", command=command, outcome=error or "ok")
+        if error is None:
+            logger.info("telephony recording command done", extra={"command": command})
+        else:  # the transfer goes on unrecorded; the operator sees why
+            logger.warning("telephony recording command failed", extra={"command": command, "code": error})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
-from adapters.telephony import handoff_event
+from adapters.telephony import TELEPHONY_CHANNEL_ID, handoff_event, recording_start
 from dialogs.base import TRANSFERRED, VoiceDialog
 from dialogs.deps import DialogDeps
 from services.handoff.base import EscalationReason
@@ -37,6 +37,8 @@ class TransferDialog(VoiceDialog):
         if self.deps.recording_enabled:
             await self.say_final(step.context, "transfer.recording_notice")
             session.journal.recording_consent_announced = True
+            if step.context.activity.channel_id == TELEPHONY_CHANNEL_ID:  # ACS records through the service
+                await step.context.send_activity(recording_start())
         ticket = await self.deps.handoff.escalate(session.journal, reason)
         session.pending_handoff_id = ticket.handoff_id
         await step.context.send_activity(

@@ -20,6 +20,7 @@ from botbuilder.schema import (
 
 from adapters.acs.call_adapter import CHANNEL_ID, SERVICE_URL, CallAdapter
 from adapters.acs.call_control import CallControl, CallControlError
+from adapters.acs.channel_data import acs_channel_data
 from adapters.acs.registry import CallRecord, CallState
 from services.handoff.targets import is_transfer_target
 from services.voice.frames import CallAction, InputHint, Say
@@ -81,6 +82,7 @@ class CallSession:
             from_property=ChannelAccount(id=self.record.caller, name=self.record.caller),
             recipient=BOT_ACCOUNT,
             conversation=ConversationAccount(id=self.call_id),
+            channel_data=acs_channel_data(self.record.connection_id, self.record.server_call_id),
             locale=fields.pop("locale", self.locale),
             **fields,
         )

@@ -25,6 +25,7 @@ CALL_QUERY = "call"
 SECRET_HEADER = "X-Contoso-Event-Secret"
 VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent"
 INCOMING_CALL_EVENT = "Microsoft.Communication.IncomingCall"
+RECORDING_FILE_EVENT = "Microsoft.Communication.RecordingFileStatusUpdated"
 ANSWER_TIMEOUT_SECONDS = 10.0
 MAX_EVENTS_BODY = 1024 * 1024
 
@@ -116,11 +117,28 @@ async def incoming_call(request: web.Request) -> web.Response:
         if registry.seen_event(str(event.get("id", ""))):
             log.info("replayed event ignored", extra={"event_type": kind})
             continue
+        if kind == RECORDING_FILE_EVENT:
+            _recording_file(request.app, event, data)
+            continue
         if kind != INCOMING_CALL_EVENT:
             log.info("event ignored", extra={"event_type": kind})
             continue
         await _answer(request.app, registry, settings, data)
     return web.json_response({})
+
+
+def _recording_file(app: web.Application, event: dict[str, Any], data: dict[str, Any]) -> None:
+    """The call's recording is stored: subject ``/recording/call/{call id}/serverCallId/{server call id}``,
+    the audio at ``recordingStorageInfo.recordingChunks[0].contentLocation``."""
+    subject = str(event.get("subject") or "")
+    server_call_id = subject.split("/serverCallId/", 1)[1] if "/serverCallId/" in subject else ""
+    chunks = json_object(data.get("recordingStorageInfo")).get("recordingChunks")
+    first = json_object(chunks[0]) if isinstance(chunks, list) and chunks else {}
+    location = first.get("contentLocation")
+    if not server_call_id or not isinstance(location, str) or not location:
+        log.warning("RecordingFileStatusUpdated without a server call id or content location ignored")
+        return
+    services_of(app).handoff.recording_file_ready(server_call_id, location)
 
 
 async def _answer(app: web.Application, registry: Any, settings: Any, data: dict[str, Any]) -> None:

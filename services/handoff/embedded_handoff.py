@@ -174,6 +174,17 @@ class EmbeddedHandoffService:
         content_ready(conversation_id, content_location)
         return await self.attach_transcript(conversation_id)
 
+    def recording_file_ready(self, server_call_id: str, content_location: str) -> str | None:
+        """RecordingFileStatusUpdated for an ACS server call: fetch and transcribe in the background (Event
+        Grid wants its answer now); the conversation id, or None when this instance did not record it."""
+        call_of = getattr(self._recorder, "call_of", None)
+        conversation_id = call_of(server_call_id) if call_of is not None else None
+        if conversation_id is None:
+            logger.info("recording file for a call not recorded here")
+            return None
+        self._spawn(self.recording_ready(conversation_id, content_location))
+        return conversation_id
+
     async def attach_transcript(self, conversation_id: str) -> str | None:
         """Recordings whose audio arrives after the call (ACS): transcribe, update the post-call record."""
         call = await self.store.get_call(conversation_id)

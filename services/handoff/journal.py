@@ -45,6 +45,8 @@ class CallJournal(BaseModel):
     """True once the "this call may be recorded" announcement was played to the caller."""
     call_connection_id: str = ""
     """ACS call connection id (empty on the telephony channel); recording starts on it."""
+    server_call_id: str = ""
+    """ACS server call id: RecordingFileStatusUpdated names the call by it."""
     handoff_id: str | None = None
     """Set by the handoff service when the call is escalated."""
 

@@ -31,6 +31,7 @@ class AcsRecorder:
         self._timeout = timeout_seconds
         self._active: dict[str, RecordingInfo] = {}
         self._content: dict[str, str] = {}
+        self._by_server_call: dict[str, str] = {}
 
     @classmethod
     def from_settings(cls, acs: AcsSettings) -> AcsRecorder:
@@ -65,7 +66,13 @@ class AcsRecorder:
             call_id=call_id, recording_id=properties.recording_id, started_at=datetime.now(UTC)
         )
         self._active[call_id] = info
+        if journal.server_call_id:
+            self._by_server_call[journal.server_call_id] = call_id
         return info
+
+    def call_of(self, server_call_id: str) -> str | None:
+        """The conversation recorded on an ACS server call (RecordingFileStatusUpdated's subject)."""
+        return self._by_server_call.pop(server_call_id, None)
 
     async def write(self, call_id: str, pcm: bytes) -> None:
         """ACS records the call itself: nothing to do with our audio."""
