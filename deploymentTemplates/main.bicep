@@ -384,6 +384,7 @@ module app 'modules/appservice.bicep' = {
       COSMOS__DATABASE: cosmos.outputs.databaseName
       COSMOS__CONTAINER: cosmos.outputs.containerName
       ACS__ENDPOINT: communication.outputs.endpoint
+      ACS__RESOURCE_ID: communication.outputs.immutableResourceId // callbacks' JWT audience: unset, every callback is refused
       ACS__PUBLIC_BASE_URL: 'https://${siteName}.azurewebsites.net'
       ACS__EVENT_GRID_SECRET: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.eventGridSecretUri})'
       HANDOFF__CONSOLE_PASSWORD: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.agentConsolePasswordUri})'

@@ -22,3 +22,5 @@ resource acs 'Microsoft.Communication/communicationServices@2023-04-01' = {
 output id string = acs.id
 output name string = acs.name
 output endpoint string = 'https://${acs.properties.hostName}'
+@description('The audience of the JWT ACS puts on every Call Automation callback (ACS__RESOURCE_ID).')
+output immutableResourceId string = acs.properties.immutableResourceId
