@@ -103,6 +103,20 @@ class TwinFallback:
             {"dependency": self.dependency, "reason": reason, "circuit": self.breaker.state},
         )
 
+    def allow(self) -> bool:
+        """For piecemeal calls (a stream): True to try Azure; False (recorded) when the circuit is open."""
+        try:
+            self.breaker.before_call()
+        except CircuitOpen:
+            self.degraded("circuit_open")
+            return False
+        return True
+
+    def failed(self, exc: BaseException) -> None:
+        """The Azure side of a piecemeal call failed: counted, recorded; the caller switches to the twin."""
+        self.breaker.record_failure()
+        self.degraded(type(exc).__name__)
+
     async def call(
         self,
         azure: Callable[[], Awaitable[T]],

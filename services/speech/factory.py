@@ -3,32 +3,42 @@
 from __future__ import annotations
 
 from config import Settings, SpeechBackend
+from services.resilience import twin_fallback
 from services.speech.base import SpeechToText, TextToSpeech
 from services.speech.vocabulary import load_vocabulary
 
 
 def create_stt(settings: Settings) -> SpeechToText:
-    """``settings.stt``: embedded (pocketsphinx + faster-whisper, offline) or azure (AI Speech)."""
+    """``settings.stt``: embedded (pocketsphinx + faster-whisper, offline) or azure (AI Speech, with the
+    embedded engine as its twin when it fails mid-call)."""
     vocabulary = load_vocabulary(settings.clu_project_file)
     if settings.stt == SpeechBackend.AZURE:
         from services.speech.azure_auth import SpeechAuth
         from services.speech.azure_stt import AzureSpeechToText
+        from services.speech.embedded_stt import EmbeddedSpeechToText
+        from services.speech.fallback import FallbackSpeechToText
 
-        return AzureSpeechToText(
+        azure = AzureSpeechToText(
             SpeechAuth(settings.azure_speech), settings.supported_locales, phrase_hints=vocabulary.hints
         )
+        twin = EmbeddedSpeechToText(settings.data_dir, vocabulary=vocabulary)
+        return FallbackSpeechToText(azure, twin, twin_fallback("speech-to-text", settings))
     from services.speech.embedded_stt import EmbeddedSpeechToText
 
     return EmbeddedSpeechToText(settings.data_dir, vocabulary=vocabulary)
 
 
 def create_tts(settings: Settings) -> TextToSpeech:
-    """``settings.tts``: embedded (espeak-ng, offline) or azure (neural voices ``voice_en``/``voice_es``)."""
+    """``settings.tts``: embedded (espeak-ng, offline) or azure (neural voices ``voice_en``/``voice_es``,
+    espeak-ng as the twin)."""
     if settings.tts == SpeechBackend.AZURE:
         from services.speech.azure_auth import SpeechAuth
         from services.speech.azure_tts import AzureTextToSpeech
+        from services.speech.embedded_tts import EspeakTextToSpeech
+        from services.speech.fallback import FallbackTextToSpeech
 
-        return AzureTextToSpeech(SpeechAuth(settings.azure_speech), settings.voice_for)
+        azure = AzureTextToSpeech(SpeechAuth(settings.azure_speech), settings.voice_for)
+        return FallbackTextToSpeech(azure, EspeakTextToSpeech(), twin_fallback("text-to-speech", settings))
     from services.speech.embedded_tts import EspeakTextToSpeech
 
     return EspeakTextToSpeech()

@@ -227,6 +227,8 @@ def test_factory_defaults_to_embedded_and_switches_to_azure(tmp_path) -> None:
             "azure_speech": AzureSpeechSettings(key=SecretStr("k"), region="eastus"),
         }
     )
-    stt, tts = create_stt(azure), create_tts(azure)
-    assert isinstance(stt, AzureSpeechToText) and "Contoso" in stt.phrase_hints
-    assert isinstance(tts, AzureTextToSpeech) and tts.voice_for("es-MX") == "es-MX-DaliaNeural"
+    stt, tts = create_stt(azure), create_tts(azure)  # each with its embedded twin for outages
+    assert isinstance(stt.azure, AzureSpeechToText) and "Contoso" in stt.azure.phrase_hints
+    assert isinstance(stt.twin, EmbeddedSpeechToText)
+    assert isinstance(tts.azure, AzureTextToSpeech) and tts.azure.voice_for("es-MX") == "es-MX-DaliaNeural"
+    assert isinstance(tts.twin, EspeakTextToSpeech)
