@@ -119,4 +119,3 @@ class FallbackTextToSpeech:
                 self.fallback.breaker.release()
         async for frame in self.twin.synthesize(ssml_or_text, locale):
             yield frame
-
