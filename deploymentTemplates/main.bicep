@@ -17,6 +17,10 @@ param alertEmail string
 param publisherEmail string
 @description('Base URL of the bank CRM that API Management publishes.')
 param crmBackendUrl string
+@description('The contact centre queue (E.164) the bot transfers callers to.')
+param agentPhoneNumber string
+@description('Optional Teams agent instead: 8:orgid:<object id> (or 8:acs:<id> for an ACS user); empty = the phone queue.')
+param agentTeamsId string = ''
 param openAiLocation string = location
 param chatModel string = 'gpt-4o-mini'
 param chatModelVersion string = '2024-07-18'
@@ -387,6 +391,8 @@ module app 'modules/appservice.bicep' = {
       ACS__RESOURCE_ID: communication.outputs.immutableResourceId // callbacks' JWT audience: unset, every callback is refused
       ACS__PUBLIC_BASE_URL: 'https://${siteName}.azurewebsites.net'
       ACS__EVENT_GRID_SECRET: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.eventGridSecretUri})'
+      HANDOFF__AGENT_PHONE_NUMBER: agentPhoneNumber
+      HANDOFF__AGENT_TEAMS_ID: agentTeamsId
       HANDOFF__CONSOLE_PASSWORD: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.agentConsolePasswordUri})'
       CRM_HTTP__BASE_URL: apim.outputs.crmBaseUrl
       CRM_HTTP__AUTH: crmAuth

@@ -42,6 +42,7 @@ ALWAYS_NEEDED = {
     "ACS__RESOURCE_ID",
     "ACS__PUBLIC_BASE_URL",
     "ACS__EVENT_GRID_SECRET",
+    "HANDOFF__AGENT_PHONE_NUMBER",
     "HANDOFF__CONSOLE_PASSWORD",
     "TELEMETRY__APPLICATIONINSIGHTS_CONNECTION_STRING",
     "TELEMETRY__ENTRA_AUTH",
@@ -183,7 +184,13 @@ def test_each_deployment_passes_production_modes_start_up_check(monkeypatch, env
         "userAssignedBot": bot_app_type == "UserAssignedMSI",
         "crmAuth == 'entra'": False,
     }
-    values = {"botAppType": bot_app_type, "crmAuth": "subscription_key", "location": "eastus2"}
+    values = {
+        "botAppType": bot_app_type,
+        "crmAuth": "subscription_key",
+        "location": "eastus2",
+        "agentPhoneNumber": "+14255550199",
+        "agentTeamsId": "",
+    }
     for name, _ in environment_variables():
         monkeypatch.delenv(name, raising=False)
     for name, value in bicep.app_settings_for(conditions, values).items():
