@@ -12,6 +12,7 @@ from services.knowledge.embedded_index import EmbeddedIndex
 from services.knowledge.ingest import ingest
 from services.knowledge.service import RagKnowledge
 from services.observability.stages import UsageSink
+from services.resilience import twin_fallback
 from services.safety.knowledge_screen import ScreenedGenerator
 
 logger = logging.getLogger(__name__)
@@ -99,7 +100,8 @@ def create_knowledge(
     on_llm_usage: UsageSink | None = None,
 ) -> RagKnowledge:
     """The configured `Knowledge`. The embedded index is loaded (or built from the source directory on a fresh
-    clone) on `warm_up()` or the first question; the Azure index is queried as it is (ingest with the CLI)."""
+    clone) on `warm_up()` or the first question; the Azure index is queried as it is (ingest with the CLI).
+    With any Azure part, an all-embedded twin answers (extractively) while that part is down."""
     embedder = create_embedder(settings, openai_client)
     generator = create_generator(settings, openai_client, on_llm_usage)
     index = create_index(settings, embedder, index_path, search_transport)
@@ -113,6 +115,16 @@ def create_knowledge(
             exists = isinstance(index, EmbeddedIndex) and index.exists()
             await open_index(index, embedder, src if refresh or not exists else None)
 
+    twin = None
+    if uses_azure(settings):
+        embedded = settings.model_copy(
+            update={
+                "knowledge": KnowledgeBackend.EMBEDDED,
+                "generator": GeneratorBackend.EMBEDDED,
+                "knowledge_embeddings": GeneratorBackend.EMBEDDED,
+            }
+        )
+        twin = create_knowledge(embedded, index_path=index_path, source_dir=source_dir, refresh=refresh)
     return RagKnowledge(
         index,
         embedder,
@@ -121,4 +133,15 @@ def create_knowledge(
         history_turns=settings.knowledge_history_turns,
         max_question_chars=settings.knowledge_max_question_chars,
         prepare=prepare,
+        twin=twin,
+        fallback=twin_fallback("knowledge", settings) if twin is not None else None,
+    )
+
+
+def uses_azure(settings: Settings) -> bool:
+    """True when any part of knowledge answers is on Azure (then an embedded twin stands by)."""
+    return (
+        settings.knowledge == KnowledgeBackend.AZURE
+        or settings.generator == GeneratorBackend.AZURE_OPENAI
+        or settings.knowledge_embeddings == GeneratorBackend.AZURE_OPENAI
     )

@@ -14,11 +14,13 @@ from services.knowledge.base import (
     Generator,
     KnowledgeAnswer,
     KnowledgeIndex,
+    KnowledgeUnavailable,
     ScoredPassage,
     SearchRequest,
 )
 from services.knowledge.phrases import BLOCKED, NOT_FOUND, phrase
 from services.knowledge.text import detect_lang, lang_of_locale, tokens
+from services.resilience import TwinFallback
 from services.safety.sanitizer import sanitize
 
 logger = logging.getLogger(__name__)
@@ -37,7 +39,12 @@ class RagKnowledge:
         history_turns: int = 6,
         max_question_chars: int = 500,
         prepare: Callable[[], Awaitable[None]] | None = None,
+        twin: RagKnowledge | None = None,
+        fallback: TwinFallback | None = None,
     ) -> None:
+        self.twin = twin
+        """The embedded knowledge that answers when an Azure part (AI Search, Azure OpenAI) is down."""
+        self.fallback = fallback
         self.index = index
         self.embedder = embedder
         self.generator = generator
@@ -50,6 +57,8 @@ class RagKnowledge:
 
     async def warm_up(self) -> None:
         """Load (or build, on a fresh clone) the index: at start-up, or else on the first question."""
+        if self.twin is not None:
+            await self.twin.warm_up()
         if self._ready:
             return
         async with self._ready_lock:
@@ -83,6 +92,18 @@ class RagKnowledge:
         )
 
     async def answer(self, question: str, history: list[ConversationTurn], locale: str) -> KnowledgeAnswer:
+        """The answer; when AI Search or Azure OpenAI fails (or its circuit is open), the embedded twin's
+        plainer (extractive) answer from the same documents."""
+        if self.twin is None or self.fallback is None:
+            return await self._answer(question, history, locale)
+        twin = self.twin
+        return await self.fallback.call(
+            lambda: self._answer(question, history, locale),
+            lambda: twin.answer(question, history, locale),
+            (KnowledgeUnavailable,),
+        )
+
+    async def _answer(self, question: str, history: list[ConversationTurn], locale: str) -> KnowledgeAnswer:
         checked = sanitize(question, self.max_question_chars)
         lang = lang_of_locale(locale)
         if lang is None:
