@@ -19,6 +19,8 @@ param publisherEmail string
 param crmBackendUrl string
 @description('The contact centre queue (E.164) the bot transfers callers to.')
 param agentPhoneNumber string
+@description('Addresses or CIDR ranges of the reverse proxies in front of the bot whose X-Forwarded-For is believed (SECURITY__TRUSTED_PROXIES): the address App Service\'s front end appears as, or an Application Gateway\'s subnet.')
+param trustedProxies array = []
 @description('Optional Teams agent instead: 8:orgid:<object id> (or 8:acs:<id> for an ACS user); empty = the phone queue.')
 param agentTeamsId string = ''
 param openAiLocation string = location
@@ -364,6 +366,7 @@ module app 'modules/appservice.bicep' = {
       MicrosoftAppId: botClientId
       MicrosoftAppTenantId: tenant().tenantId
       VOICE__SOFTPHONE_ENABLED: productionMode ? 'false' : 'true'
+      SECURITY__TRUSTED_PROXIES: string(trustedProxies) // a JSON list, as pydantic-settings reads a tuple
       PORT: '8000'
       WEBSITES_PORT: '8000'
       SCM_DO_BUILD_DURING_DEPLOYMENT: 'true'

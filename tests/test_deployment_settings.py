@@ -67,6 +67,8 @@ def _candidates(expression: str, params: dict[str, bicep.Param]) -> list[str]:
     """Every value an app setting can take: a ternary's literals, a param's @allowed list, or a stand-in."""
     if expression in params and params[expression].allowed:
         return list(params[expression].allowed)
+    if expression.startswith("string(") and params[expression[7:-1]].type == "array":
+        return ['["203.0.113.0/24"]', "[]"]  # an array param written as JSON
     found = bicep.literals(expression)
     return found or ["https://placeholder.example/" + re.sub(r"\W", "", expression)[:20]]
 
@@ -190,6 +192,7 @@ def test_each_deployment_passes_production_modes_start_up_check(monkeypatch, env
         "location": "eastus2",
         "agentPhoneNumber": "+14255550199",
         "agentTeamsId": "",
+        "string(trustedProxies)": '["169.254.0.0/16"]',
     }
     for name, _ in environment_variables():
         monkeypatch.delenv(name, raising=False)
@@ -202,3 +205,4 @@ def test_each_deployment_passes_production_modes_start_up_check(monkeypatch, env
     assert settings.softphone_on is (environment == "dev")
     assert settings.app_type == bot_app_type and settings.app_id
     assert bool(settings.app_password.get_secret_value()) is (bot_app_type == "SingleTenant")
+    assert settings.security.trusted_proxies == ("169.254.0.0/16",)
