@@ -6,12 +6,17 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from botbuilder.core import ConversationState, TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+    ConfigurationServiceClientCredentialFactory,
+)
 from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector import Channels
 
 from adapters.channel_auth import RefusingAuthentication
 from adapters.store_outage import StoreOutageResponder, is_store_failure
+from adapters.streaming_channel import VoiceCloudAdapter
 from config import Settings
 from services.security.service_urls import ServiceUrlPolicy
 
@@ -26,12 +31,17 @@ def create_adapter(
     apology: ApologyFactory,
     store_outage: StoreOutageResponder | None = None,
 ) -> CloudAdapter:
-    """Anonymous when no app id is set (Emulator, local tests); JWT-checked channel auth otherwise."""
-    adapter = CloudAdapter(
+    """Anonymous when no app id is set (Emulator, local tests); JWT-checked channel auth otherwise.
+    Serves both transports: activities POSTed over HTTP and the streaming WebSocket (telephony channel)."""
+    credentials = ConfigurationServiceClientCredentialFactory(settings.bot_framework_config())
+    adapter = VoiceCloudAdapter(
         RefusingAuthentication(
-            ConfigurationBotFrameworkAuthentication(settings.bot_framework_config()),
+            ConfigurationBotFrameworkAuthentication(
+                settings.bot_framework_config(), credentials_factory=credentials
+            ),
             ServiceUrlPolicy.from_settings(settings),
-        )
+        ),
+        credentials,
     )
     dialog_state = conversation_state.create_property("DialogState")
 

@@ -54,26 +54,35 @@ async def _check_activity_request(
         return _problem(400, "body is not valid JSON")
     except RecursionError:  # thousands of nested brackets
         return _problem(400, "body nests too deeply")
+    found = activity_problem(body, service_urls)
+    return None if found is None else _problem(*found)
+
+
+def activity_problem(body: object, service_urls: ServiceUrlPolicy | None = None) -> tuple[int, str] | None:
+    """What is wrong with an activity body (HTTP POST or streaming request), as (status, title); None
+    when well formed. ``service_urls`` checks where replies would go (not needed on a socket, where
+    replies go back over the socket)."""
     if not isinstance(body, dict):
-        return _problem(400, "body must be a JSON object (an activity)")
+        return 400, "body must be a JSON object (an activity)"
     if not isinstance(body.get("type"), str) or not body["type"]:
-        return _problem(400, "activity has no type")
+        return 400, "activity has no type"
     conversation = body.get("conversation")
     if not isinstance(conversation, dict) or not conversation.get("id"):
-        return _problem(400, "activity has no conversation id")
+        return 400, "activity has no conversation id"
     for party in ("from", "recipient"):  # every channel sends both; botbuilder's middleware reads their ids
         if not isinstance(body.get(party), dict):
-            return _problem(400, f"activity has no {party}")
+            return 400, f"activity has no {party}"
     if not isinstance(body.get("serviceUrl"), str):
-        return _problem(400, "activity has no serviceUrl")
-    if not service_urls.allows(body["serviceUrl"]):  # replies would go there: never an arbitrary address
-        return _problem(403, "serviceUrl is not an allowed Bot Framework channel host")
+        return 400, "activity has no serviceUrl"
+    # Replies would go there: never an arbitrary address.
+    if service_urls is not None and not service_urls.allows(body["serviceUrl"]):
+        return 403, "serviceUrl is not an allowed Bot Framework channel host"
     if not isinstance(body.get("channelId"), str) or not body["channelId"]:
-        return _problem(400, "activity has no channelId")
+        return 400, "activity has no channelId"
     try:  # botbuilder deserializes the same way; a field of the wrong shape would be a 500 there
         Activity().deserialize(body)
     except (DeserializationError, TypeError, ValueError, AttributeError, RecursionError):
-        return _problem(400, "activity fields have the wrong shape")
+        return 400, "activity fields have the wrong shape"
     return None
 
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real servers the test suite starts on loopback ports: Redis (Debian) and the
-# Cosmos DB SQL-API emulation (npm @vercel/cosmosdb-server, pinned by tests/support/cosmos/package-lock.json).
+# Cosmos DB SQL-API emulation (npm @vercel/cosmosdb-server, pinned by tests/support/cosmos/package-lock.json),
+# and Microsoft's Bot Framework streaming client (npm botframework-streaming, pinned by
+# tests/support/streaming/package-lock.json) that the streaming-channel tests drive the bot with.
 # Idempotent: skips what is already there.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,4 +24,12 @@ if [ ! -d "$COSMOS_DIR/node_modules/@vercel/cosmosdb-server" ]; then
     fi
     (cd "$COSMOS_DIR" && npm ci --no-audit --no-fund --loglevel=error)
 fi
-echo "test servers installed: $(command -v redis-server), $COSMOS_DIR/node_modules/@vercel/cosmosdb-server"
+STREAMING_DIR="$ROOT/tests/support/streaming"
+if [ ! -d "$STREAMING_DIR/node_modules/botframework-streaming" ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "npm (Node >= 18) is required for the Bot Framework streaming client" >&2
+        exit 1
+    fi
+    (cd "$STREAMING_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "test servers installed: $(command -v redis-server), $COSMOS_DIR/node_modules/@vercel/cosmosdb-server, $STREAMING_DIR/node_modules/botframework-streaming"

@@ -1,0 +1,167 @@
+"""The telephony channel's own transport: Bot Framework streaming over the WebSocket on /api/messages,
+driven by Microsoft's client (npm botframework-streaming, WebSocketClient) against the real app.
+
+Activities go in as streaming requests (POST /api/messages inside the socket); the bot's replies,
+events and endOfConversation come back as streaming requests on the same socket, each before the
+response to the activity that caused it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+
+import pytest
+
+from adapters.emulator import texts
+from adapters.streaming_client import StreamingChannel
+from tests.support.bot_harness import running_bot
+from tests.support.log_capture import captured_spans
+from tests.support.streaming_driver import NodeStreamingClient, node_streaming_client, require_node_client
+
+CALLER_ID = "8f2a7c1e-7d5b-4b8c-9a53-1f0c7b7e2a11"  # opaque; the channel puts the number in from.name
+
+
+@pytest.fixture
+async def bot(bot_settings, trained_recognizer):
+    require_node_client()
+    async with running_bot(bot_settings, trained_recognizer) as (channel, services):
+        yield channel.bot_url.replace("http://", "ws://"), services
+
+
+def telephony(conversation: str, caller: str = "+14255550100", locale: str = "en-US", **fields: Any) -> dict:
+    """An activity as the telephony channel sends it."""
+    return {
+        "channelId": "telephony",
+        "serviceUrl": "urn:botframework:telephony",
+        "conversation": {"id": conversation},
+        "from": {"id": CALLER_ID, "name": caller},
+        "recipient": {"id": "contoso-voicebot", "name": "+18005550123"},
+        "locale": locale,
+        **fields,
+    }
+
+
+async def start_call(client: NodeStreamingClient, conversation: str, **kwargs: Any) -> list[dict]:
+    update = telephony(conversation, type="conversationUpdate", **kwargs)
+    update["membersAdded"] = [dict(update["from"])]
+    answer, replies = await client.send(update)
+    assert answer["status"] == 200
+    return replies
+
+
+async def say(client: NodeStreamingClient, conversation: str, text: str, **kwargs: Any) -> list[dict]:
+    answer, replies = await client.send(telephony(conversation, type="message", text=text, **kwargs))
+    assert answer["status"] == 200
+    return replies
+
+
+def key(conversation: str, digit: str) -> dict:
+    return telephony(conversation, type="message", text=digit, entities=[{"type": "DTMF"}])
+
+
+async def test_a_whole_telephony_call_over_the_socket_with_microsofts_client(bot):
+    url, services = bot
+    conversation = "telephony-stream-call-1"
+    with captured_spans() as spans:
+        async with node_streaming_client(url) as client:
+            greeting = await start_call(client, conversation)
+            assert texts(greeting)[0].startswith("Hi Carlos")  # the number came from from.name
+            assert "PIN" in " ".join(texts(await say(client, conversation, "what is my checking balance")))
+
+            keys = []
+            for digit in "1234":  # one message per key press, as the channel sends them
+                answer, replies = await client.send(key(conversation, digit))
+                assert answer["status"] == 200
+                keys.append(replies)
+            assert [texts(k) for k in keys[:3]] == [[], [], []]
+            assert "310 dollars and 75 cents" in " ".join(texts(keys[3]))
+
+            handoff = await say(client, conversation, "I want to talk to a person")
+            transfer = next(r for r in handoff if r["type"] == "event")
+            assert transfer["name"] == "handoff.initiate"
+            assert re.fullmatch(r"\+\d{8,15}", transfer["value"]["TargetPhoneNumber"])
+            handoff_id = transfer["value"]["HandoffId"]
+            assert transfer["attachments"][0]["content"]["handoffId"] == handoff_id
+            assert await services.handoff.store.get(handoff_id) is not None
+
+            answer, after_hang_up = await client.send(telephony(conversation, type="endOfConversation"))
+            assert answer["status"] == 200 and texts(after_hang_up) == []
+
+            # Replies travel as streaming requests to the channel's reply paths, in the order sent.
+            paths = [r["path"] for r in client.received]
+            assert all(p.startswith(f"v3/conversations/{conversation}/activities") for p in paths)
+            order = [(r["body"]["type"], r["body"].get("name")) for r in client.received]
+            assert order.index(("event", "handoff.initiate")) > order.index(("message", None))
+
+    record = await services.handoff.store.get_call(conversation)
+    assert record is not None and record.outcome == "transferred"  # the hang-up ended the call record
+    entries = [e for e in await services.audit.query("C1001") if e.conversation_id == conversation]
+    read = {(e.intent, e.category.value, e.operation.value) for e in entries}
+    assert ("CheckBalance", "accounts", "read") in read and (
+        "IdentifyCaller",
+        "authentication",
+        "verify",
+    ) in read
+    turns = [
+        s
+        for s in spans.get_finished_spans()
+        if s.name == "turn" and s.attributes.get("call_id") == conversation
+    ]
+    assert len(turns) >= 8  # greeting, request, four keys, handoff, hang-up: telemetry as over HTTP
+    assert "1234" not in json.dumps([e.to_dict() for e in entries])
+
+
+async def test_key_presses_sent_without_waiting_are_taken_one_turn_at_a_time(bot):
+    """A keypad sends faster than the bot answers; the turn lock keeps every key of the PIN."""
+    url, _ = bot
+    conversation = "telephony-stream-fast-keys"
+    async with node_streaming_client(url) as client:
+        await start_call(client, conversation)
+        await say(client, conversation, "what is my savings balance")
+        answers = await asyncio.gather(*(client.send(key(conversation, digit)) for digit in "1234"))
+        assert [answer["status"] for answer, _ in answers] == [200, 200, 200, 200]
+        spoken = " ".join(text for _, replies in answers for text in texts(replies))
+        assert "1,250 dollars and 40 cents" in spoken
+        assert "PIN" not in spoken  # no key was lost, so no re-prompt
+
+
+async def test_spanish_caller_over_the_socket_hears_spanish(bot):
+    url, _ = bot
+    conversation = "telephony-stream-es"
+    async with node_streaming_client(url) as client:
+        greeting = await start_call(client, conversation, caller="+5215555550101", locale="es-MX")
+        assert texts(greeting)[0].startswith("Hola María")  # non-ASCII both ways through the socket
+        replies = await say(
+            client, conversation, "¿Cuál es el saldo de mi cuenta de ahorros?", locale="es-MX"
+        )
+        assert "NIP" in " ".join(texts(replies))
+        assert "es-MX-DaliaNeural" in next(r for r in replies if r["type"] == "message")["speak"]
+
+
+async def test_a_bad_request_inside_the_socket_gets_400_and_the_call_goes_on(bot):
+    url, _ = bot
+    conversation = "telephony-stream-bad-input"
+    async with node_streaming_client(url) as client:
+        await start_call(client, conversation)
+        for body in ([1, 2, 3], {"type": "message"}, telephony(conversation, type="message", entities={})):
+            answer, replies = await client.send(body)
+            assert answer["status"] == 400 and "error" in answer["body"] and replies == []
+        assert "PIN" in " ".join(texts(await say(client, conversation, "what is my checking balance")))
+
+
+async def test_the_python_streaming_client_used_by_chat_and_the_benchmark_carries_a_call(bot):
+    """botframework-streaming (Python) on the channel side: the client behind `cli.py chat --streaming`."""
+    url, services = bot
+    async with StreamingChannel(url) as channel:
+        call, greeting = await channel.start_call("+14255550100")
+        assert texts(greeting)[0].startswith("Hi Carlos")
+        await channel.say(call, "what is my savings balance")
+        assert "1,250 dollars and 40 cents" in " ".join(texts(await channel.press(call, "1234")))
+        goodbye = await channel.say(call, "no thanks, goodbye")
+        assert any(r["type"] == "endOfConversation" for r in goodbye)
+        await channel.hang_up(call)
+    record = await services.handoff.store.get_call(call.conversation_id)
+    assert record is not None and record.outcome == "contained"
