@@ -7,6 +7,7 @@ import asyncio
 import sys
 
 from adapters.emulator import EmulatorChannel, texts
+from adapters.streaming_client import StreamingChannel
 
 _LOCALES = {"en": "en-US", "es": "es-MX"}
 
@@ -18,7 +19,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--lang", choices=sorted(_LOCALES), default="en", help="the caller's language")
     parser.add_argument("--from", dest="caller", default="+14255550100", help="caller number (E.164)")
-    parser.set_defaults(func=lambda args: asyncio.run(chat(args.url, _LOCALES[args.lang], args.caller)))
+    parser.add_argument(
+        "--streaming",
+        action="store_true",
+        help="talk as the telephony channel does: Bot Framework streaming over one WebSocket to the same URL",
+    )
+    parser.set_defaults(
+        func=lambda args: asyncio.run(chat(args.url, _LOCALES[args.lang], args.caller, args.streaming))
+    )
 
 
 def _show(replies: list[dict]) -> None:
@@ -31,10 +39,13 @@ def _show(replies: list[dict]) -> None:
             print("bot> [call ended]", flush=True)
 
 
-async def chat(url: str, locale: str, caller: str) -> int:
+async def chat(url: str, locale: str, caller: str, streaming: bool = False) -> int:
     """Type what the caller says; '#1234' sends key presses, '/bye' hangs up."""
-    print(f"Calling {url} as {caller} ({locale}). Type '#1234' for keypad digits, '/bye' to hang up.")
-    async with EmulatorChannel(url) as channel:
+    transport = "a streaming WebSocket" if streaming else "HTTP"
+    print(f"Calling {url} as {caller} ({locale}) over {transport}.")
+    print("Type '#1234' for keypad digits, '/bye' to hang up.")
+    channel = StreamingChannel(url) if streaming else EmulatorChannel(url)
+    async with channel:
         call, greeting = await channel.start_call(caller, locale)
         _show(greeting)
         loop = asyncio.get_running_loop()

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sys
 from typing import Any
 
 import pytest
 
 from adapters.emulator import texts
-from adapters.streaming_client import StreamingChannel
+from config import PROJECT_ROOT
 from tests.support.bot_harness import running_bot
 from tests.support.log_capture import captured_spans
 from tests.support.streaming_driver import NodeStreamingClient, node_streaming_client, require_node_client
@@ -152,16 +153,27 @@ async def test_a_bad_request_inside_the_socket_gets_400_and_the_call_goes_on(bot
         assert "PIN" in " ".join(texts(await say(client, conversation, "what is my checking balance")))
 
 
-async def test_the_python_streaming_client_used_by_chat_and_the_benchmark_carries_a_call(bot):
-    """botframework-streaming (Python) on the channel side: the client behind `cli.py chat --streaming`."""
-    url, services = bot
-    async with StreamingChannel(url) as channel:
-        call, greeting = await channel.start_call("+14255550100")
-        assert texts(greeting)[0].startswith("Hi Carlos")
-        await channel.say(call, "what is my savings balance")
-        assert "1,250 dollars and 40 cents" in " ".join(texts(await channel.press(call, "1234")))
-        goodbye = await channel.say(call, "no thanks, goodbye")
-        assert any(r["type"] == "endOfConversation" for r in goodbye)
-        await channel.hang_up(call)
-    record = await services.handoff.store.get_call(call.conversation_id)
-    assert record is not None and record.outcome == "contained"
+async def test_cli_chat_streaming_talks_over_the_socket(bot):
+    """`cli.py chat --streaming`: the Python botframework-streaming package on the channel side."""
+    url, _ = bot
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "cli.py",
+        "chat",
+        "--streaming",
+        "--url",
+        url.replace("ws://", "http://"),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=str(PROJECT_ROOT),
+    )
+    out, err = await asyncio.wait_for(
+        process.communicate(b"what's my savings balance\n#1234\nno thanks, goodbye\n"), timeout=120
+    )
+    transcript = out.decode()
+    assert process.returncode == 0, err.decode()
+    assert "over a streaming WebSocket" in transcript
+    assert "bot> Hi Carlos" in transcript
+    assert "1,250 dollars and 40 cents" in transcript
+    assert "bot> [call ended]" in transcript
