@@ -1,14 +1,14 @@
 """Bot Framework streaming on `GET /api/messages` (the telephony channel's WebSocket), made to work.
 
-botbuilder-python's `CloudAdapter._connect` carries the protocol but fails a real channel in three ways,
-so this module replaces that one method and the request handler around botbuilder's own pieces:
+botbuilder-python's `CloudAdapter._connect` carries the protocol but fails a real channel, so this
+module replaces that one method and the request handler around botbuilder's own pieces:
 - with no app id (local mode) and no token it still hands the missing header to the JWT validator,
   which raises "argument auth_header is null" (a 500); the HTTP path treats the same case as anonymous;
-- any token it cannot verify (malformed, unknown key id, alg none, HS256, expired, wrong signature)
-  escapes as whatever the validator raised (DecodeError, IndexError, a bare Exception): a 500, where
-  the channel should get 401 before the socket opens;
+- a token that does not verify must be a 401 before the socket opens (botbuilder's untyped errors are
+  turned into PermissionError by `adapters.channel_auth.RefusingAuthentication`);
 - its request handler turns a body it cannot read into a 500 carrying the exception's text, and
-  answers a GET it does not know with nothing at all.
+  answers a GET it does not know with nothing at all;
+- three defects of botframework-streaming itself, worked around below (see docs/streaming.md).
 """
 
 from __future__ import annotations
@@ -140,11 +140,8 @@ async def authenticate_upgrade(
         raise StreamingUnauthorized("no channel token")
     try:
         return await authentication.authenticate_streaming_request(auth_header, channel_id)
-    except Exception as error:
-        # botbuilder's validators raise PermissionError, ValueError, PyJWT errors, IndexError (a key
-        # id not in the key set), a bare Exception (an algorithm not allowed, an endorsement missing)
-        # or requests errors (keys unreachable). Every one means the same: not verified, so refused.
-        raise StreamingUnauthorized(type(error).__name__) from error
+    except PermissionError as error:  # every failure to verify (RefusingAuthentication), no ChannelId
+        raise StreamingUnauthorized("channel token not verified") from error
 
 
 class CheckedStreamingRequestHandler(StreamingRequestHandler):
