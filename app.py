@@ -37,7 +37,7 @@ from services.crm.factory import create_crm
 from services.handoff.console_auth import ConsoleAuth
 from services.handoff.embedded_handoff import EmbeddedHandoffService
 from services.handoff.factory import build_handoff
-from services.handoff.routes import add_agent_routes
+from services.handoff.routes import add_agent_routes, signed_in
 from services.knowledge.base import Knowledge
 from services.knowledge.factory import create_knowledge
 from services.observability.access_log import RedactedAccessLogger
@@ -48,6 +48,8 @@ from services.observability.telemetry import RedactingTelemetryClient, configure
 from services.observability.timing import TimedBackend
 from services.ratelimit import LanguageModelRateLimiter
 from services.secrets.key_vault import keep_secrets_fresh
+from services.security.client_address import TrustedProxies
+from services.security.http_hardening import harden, server_options
 from services.security.production import UnsafeConfiguration, ensure_safe_to_run
 from services.security.service_urls import ServiceUrlPolicy
 from services.speech.base import SpeechToText, TextToSpeech
@@ -192,6 +194,8 @@ async def create_app(
     ensure_safe_to_run(settings)  # production mode: no open doors
     services = await build_services(settings, recognizer)
     app = web.Application(client_max_size=settings.max_body_bytes)
+    proxies = TrustedProxies.from_settings(settings.security)
+    harden(app, settings.security, proxies)  # body timeout, HSTS, no version in Server
     app[SERVICES_KEY] = services
     handler = messages_handler(
         services.adapter,
@@ -202,15 +206,15 @@ async def create_app(
     app.router.add_post("/api/messages", handler)
     app.router.add_get("/api/messages", handler)
     app.router.add_get("/readyz", readyz)
-    add_observability_routes(app, services.metrics)  # /healthz, /metrics, /dashboard
+    # /healthz; /metrics and /dashboard need a console session
+    add_observability_routes(app, services.metrics, signed_in=signed_in)
     add_call_routes(app)  # ACS: /api/calls/incoming, /api/calls/events, /ws/media, /softphone
-    add_agent_routes(
-        app,
-        services.handoff,
-        ConsoleAuth.from_settings(
-            settings.handoff.console_user, settings.handoff.console_password.get_secret_value()
-        ),
+    console_auth = ConsoleAuth.from_settings(
+        settings.handoff.console_user,
+        settings.handoff.console_password.get_secret_value(),
+        production=settings.is_production,
     )
+    add_agent_routes(app, services.handoff, console_auth, proxies=proxies)
 
     async def start_background(_: web.Application) -> AsyncIterator[None]:
         background = [asyncio.create_task(keep_secrets_fresh())]
@@ -247,6 +251,7 @@ def main() -> None:
         port=settings.port,
         print=None,
         access_log_class=RedactedAccessLogger,
+        **server_options(settings.security),
     )
 
 

@@ -150,8 +150,8 @@ async def _answer(app: web.Application, registry: Any, settings: Any, data: dict
     if client is None:
         log.error("IncomingCall but ACS__CONNECTION_STRING is not set: call not answered")
         return
-    if len(registry) >= voice_settings_from(settings).max_calls:
-        await _reject_busy(client, context, len(registry))
+    if registry.phone_calls() >= voice_settings_from(settings).max_calls:  # softphones never count
+        await _reject_busy(client, context, registry.phone_calls())
         return
     source = json_object(data.get("from"))
     caller = normalise_caller(

@@ -109,8 +109,15 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
     voice = voice_settings_from(services_of(app).settings)
     if softphone and not softphone_on(services_of(app).settings):
         raise web.HTTPForbidden(text="softphone disabled")
-    if len(registry) >= voice.max_calls + (0 if softphone else 1):  # a phone call is already registered
-        log.error("call refused: %d calls already on this instance", len(registry))
+    # Softphones have their own cap and never take a phone call's place (a phone call is registered
+    # when answered, so its own socket is not counted twice).
+    if softphone and registry.softphone_calls() >= voice.max_softphone_calls:
+        log.error(
+            "softphone refused: %d softphone calls already on this instance", registry.softphone_calls()
+        )
+        raise web.HTTPServiceUnavailable(text="too many softphone calls")
+    if not softphone and registry.phone_calls() > voice.max_calls:
+        log.error("call refused: %d calls already on this instance", registry.phone_calls())
         raise web.HTTPServiceUnavailable(text="too many calls")
     record: CallRecord | None
     if softphone:

@@ -99,6 +99,13 @@ class CallRegistry:
     def __len__(self) -> int:
         return len(self._calls)
 
+    def phone_calls(self) -> int:
+        """Calls that came in through ACS (what ``VOICE__MAX_CALLS`` limits); softphones never count."""
+        return sum(1 for record in self._calls.values() if not record.softphone)
+
+    def softphone_calls(self) -> int:
+        return sum(1 for record in self._calls.values() if record.softphone)
+
     def calls(self) -> list[CallRecord]:
         return list(self._calls.values())
 

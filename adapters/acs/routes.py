@@ -23,6 +23,7 @@ from adapters.acs.media_ws import (
 from adapters.acs.registry import CallRegistry
 from adapters.acs.unconnected_calls import unconnected_call_sweeper
 from services.call_automation import call_automation_client
+from services.security.http_hardening import PAGE_HEADERS
 from services.voice.settings import softphone_on, voice_settings_from
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ SOFTPHONE_DIR = Path(__file__).resolve().parents[2] / "web" / "softphone"
 async def softphone_page(request: web.Request) -> web.FileResponse:
     if not softphone_on(services_of(request.app).settings):
         raise web.HTTPNotFound()
-    return web.FileResponse(SOFTPHONE_DIR / "index.html")
+    return web.FileResponse(SOFTPHONE_DIR / "index.html", headers=PAGE_HEADERS)
 
 
 def _acs_client_on_startup(app: web.Application) -> None:

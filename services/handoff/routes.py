@@ -5,34 +5,33 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from services.handoff.base import HandoffNotFound
-from services.handoff.console_auth import COOKIE_NAME, AgentSession, ConsoleAuth
+from services.handoff.console_auth import COOKIE_NAME, FAILURE_WINDOW_SECONDS, AgentSession, ConsoleAuth
 from services.handoff.embedded_handoff import EmbeddedHandoffService
+from services.security.client_address import TrustedProxies
+from services.security.http_hardening import PAGE_HEADERS
 
 logger = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web" / "agent"
 HANDOFF_KEY = web.AppKey("agent_console_handoff", EmbeddedHandoffService)
 AUTH_KEY = web.AppKey("agent_console_auth", ConsoleAuth)
+PROXIES_KEY = web.AppKey("agent_console_proxies", TrustedProxies)
+COOKIE_PATH = "/"
+"""The session also opens /dashboard and /metrics, so the cookie is not limited to /agent."""
+LOCKED_MESSAGE = "Too many sign-in attempts. Wait a few minutes, then try again."
 CSRF_HEADER = "X-Agent-Console"
 SYNC_SECONDS = 10.0
 """Keep-alive and re-read of the shared store for records written by other instances."""
 QUEUE_LIMIT = 50
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
+SECURITY_HEADERS = {**PAGE_HEADERS, "Cache-Control": "no-store"}
 
 
 def add_agent_routes(
@@ -40,14 +39,16 @@ def add_agent_routes(
     handoff: EmbeddedHandoffService,
     auth: ConsoleAuth,
     web_dir: Path = WEB_DIR,
+    proxies: TrustedProxies | None = None,
 ) -> None:
     """Register ``/agent`` (page, sign-in, events, records, pick-up) on the bot's aiohttp app."""
     app[HANDOFF_KEY] = handoff
     app[AUTH_KEY] = auth
+    app[PROXIES_KEY] = proxies or TrustedProxies(())
     pages = _Pages(web_dir)
     app.router.add_get("/agent", pages.console)
     app.router.add_get("/agent/login", pages.login)
-    app.router.add_post("/agent/login", login)
+    app.router.add_post("/agent/login", pages.sign_in)
     app.router.add_post("/agent/logout", logout)
     app.router.add_get("/agent/session", session_info)
     app.router.add_get("/agent/events", events)
@@ -65,6 +66,11 @@ async def _close_streams(app: web.Application) -> None:
 
 def _session(request: web.Request) -> AgentSession | None:
     return request.app[AUTH_KEY].verify(request.cookies.get(COOKIE_NAME))
+
+
+def signed_in(request: web.Request) -> bool:
+    """Whether the request carries a live console session (the guard of /dashboard and /metrics)."""
+    return AUTH_KEY in request.app and _session(request) is not None
 
 
 def _require_session(request: web.Request) -> AgentSession:
@@ -88,6 +94,12 @@ class _Pages:
     def __init__(self, web_dir: Path) -> None:
         self._console = (web_dir / "index.html").read_text(encoding="utf-8")
         self._login = (web_dir / "login.html").read_text(encoding="utf-8")
+        # The sign-in page itself, saying the attempts are used up (no script needed to show it).
+        self._locked = re.sub(
+            r'<p id="login-error"([^>]*) hidden>[^<]*</p>',
+            lambda match: f'<p id="login-error"{match.group(1)!s}>{LOCKED_MESSAGE}</p>',
+            self._login,
+        )
 
     async def console(self, request: web.Request) -> web.StreamResponse:
         if _session(request) is None:
@@ -97,40 +109,51 @@ class _Pages:
     async def login(self, request: web.Request) -> web.Response:
         return web.Response(text=self._login, content_type="text/html", headers=SECURITY_HEADERS)
 
-
-async def login(request: web.Request) -> web.StreamResponse:
-    auth = request.app[AUTH_KEY]
-    client = request.remote or "unknown"
-    if auth.throttled(client):
+    def _locked_out(self) -> web.Response:
         return web.Response(
-            status=429, text="Too many attempts; wait a few minutes.", headers=SECURITY_HEADERS
+            status=429,
+            text=self._locked,
+            content_type="text/html",
+            headers={**SECURITY_HEADERS, "Retry-After": str(int(FAILURE_WINDOW_SECONDS))},
         )
-    try:
-        form = await request.post()
-    except ValueError as exc:  # undecodable bytes, a broken multipart body
-        raise web.HTTPBadRequest(text="unreadable sign-in form", headers=SECURITY_HEADERS) from exc
-    user, password = str(form.get("username", "")), str(form.get("password", ""))
-    if not auth.check_password(user, password):
-        auth.record_failure(client)
-        logger.warning("agent console sign-in failed")
-        raise web.HTTPFound("/agent/login?failed=1")
-    response = web.HTTPSeeOther("/agent")
-    response.set_cookie(
-        COOKIE_NAME,
-        auth.issue(user),
-        max_age=auth.session_seconds,
-        path="/agent",
-        httponly=True,
-        samesite="Strict",
-        secure=request.secure,
-    )
-    logger.info("agent signed in to the console")
-    raise response
+
+    async def sign_in(self, request: web.Request) -> web.StreamResponse:
+        auth, proxies = request.app[AUTH_KEY], request.app[PROXIES_KEY]
+        client = proxies.client(request)
+        ticket = auth.begin_attempt(client)  # counted before the (possibly slow) form is read
+        if ticket is None:
+            return self._locked_out()
+        try:
+            form = await request.post()
+        except ValueError as exc:  # undecodable bytes, a broken multipart body
+            raise web.HTTPBadRequest(text="unreadable sign-in form", headers=SECURITY_HEADERS) from exc
+        user, password = str(form.get("username", "")), str(form.get("password", ""))
+        accepted = auth.check(client, ticket, user, password)
+        if accepted is None:
+            logger.warning("agent console account locked after repeated failures")
+            return self._locked_out()
+        if not accepted:
+            logger.warning("agent console sign-in failed")
+            raise web.HTTPFound("/agent/login?failed=1")
+        response = web.HTTPSeeOther("/agent")
+        response.set_cookie(
+            COOKIE_NAME,
+            auth.issue(user),
+            max_age=auth.session_seconds,
+            path=COOKIE_PATH,
+            httponly=True,
+            samesite="Strict",
+            secure=proxies.is_https(request),
+        )
+        logger.info("agent signed in to the console")
+        raise response
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
+    # Revoked on the server too: a copy of the cookie kept elsewhere no longer opens anything.
+    request.app[AUTH_KEY].revoke(request.cookies.get(COOKIE_NAME))
     response = web.HTTPSeeOther("/agent/login")
-    response.del_cookie(COOKIE_NAME, path="/agent")
+    response.del_cookie(COOKIE_NAME, path=COOKIE_PATH)
     raise response
 
 

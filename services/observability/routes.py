@@ -2,33 +2,54 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
 
 from services.observability.metrics import MetricsRegistry
+from services.security.http_hardening import PAGE_HEADERS
 
-DASHBOARD_PAGE = Path(__file__).resolve().parents[2] / "web" / "dashboard" / "index.html"
+DASHBOARD_DIR = Path(__file__).resolve().parents[2] / "web" / "dashboard"
+DASHBOARD_PAGE = DASHBOARD_DIR / "index.html"
 METRICS_KEY: web.AppKey[MetricsRegistry] = web.AppKey("voicebot_metrics", MetricsRegistry)
+SignedIn = Callable[[web.Request], bool]
+GUARD_KEY: web.AppKey[SignedIn] = web.AppKey("voicebot_metrics_guard", Callable)  # type: ignore[arg-type]
+SIGN_IN_PAGE = "/agent/login"
+
+
+def _open(request: web.Request) -> bool:
+    guard = request.app.get(GUARD_KEY)
+    return guard is None or guard(request)
 
 
 async def _metrics(request: web.Request) -> web.Response:
+    if not _open(request):
+        return web.json_response(
+            {"error": f"sign in at {SIGN_IN_PAGE}"}, status=401, headers={"Cache-Control": "no-store"}
+        )
     snapshot = request.app[METRICS_KEY].snapshot()
     return web.json_response(snapshot, headers={"Cache-Control": "no-store"})
 
 
 async def _dashboard(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(DASHBOARD_PAGE, headers={"Cache-Control": "no-cache"})
+    if not _open(request):
+        raise web.HTTPFound(SIGN_IN_PAGE)
+    return web.FileResponse(DASHBOARD_PAGE, headers={**PAGE_HEADERS, "Cache-Control": "no-cache"})
 
 
 async def _healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
 
-def add_routes(app: web.Application, metrics: MetricsRegistry) -> None:
+def add_routes(app: web.Application, metrics: MetricsRegistry, signed_in: SignedIn | None = None) -> None:
     """Register GET /metrics, /dashboard and /healthz on `app` (aggregates only: no personal data).
-    App Service's health check calls /healthz (deploymentTemplates/modules/appservice.bicep)."""
+    With ``signed_in`` (the agent console's session check) /metrics and /dashboard need a session;
+    App Service's health check calls /healthz, which stays open (modules/appservice.bicep)."""
     app[METRICS_KEY] = metrics
+    if signed_in is not None:
+        app[GUARD_KEY] = signed_in
     app.router.add_get("/metrics", _metrics)
     app.router.add_get("/dashboard", _dashboard)
+    app.router.add_static("/dashboard/assets", DASHBOARD_DIR / "assets", show_index=False)
     app.router.add_get("/healthz", _healthz)

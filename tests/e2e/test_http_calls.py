@@ -9,6 +9,7 @@ import sys
 
 import aiohttp
 import pytest
+from pydantic import SecretStr
 
 from adapters.emulator import texts
 from config import PROJECT_ROOT
@@ -286,15 +287,24 @@ async def test_goodbye_from_the_bot_records_a_contained_call_once(bot):
     assert services.metrics.snapshot()["counters"]["calls_ended"] == {"outcome=contained": 1.0}
 
 
-async def test_metrics_report_turn_recognizer_crm_and_retrieval_latency(bot):
-    channel, _ = bot
+async def test_metrics_report_turn_recognizer_crm_and_retrieval_latency(bot_settings, trained_recognizer):
+    bot_settings.handoff.console_password = SecretStr("metrics-reader-password")  # /metrics needs sign-in
+    async with running_bot(bot_settings, trained_recognizer) as (channel, _):
+        await _check_stage_latencies(channel)
+
+
+async def _check_stage_latencies(channel) -> None:
     call, _ = await channel.start_call("+14255550100")
     await channel.say(call, "what are your branch opening hours on saturday")
     await channel.say(call, "what is my checking balance")
     await channel.say(call, "1234")
     base = channel.bot_url.rsplit("/api/", 1)[0]
-    async with aiohttp.ClientSession() as session, session.get(f"{base}/metrics") as response:
-        latency = (await response.json())["histograms"]["latency_ms"]
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:  # 127.0.0.1
+        await session.post(
+            f"{base}/agent/login", data={"username": "agent", "password": "metrics-reader-password"}
+        )
+        async with session.get(f"{base}/metrics") as response:
+            latency = (await response.json())["histograms"]["latency_ms"]
     for stage in ("turn", "recognizer", "crm", "retrieval", "llm"):
         assert latency[f"stage={stage}"]["count"] >= 1, stage
 

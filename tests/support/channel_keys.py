@@ -28,7 +28,12 @@ class ChannelKeys:
     def token(self, app_id: str, kid: str = KNOWN_KID, service_url: str = "", lifetime_s: int = 3600) -> str:
         """A token as the Bot Connector service signs it for ``app_id`` (and the activity's serviceUrl)."""
         now = int(time.time())
-        claims: dict[str, Any] = {"iss": CHANNEL_ISSUER, "aud": app_id, "nbf": now - 60, "exp": now + lifetime_s}
+        claims: dict[str, Any] = {
+            "iss": CHANNEL_ISSUER,
+            "aud": app_id,
+            "nbf": now - 60,
+            "exp": now + lifetime_s,
+        }
         if service_url:
             claims["serviceurl"] = service_url
         return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": kid})

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from typing import Any
+
 from services.voice.relay import RelaySpeechToText, RelayTextToSpeech
 from tests.support.browser import chromium
 from tests.support.speech_fixtures import make_speech_wav
 from tests.voice.harness import RecordingBot
+
+
+async def _wait_until(page: Any, expression: str, timeout_s: float) -> None:
+    """Poll with page.evaluate (run by the DevTools protocol): the page's Content-Security-Policy forbids
+    the string evaluation wait_for_function uses."""
+    deadline = time.monotonic() + timeout_s
+    while not await page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout_s} s: {expression}"
+        await asyncio.sleep(0.1)
 
 
 async def test_softphone_call_shows_both_sides_and_plays_reply_audio(start_server, tmp_path) -> None:
@@ -25,11 +38,12 @@ async def test_softphone_call_shows_both_sides_and_plays_reply_audio(start_serve
         await page.goto(str(server.make_url("/softphone")))
         await page.fill("#from", "+14255550123")
         await page.click("#call")
-        await page.wait_for_function(
+        await _wait_until(
+            page,
             "window.softphone.transcript.some(t => t.role === 'bot' && t.text.startsWith('You said'))",
-            timeout=20_000,
+            20,
         )
-        await page.wait_for_function("Number(document.getElementById('played').textContent) > 500")
+        await _wait_until(page, "Number(document.getElementById('played').textContent) > 500", 30)
         transcript = await page.evaluate("window.softphone.transcript")
         await page.click("#hangup")
     assert {"role": "caller", "text": "I lost my credit card"} in transcript

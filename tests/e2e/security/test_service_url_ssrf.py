@@ -154,7 +154,9 @@ def test_production_refuses_loopback_even_with_a_valid_channel_token(production_
 
 
 @pytest.mark.parametrize("target", FORGED_TARGETS[:3])
-def test_production_refuses_internal_addresses_with_a_valid_channel_token(production_server, channel_keys, target):
+def test_production_refuses_internal_addresses_with_a_valid_channel_token(
+    production_server, channel_keys, target
+):
     token = channel_keys.token(APP_ID, service_url=target)
     response = requests.post(
         production_server.url("/api/messages"),

@@ -93,7 +93,7 @@ async def test_signed_in_agent_reads_the_full_record_by_id(console) -> None:
     assert login.status == 303 and login.headers["Location"] == "/agent"
     set_cookie = login.headers["Set-Cookie"]
     assert set_cookie.startswith(f"{COOKIE_NAME}=")
-    assert "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie and "Path=/agent" in set_cookie
+    assert "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie and "Path=/;" in set_cookie + ";"
 
     page = await client.get("/agent")
     assert page.status == 200 and "Content-Security-Policy" in page.headers

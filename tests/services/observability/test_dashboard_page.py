@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from aiohttp import web
 
 from services.observability.metrics import VoicebotMetrics
 from services.observability.routes import add_routes
 from tests.support.browser import chromium
 from tests.support.servers import serve_on_loopback
+
+
+async def _wait_for_text(page: object, selector: str, text: str, timeout_s: float = 10.0) -> None:
+    """Poll from Playwright's isolated world: the page's CSP forbids wait_for_function's string eval."""
+    deadline = time.monotonic() + timeout_s
+    while (shown := await page.inner_text(selector)) != text:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, f"{selector} shows {shown!r}, not {text!r}"
+        await asyncio.sleep(0.1)
 
 
 async def test_dashboard_shows_calls_intents_latency_and_an_escalation_alert() -> None:
@@ -25,7 +36,7 @@ async def test_dashboard_shows_calls_intents_latency_and_an_escalation_alert() -
         async with chromium() as browser:
             page = await browser.new_page()
             await page.goto(f"{base_url}/dashboard")
-            await page.wait_for_function("document.getElementById('calls').textContent === '3'")
+            await _wait_for_text(page, "#calls", "3")
             assert "CheckBalance" in await page.inner_text("#intents")
             stt_row = await page.inner_text("#latency tbody tr:first-child")
             assert stt_row.split() == ["stt", "3", "200", "300", "300"]
@@ -35,7 +46,7 @@ async def test_dashboard_shows_calls_intents_latency_and_an_escalation_alert() -
                 metrics.call_ended(outcome)
             metrics.record_escalation("caller_request")
             metrics.record_escalation("fraud")
-            await page.wait_for_function("document.getElementById('escalation').textContent === '66.7 %'")
+            await _wait_for_text(page, "#escalation", "66.7 %")
             assert await page.get_attribute("#escalation", "class") == "big alert"
             assert await page.inner_text("#calls") == "0"
     finally:

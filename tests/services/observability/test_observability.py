@@ -223,7 +223,9 @@ async def test_metrics_endpoint_and_dashboard_page_are_served() -> None:
         assert body["summary"]["latency_ms"]["turn"]["p50"] == 120
         page = await client.get("/dashboard")
         assert page.status == 200 and "text/html" in page.headers["Content-Type"]
-        assert "/metrics" in await page.text()
+        assert "/dashboard/assets/dashboard.js" in await page.text()
+        script = await client.get("/dashboard/assets/dashboard.js")
+        assert script.status == 200 and "/metrics" in await script.text()
         health = await client.get("/healthz")
         assert health.status == 200 and (await health.json()) == {"status": "ok"}
 
