@@ -18,7 +18,7 @@ import pytest
 
 from adapters.emulator import texts
 from config import PROJECT_ROOT
-from tests.support.bot_harness import running_bot
+from tests.support.bot_harness import make_test_settings, running_bot
 from tests.support.log_capture import captured_spans
 from tests.support.streaming_driver import NodeStreamingClient, node_streaming_client, require_node_client
 
@@ -26,9 +26,11 @@ CALLER_ID = "8f2a7c1e-7d5b-4b8c-9a53-1f0c7b7e2a11"  # opaque; the channel puts t
 
 
 @pytest.fixture
-async def bot(bot_settings, trained_recognizer):
+async def bot(tmp_path, knowledge_index_dir, trained_recognizer):
     require_node_client()
-    async with running_bot(bot_settings, trained_recognizer) as (channel, services):
+    # Recording on transfer: the bot then also sends the channel's recording command over the socket.
+    settings = make_test_settings(tmp_path, knowledge_index_dir, handoff={"record_on_transfer": True})
+    async with running_bot(settings, trained_recognizer) as (channel, services):
         yield channel.bot_url.replace("http://", "ws://"), services
 
 
@@ -81,21 +83,44 @@ async def test_a_whole_telephony_call_over_the_socket_with_microsofts_client(bot
             assert "310 dollars and 75 cents" in " ".join(texts(keys[3]))
 
             handoff = await say(client, conversation, "I want to talk to a person")
-            transfer = next(r for r in handoff if r["type"] == "event")
-            assert transfer["name"] == "handoff.initiate"
+            # In the order the bot sent them: the announcement, the recording notice, the recording
+            # command, then the transfer.
+            kinds = [(r["type"], r.get("name")) for r in handoff]
+            assert kinds == [
+                ("message", None),
+                ("message", None),
+                ("command", "channel/vnd.microsoft.telephony.recording.start"),
+                ("event", "handoff.initiate"),
+            ]
+            command, transfer = handoff[2], handoff[3]
             assert re.fullmatch(r"\+\d{8,15}", transfer["value"]["TargetPhoneNumber"])
             handoff_id = transfer["value"]["HandoffId"]
             assert transfer["attachments"][0]["content"]["handoffId"] == handoff_id
             assert await services.handoff.store.get(handoff_id) is not None
 
+            result = telephony(conversation, type="commandResult", name=command["name"])
+            result["value"] = {"commandId": command["value"]["commandId"], "data": None}
+            answer, after_result = await client.send(result)
+            assert answer["status"] == 200 and after_result == []  # acknowledged, nothing said
+
             answer, after_hang_up = await client.send(telephony(conversation, type="endOfConversation"))
             assert answer["status"] == 200 and texts(after_hang_up) == []
 
-            # Replies travel as streaming requests to the channel's reply paths, in the order sent.
+            # Replies travel as streaming requests to the channel's reply paths.
             paths = [r["path"] for r in client.received]
             assert all(p.startswith(f"v3/conversations/{conversation}/activities") for p in paths)
-            order = [(r["body"]["type"], r["body"].get("name")) for r in client.received]
-            assert order.index(("event", "handoff.initiate")) > order.index(("message", None))
+
+            # A second call on the same socket, whose transfer fails: the channel's handoff.status.
+            other = "telephony-stream-call-2"
+            await start_call(client, other)
+            transfer = next(
+                r for r in await say(client, other, "I'd like to talk to someone") if r["type"] == "event"
+            )
+            assert transfer["name"] == "handoff.initiate"
+            failed = telephony(other, type="event", name="handoff.status")
+            failed["value"] = {"state": "failed", "message": "The target did not answer"}
+            answer, apology = await client.send(failed)
+            assert answer["status"] == 200 and "call you back" in " ".join(texts(apology))
 
     record = await services.handoff.store.get_call(conversation)
     assert record is not None and record.outcome == "transferred"  # the hang-up ended the call record
