@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from botbuilder.core import TurnContext
@@ -11,8 +12,11 @@ from adapters.telephony import caller_number
 from dialogs.call_session import CallSession
 from dialogs.deps import DialogDeps
 from locales.formatting import say_weekday_since
+from services.crm.base import CrmError
 from services.crm.models import AccessContext
 from services.crm.phone import normalize_e164
+
+logger = logging.getLogger(__name__)
 
 
 async def start_call(deps: DialogDeps, turn_context: TurnContext, session: CallSession, greet: bool) -> None:
@@ -26,9 +30,15 @@ async def start_call(deps: DialogDeps, turn_context: TurnContext, session: CallS
     journal = session.journal
     journal.call_connection_id, journal.server_call_id = acs_call_ids(turn_context.activity.channel_data)
     ctx = AccessContext(conversation_id=turn_context.activity.conversation.id, intent="CallStart")
-    customer = (
-        await deps.crm.find_customer_by_phone(session.caller_phone, ctx) if session.caller_phone else None
-    )
+    try:
+        customer = (
+            await deps.crm.find_customer_by_phone(session.caller_phone, ctx) if session.caller_phone else None
+        )
+    except CrmError as error:
+        # The CRM has no embedded twin: greet as an unknown caller; a request that needs customer data
+        # gets the apology and the transfer (MainDialog), one that does not is still served.
+        logger.warning("caller lookup failed at call start", extra={"error": type(error).__name__})
+        customer = None
     if customer is None:
         if greet:
             await turn_context.send_activity(deps.replies.ask(session.locale, "greeting.unknown"))
@@ -41,7 +51,11 @@ async def start_call(deps: DialogDeps, turn_context: TurnContext, session: CallS
     session.journal.language = session.locale
     if not greet:
         return
-    tickets = await deps.crm.get_open_tickets(customer.customer_id, ctx)
+    try:
+        tickets = await deps.crm.get_open_tickets(customer.customer_id, ctx)
+    except CrmError as error:
+        logger.warning("open tickets unavailable at call start", extra={"error": type(error).__name__})
+        tickets = []
     if tickets:
         greeting = deps.replies.ask(
             session.locale,
