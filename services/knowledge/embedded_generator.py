@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from services.knowledge.base import GenerationRequest
+from services.knowledge.question import asked_kinds, holds
 from services.knowledge.text import sentences, tokens
 
 MAX_SENTENCES = 3
@@ -36,9 +37,13 @@ class ExtractiveGenerator:
         if not found:
             return ""
 
+        kinds = asked_kinds(request.question)
+
         def score(position: int) -> float:
             overlap = len(set(tokens(found[position])) & query)
-            return overlap + (0.5 if position == 0 else 0.0) - 0.01 * position
+            # A sentence holding the kind of fact asked for (the rate, the fee) is the answer's core.
+            fact = 1.0 if any(holds(found[position], kind) for kind in kinds) else 0.0
+            return overlap + fact + (0.5 if position == 0 else 0.0) - 0.01 * position
 
         ranked = sorted(range(len(found)), key=score, reverse=True)
         chosen = [ranked[0]]

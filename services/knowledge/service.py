@@ -19,6 +19,7 @@ from services.knowledge.base import (
     SearchRequest,
 )
 from services.knowledge.phrases import BLOCKED, NOT_FOUND, phrase
+from services.knowledge.question import answer_holds_what_was_asked, is_follow_up, mentions_subject
 from services.knowledge.text import detect_lang, lang_of_locale, tokens
 from services.resilience import TwinFallback
 from services.safety.sanitizer import sanitize
@@ -79,10 +80,14 @@ class RagKnowledge:
 
     @staticmethod
     def _retrieval_text(question: str, history: list[ConversationTurn]) -> str:
-        """A short follow-up ("and for the Platinum card?") borrows the previous caller turn's words."""
-        if len(tokens(question)) >= 3:
+        """A follow-up ("and at a branch?") borrows the words of the caller's last full question; a
+        complete question is retrieved on its own, so an off-topic one is declined, not answered with
+        the previous topic (judged by the follow-up's own form, see services/knowledge/question.py)."""
+        if not is_follow_up(question):
             return question
-        previous = next((t.text for t in reversed(history) if t.speaker == "caller"), "")
+        previous = next(
+            (t.text for t in reversed(history) if t.speaker == "caller" and not is_follow_up(t.text)), ""
+        )
         return f"{previous} {question}".strip()
 
     async def retrieve(self, text: str, lang: str | None) -> list[ScoredPassage]:
@@ -115,7 +120,8 @@ class RagKnowledge:
             return KnowledgeAnswer(phrase(NOT_FOUND, lang), [], grounded=False)
         await self.warm_up()
         clean_history = self._clean_history(history)
-        hits = await self.retrieve(self._retrieval_text(checked.text, clean_history), lang)
+        asked = self._retrieval_text(checked.text, clean_history)
+        hits = await self.retrieve(asked, lang)
         relevant = [h for h in hits[: self.top_k] if self.index.is_relevant(h)]
         if not relevant:
             logger.info(
@@ -133,10 +139,31 @@ class RagKnowledge:
             )
         except AnswerFiltered:
             return KnowledgeAnswer(phrase(BLOCKED, lang), [], grounded=False, blocked=True)
-        if not text.strip():
+        if not text.strip() or not self._answers_what_was_asked(checked.text, asked, text, relevant):
             return KnowledgeAnswer(phrase(NOT_FOUND, lang), [], grounded=False)
         sources = list(dict.fromkeys(h.passage.file_name for h in relevant))
         return KnowledgeAnswer(text.strip(), sources, grounded=True)
+
+    @staticmethod
+    def _answers_what_was_asked(
+        question: str, asked: str, answer: str, passages: list[ScoredPassage]
+    ) -> bool:
+        """An on-topic passage is no answer when it does not speak of what the caller named, or when the
+        answer lacks the kind of fact asked for (a rate, a fee, a time that the documents do not hold)."""
+        # What the caller hears, and what the passage it comes from is about (its title and heading).
+        top = passages[0].passage
+        about_it = mentions_subject(question, (answer, top.title, top.heading))
+        holds_it = answer_holds_what_was_asked(asked, answer)
+        if not (about_it and holds_it):
+            logger.info(
+                "knowledge_answer_withheld",
+                extra={
+                    "event": "knowledge_answer_withheld",
+                    "off_subject": not about_it,
+                    "lacks_fact": not holds_it,
+                },
+            )
+        return about_it and holds_it
 
     async def covers(self, question: str, locale: str) -> bool:
         """A strong match for the question's own words (no history, no generation), for MainDialog."""

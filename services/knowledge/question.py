@@ -1,0 +1,155 @@
+"""What a caller's question asks: whether it leans on the previous question, the kind of fact it wants
+(a rate, an amount, a time, a number) and its subject, and whether an answer holds them (en + es).
+
+Hand-written on purpose: a few dozen cue words per language decide these reliably and stay auditable; no
+installed library tells "what is the rate" from "how do I open" in both languages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from enum import StrEnum
+
+from services.knowledge.text import fold, tokens
+
+
+class Asked(StrEnum):
+    RATE = "rate"
+    AMOUNT = "amount"
+    TIME = "time"
+    NUMBER = "number"
+
+
+# Cue phrases, folded (lower case, no accents); matched as whole words anywhere in the question.
+_CUES: dict[Asked, tuple[str, ...]] = {
+    Asked.RATE: (
+        "rate", "rates", "interest", "apr", "apy", "percent", "percentage", "yield",
+        "tasa", "tasas", "interes", "intereses", "porcentaje", "rendimiento", "cat",
+    ),
+    Asked.AMOUNT: (
+        "fee", "fees", "cost", "costs", "charge", "charges", "price", "how much", "pay for",
+        "comision", "comisiones", "cuesta", "cuestan", "costo", "costos", "cobran", "cobra", "cargo",
+        "precio", "cuanto cuesta", "cuanto me cobran",
+    ),
+    Asked.TIME: (
+        "what time", "how long", "how soon", "how many days", "opening hours", "business hours",
+        "a que hora", "cuanto tarda", "cuanto tiempo", "cuantos dias", "horario", "horarios",
+    ),
+    Asked.NUMBER: (
+        "limit", "limits", "maximum", "minimum", "how many", "limite", "limites", "maximo", "minimo",
+        "cuantos", "cuantas",
+    ),
+}  # fmt: skip
+_OPENS_WITH = {Asked.TIME: ("when", "cuando")}
+"""Cues that ask for their kind only when they open the question ("when is…", not "when I travel…")."""
+
+# What an answer must contain to hold each kind of fact.
+_NUMBER = r"\d"
+_HOLDS: dict[Asked, re.Pattern[str]] = {
+    Asked.RATE: re.compile(r"\d\s*%|\bpercent\b|\bpor ciento\b"),
+    Asked.AMOUNT: re.compile(
+        r"[$€]\s?\d|\d\s*%|\d[\d,.]*\s*(dollars?|pesos?|cents?|centavos?|dolares|usd|mxn)\b"
+        r"|\b(free|no (\w+ )?(fees?|charges?|costs?)|gratis|gratuit[oa]s?"
+        r"|sin (\w+ )?(costo|comision|cargo|anualidad)|no (tiene )?(costo|cobra\w*))\b"
+    ),
+    Asked.TIME: re.compile(
+        r"\d|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekdays?|weekends?|noon|midnight"
+        r"|immediately|instantly|same day|next day|business days?|hours?|minutes?|weeks?|months?"
+        r"|lunes|martes|miercoles|jueves|viernes|sabados?|domingos?|mediodia|medianoche|inmediat\w*"
+        r"|mismo dia|dia siguiente|dias? habiles?|horas?|minutos?|semanas?|meses?|mes)\b"
+    ),
+    Asked.NUMBER: re.compile(
+        r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|no limit|unlimited|uno|una|dos|tres|cuatro"
+        r"|cinco|seis|siete|ocho|nueve|diez|sin limite|ilimitad\w*)\b"
+    ),
+}
+
+# Follow-ups that only make sense with the previous question ("and at a branch?", "¿y por la aplicación?").
+_CONNECTIVES = (
+    "and", "or", "also", "plus", "what about", "how about", "what if", "same for", "and if",
+    "y", "e", "o", "tambien", "que tal", "y si", "lo mismo", "y que tal", "y en", "y por", "y para", "y con",
+)  # fmt: skip
+_PREPOSITIONS = frozenset(
+    "at in on for by with from to via through over during en por para con desde a al sin de del durante "
+    "mediante".split()
+)
+_INTERROGATIVES = frozenset(
+    "what whats how when where why who which can could do does is are will would "
+    "que como cuando donde por cual cuales cuanto cuanta cuantos cuantas quien puedo puede hay".split()
+)
+MAX_FRAGMENT_WORDS = 3
+"""A turn this short that does not open like a question is a fragment ("the Platinum one?")."""
+MAX_FOLLOW_UP_WORDS = 7
+"""Longer turns say what they ask on their own, whatever they start with."""
+
+# Words that name the bank or the generic subject of every document: they say nothing about the topic.
+_GENERIC = frozenset(
+    word
+    for word in tokens(
+        "contoso bank banco banca bancaria bancario account cuenta pay paid paga pagan pagar give da dan "
+        "offer ofrece ofrecen use usar"
+    )
+)
+_CUE_WORDS = frozenset(word for cues in _CUES.values() for cue in cues for word in tokens(cue))
+_PREFIX = 5
+"""Subject words match passage words on their first letters, so "cambio" meets "cambiar"."""
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9%$]+", fold(text)))
+
+
+def _has(plain: str, phrase: str) -> bool:
+    return f" {phrase} " in f" {plain} "
+
+
+def is_follow_up(question: str) -> bool:
+    """True when the question leans on the previous one: a connective or a preposition opens a short
+    turn ("and at a branch?"), or it is a bare fragment that does not open like a question ("the
+    Platinum one?"). "What's the weather in Seattle" is complete, however short."""
+    plain = _words(question)
+    words = plain.split()
+    if not words or len(words) > MAX_FOLLOW_UP_WORDS:
+        return False
+    if len(words) <= MAX_FRAGMENT_WORDS and words[0] not in _INTERROGATIVES:
+        return True
+    return words[0] in _PREPOSITIONS or any(plain == c or plain.startswith(f"{c} ") for c in _CONNECTIVES)
+
+
+def asked_kinds(question: str) -> set[Asked]:
+    """The kinds of fact the question asks for (empty for "how do I…" questions)."""
+    plain = _words(question)
+    kinds = {kind for kind, cues in _CUES.items() if any(_has(plain, cue) for cue in cues)}
+    first = plain.split()[:1]
+    kinds |= {kind for kind, openers in _OPENS_WITH.items() if first and first[0] in openers}
+    return kinds
+
+
+def holds(text: str, kind: Asked) -> bool:
+    return bool(_HOLDS[kind].search(fold(text)))
+
+
+def subject_words(question: str) -> set[str]:
+    """The question's own content words, minus the kind it asks for and the bank's name."""
+    return {t for t in tokens(question) if t not in _CUE_WORDS and t not in _GENERIC and not t.isdigit()}
+
+
+def _prefixes(words: Iterable[str]) -> set[str]:
+    return {word[:_PREFIX] for word in words}
+
+
+def mentions_subject(question: str, texts: Iterable[str]) -> bool:
+    """True when the texts (an answer, its passage's title) speak of something the caller named, or the
+    caller named nothing but a kind of fact: "mortgage interest rate" is not answered by a card's rate,
+    nor "the weather in Seattle" by the password passage."""
+    subject = _prefixes(subject_words(question))
+    if not subject:
+        return True
+    return any(subject & _prefixes(tokens(text)) for text in texts)
+
+
+def answer_holds_what_was_asked(question: str, answer: str) -> bool:
+    """True when the answer holds at least one kind of fact the question asks for (or it asks for none)."""
+    kinds = asked_kinds(question)
+    return not kinds or any(holds(answer, kind) for kind in kinds)

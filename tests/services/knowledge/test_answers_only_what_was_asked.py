@@ -1,0 +1,119 @@
+"""Knowledge answers only the question asked: follow-ups lean on the previous question, complete questions
+stand alone, and an on-topic passage without the asked-for fact is declined (embedded and Azure OpenAI)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx2
+import pytest
+
+from services.knowledge.azure_openai_generator import AzureOpenAIGenerator
+from services.knowledge.base import ConversationTurn
+from services.knowledge.question import Asked, asked_kinds, is_follow_up
+from services.knowledge.service import RagKnowledge
+from tests.services.knowledge.conftest import chat_completion
+from tests.services.knowledge.test_knowledge_azure import openai_client
+
+
+def after(question: str, answer: str) -> list[ConversationTurn]:
+    return [ConversationTurn("caller", question), ConversationTurn("bot", answer)]
+
+
+async def test_complete_off_topic_question_after_an_answered_one_is_declined(knowledge: Any) -> None:
+    question = "how can I change the password for online banking"
+    first = await knowledge.answer(question, [], "en-US")
+    assert first.grounded
+    second = await knowledge.answer("how's the traffic downtown", after(question, first.text), "en-US")
+    assert not second.grounded and "agent" in second.text
+
+
+async def test_pregunta_completa_fuera_de_tema_tras_una_respondida_se_declina(knowledge: Any) -> None:
+    question = "¿cuánto cuesta mandar una transferencia internacional?"
+    first = await knowledge.answer(question, [], "es-MX")
+    assert first.grounded and "45" in first.text
+    second = await knowledge.answer("¿y el clima en Cancún?", after(question, first.text), "es-MX")
+    assert not second.grounded and "asesor" in second.text
+
+
+async def test_elliptical_follow_up_is_answered_from_the_previous_topic(knowledge: Any) -> None:
+    first = await knowledge.answer("what's the yearly fee on the Platinum card", [], "en-US")
+    assert first.grounded and "$95" in first.text
+    follow = await knowledge.answer(
+        "and for the Classic?", after("what's the yearly fee on the Platinum card", first.text), "en-US"
+    )
+    assert follow.grounded and "credit-card-agreement.pdf" in follow.sources
+
+
+async def test_seguimiento_eliptico_en_espanol(knowledge: Any) -> None:
+    question = "¿cuánto tarda en llegar una transferencia internacional?"
+    first = await knowledge.answer(question, [], "es-MX")
+    assert first.grounded
+    follow = await knowledge.answer("¿y cuánto cuesta?", after(question, first.text), "es-MX")
+    assert follow.grounded and "45 dólares" in follow.text
+
+
+@pytest.mark.parametrize(
+    ("question", "locale"),
+    [
+        ("what's the interest rate on a checking account", "en-US"),
+        ("what is the APR on a car loan from you", "en-US"),
+        ("¿qué tasa de interés paga una cuenta de cheques?", "es-MX"),
+    ],
+)
+async def test_on_topic_question_the_documents_do_not_answer_is_declined(
+    knowledge: Any, question: str, locale: str
+) -> None:
+    answer = await knowledge.answer(question, [], locale)
+    assert not answer.grounded and answer.sources == []
+
+
+async def test_azure_answer_without_the_asked_figure_is_declined(kb_index: Any, embedder: Any) -> None:
+    seen: list[httpx2.Request] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        # On topic (the Platinum card), but no rate: the model answered a neighbouring question.
+        return httpx2.Response(200, json=chat_completion("The Platinum card has an annual fee of $95."))
+
+    knowledge = RagKnowledge(kb_index, embedder, AzureOpenAIGenerator(openai_client(handler), "gpt-4o-mini"))
+    answer = await knowledge.answer("What is the purchase interest rate on the Platinum card?", [], "en-US")
+
+    assert seen, "the question should reach the model"
+    assert not answer.grounded and answer.text.startswith("I'm sorry")
+    system = json.loads(seen[0].content)["messages"][0]["content"]
+    assert "figure" in system and "last question" in system
+
+
+async def test_azure_answer_with_the_asked_figure_is_spoken(kb_index: Any, embedder: Any) -> None:
+    reply = "La tarjeta Platinum tiene una tasa de 18.99% anual para compras."
+    client = openai_client(lambda _req: httpx2.Response(200, json=chat_completion(reply)))
+    knowledge = RagKnowledge(kb_index, embedder, AzureOpenAIGenerator(client, "gpt-4o-mini"))
+    answer = await knowledge.answer("¿Qué tasa de interés tiene la tarjeta Platinum?", [], "es-MX")
+    assert answer.grounded and answer.text == reply
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("and at a branch?", True),
+        ("what about weekends", True),
+        ("¿y por la aplicación?", True),
+        ("for the debit card?", True),
+        ("the Platinum one?", True),
+        ("how do I report a lost card", False),
+        ("what's the weather in Seattle", False),
+        ("and what's the exchange rate the bank uses for wires sent to Europe", False),
+        ("¿cuánto cuesta una transferencia?", False),
+    ],
+)
+def test_follow_ups_are_judged_by_their_own_form(text: str, expected: bool) -> None:
+    assert is_follow_up(text) is expected
+
+
+def test_asked_kinds() -> None:
+    assert asked_kinds("what's the APR on the Classic card") == {Asked.RATE}
+    assert asked_kinds("¿cuánto me cobran por retirar en otro cajero?") == {Asked.AMOUNT}
+    assert asked_kinds("when does the branch open on saturday") == {Asked.TIME}
+    assert asked_kinds("how do I reset my password") == set()
