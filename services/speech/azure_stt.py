@@ -10,13 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.cognitiveservices.speech as speechsdk
 
 from services.speech.audio import check_pcm, check_rate
 from services.speech.azure_auth import SpeechAuth
 from services.speech.base import SAMPLE_RATE, SpeechUnavailable, SttResult, partials_until_closed
+
+if TYPE_CHECKING:
+    from services.speech.azure_call import AzureCallRecognizer
 
 log = logging.getLogger(__name__)
 _TICKS_PER_MS = 10_000  # SDK offsets and durations are in 100 ns ticks
@@ -55,10 +58,14 @@ class AzureSpeechToText:
         return None
 
     async def build_recognizer(
-        self, locale: str | None
+        self, locale: str | None, segmentation_silence_ms: int | None = None
     ) -> tuple[speechsdk.SpeechRecognizer, speechsdk.audio.PushAudioInputStream]:
         """A recognizer on a 16 kHz 16-bit mono push stream; auto-detection when no locale is given."""
         config = await self.auth.speech_config()
+        if segmentation_silence_ms is not None:
+            config.set_property(
+                speechsdk.PropertyId.Speech_SegmentationSilenceTimeoutMs, str(segmentation_silence_ms)
+            )
         fmt = speechsdk.audio.AudioStreamFormat(
             samples_per_second=SAMPLE_RATE, bits_per_sample=16, channels=1
         )
@@ -77,6 +84,18 @@ class AzureSpeechToText:
             for phrase in self.phrase_hints:
                 grammar.addPhrase(phrase)
         return recognizer, push
+
+    def open_call(self) -> AzureCallRecognizer:
+        """One recognizer for a whole call (continuous recognition and language identification)."""
+        from services.speech.azure_call import AzureCallRecognizer
+
+        return AzureCallRecognizer(self)
+
+    def result(self, r: Any, final: bool, default_locale: str) -> SttResult:
+        """An SDK recognition result as an ``SttResult`` (offsets and durations come in 100 ns ticks)."""
+        start = int(getattr(r, "offset", 0)) // _TICKS_PER_MS
+        end = start + int(getattr(r, "duration", 0)) // _TICKS_PER_MS
+        return SttResult(r.text or "", final, detected_language(r, default_locale), start, end, 0.0)
 
     def open_stream(self, locale_hint: str | None = None, sample_rate: int = SAMPLE_RATE) -> AzureSttStream:
         check_rate(sample_rate)
@@ -126,11 +145,7 @@ class AzureSttStream:
             self._loop.call_soon_threadsafe(handler, evt)
 
     def _result(self, evt: Any, final: bool) -> SttResult:
-        r = evt.result
-        start = int(getattr(r, "offset", 0)) // _TICKS_PER_MS
-        end = start + int(getattr(r, "duration", 0)) // _TICKS_PER_MS
-        lang = detected_language(r, self._default_locale)
-        return SttResult(r.text or "", final, lang, start, end, 0.0)
+        return self._stt.result(evt.result, final, self._default_locale)
 
     def _on_recognizing(self, evt: Any) -> None:
         if evt.result.text:

@@ -27,6 +27,16 @@ class FallbackSpeechToText:
         if warm_up is not None:
             await warm_up()
 
+    def open_call(self) -> FallbackSpeechToText:
+        """Per call: Azure's one recognizer for the call (when it has one), the same twin and circuit."""
+        open_call = getattr(self.azure, "open_call", None)
+        return FallbackSpeechToText(open_call() if open_call else self.azure, self.twin, self.fallback)
+
+    async def close(self) -> None:
+        close = getattr(self.azure, "close", None)
+        if close is not None:
+            await close()
+
     def open_stream(self, locale_hint: str | None = None, sample_rate: int = SAMPLE_RATE) -> SttStream:
         if not self.fallback.allow():
             return self.twin.open_stream(locale_hint)

@@ -268,7 +268,7 @@ class CallPipeline:
                     result = await recognizer.finish(self.settings.stt_timeout_seconds)
                     await self._recognized(event, result)
         finally:
-            await recognizer.discard()
+            await recognizer.close()
 
     async def _partial(self, text: str) -> None:
         await self.sink.send_event("Transcript", {"role": "caller", "text": text, "final": False})

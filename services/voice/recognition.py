@@ -21,8 +21,13 @@ Partial = Callable[[str], Awaitable[None]]
 
 
 class UtteranceRecognizer:
+    """One per call. An engine with ``open_call`` (Azure) keeps one recognizer for the whole call and
+    gives a stream per utterance over it; ``close`` ends it with the call."""
+
     def __init__(self, stt: SpeechToText | None, on_partial: Partial, call_id: str = "") -> None:
-        self.stt = stt
+        open_call = getattr(stt, "open_call", None)
+        self._per_call = open_call is not None  # then this call's own: closed with it
+        self.stt: Any = open_call() if open_call is not None else stt
         self._on_partial = on_partial
         self.call_id = call_id
         self._stream: SttStream | None = None
@@ -99,6 +104,14 @@ class UtteranceRecognizer:
             return None
         finally:
             await self._close_stream()
+
+    async def close(self) -> None:
+        """The call is over: discard any utterance and release the call's recognizer."""
+        await self.discard()
+        close = getattr(self.stt, "close", None) if self._per_call else None
+        if close is not None:
+            with contextlib.suppress(SpeechError):
+                await close()
 
     async def discard(self) -> None:
         if self._early is not None:
