@@ -161,9 +161,12 @@ class CheckedStreamingRequestHandler(StreamingRequestHandler):
         if problem is not None:
             return _answer(problem[0], {"error": problem[1]})
         activity = Activity().deserialize(body)
-        # Every request on one socket comes from the same channel: the first one names its service URL.
+        # Every request on one socket comes from the same channel: the first one names its service URL,
+        # and botbuilder's connector for the socket refuses (raises) any other.
         if not self.service_url:
             self._service_url = activity.service_url
+        elif activity.service_url != self.service_url:
+            return _answer(HTTPStatus.BAD_REQUEST, {"error": "serviceUrl differs from this socket's"})
         self._conversations.setdefault(activity.conversation.id, datetime.now())
         # Streams after the first are inline attachments (botbuilder's handler does the same).
         if len(request.streams) > 1:
@@ -171,9 +174,15 @@ class CheckedStreamingRequestHandler(StreamingRequestHandler):
                 Attachment(content_type=stream.content_type, content=stream.stream)
                 for stream in request.streams[1:]
             ]
-        invoke_response = await self._activity_processor.process_streaming_activity(
-            activity, self._bot.on_turn
-        )
+        try:
+            invoke_response = await self._activity_processor.process_streaming_activity(
+                activity, self._bot.on_turn
+            )
+        except Exception:
+            # What aiohttp does for a POST whose turn raised past the error handler (a 500, logged),
+            # without the exception's text; otherwise the channel would wait for an answer forever.
+            logger.exception("streaming turn failed", extra={"conversation_id": activity.conversation.id})
+            return _answer(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "the turn failed"})
         if not invoke_response:
             return _answer(HTTPStatus.OK)
         return _answer(invoke_response.status, invoke_response.body)

@@ -172,7 +172,10 @@ async def test_a_bad_request_inside_the_socket_gets_400_and_the_call_goes_on(bot
     conversation = "telephony-stream-bad-input"
     async with node_streaming_client(url) as client:
         await start_call(client, conversation)
-        for body in ([1, 2, 3], {"type": "message"}, telephony(conversation, type="message", entities={})):
+        wrong_shape = telephony(conversation, type="message", entities={})
+        # One socket is one channel: botbuilder's socket connector raises on a second serviceUrl.
+        elsewhere = {**telephony(conversation, type="message", text="hello"), "serviceUrl": "urn:other"}
+        for body in ([1, 2, 3], {"type": "message"}, wrong_shape, elsewhere):
             answer, replies = await client.send(body)
             assert answer["status"] == 400 and "error" in answer["body"] and replies == []
         assert "PIN" in " ".join(texts(await say(client, conversation, "what is my checking balance")))
