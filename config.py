@@ -253,10 +253,12 @@ class SecuritySettings(BaseModel):
     body_timeout_seconds: float = 15.0
     """A request body (activity, webhook, sign-in form) must arrive within this time."""
     handoffs_per_caller: int = 3
-    """Handoffs one caller number may open per ``handoff_window_seconds``."""
-    handoffs_per_instance: int = 30
-    """Handoffs one instance opens per ``handoff_window_seconds`` (a flood of junk calls stops there)."""
-    handoff_window_seconds: float = 600.0
+    """Handoffs one caller number may open per ``handoff_caller_window_seconds``."""
+    handoff_caller_window_seconds: float = 600.0
+    handoffs_per_instance: int = 60
+    """Handoffs one instance opens per ``handoff_instance_window_seconds``: about 2.5 times the peak of a
+    full instance (200 calls of ~3 minutes, 40 % escalated); a flood of junk calls stops there."""
+    handoff_instance_window_seconds: float = 60.0
 
 
 class TelemetrySettings(BaseModel):

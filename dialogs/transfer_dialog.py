@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
-from adapters.telephony import TELEPHONY_CHANNEL_ID, handoff_event, recording_start
+from adapters.telephony import TELEPHONY_CHANNEL_ID, handoff_event, hang_up, recording_start
 from dialogs.base import TRANSFERRED, VoiceDialog
 from dialogs.deps import DialogDeps
-from services.handoff.base import EscalationReason
+from services.handoff.base import EscalationReason, HandoffError
 
 _ANNOUNCEMENT = {
     EscalationReason.CALLER_REQUEST: "transfer.agent",
@@ -33,6 +33,13 @@ class TransferDialog(VoiceDialog):
         reason = EscalationReason(options.get("reason", EscalationReason.CALLER_REQUEST.value))
         session = await self.deps.session(step.context)
         session.journal.language = session.locale
+        try:
+            self.deps.handoff.admit(session.journal)
+        except HandoffError:  # over the handoff flood limits: no record, no transfer, a clear goodbye
+            await self.say_final(step.context, "transfer.unavailable")
+            await step.context.send_activity(hang_up())
+            session.ended = True
+            return await step.end_dialog({TRANSFERRED: False})
         await self.say_final(step.context, _ANNOUNCEMENT[reason])
         if self.deps.recording_enabled:
             await self.say_final(step.context, "transfer.recording_notice")

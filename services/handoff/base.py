@@ -66,6 +66,10 @@ class HandoffTicket(BaseModel):
 
 
 class Handoff(Protocol):
+    def admit(self, journal: CallJournal) -> None:
+        """Count a coming handoff against the flood limits; raises a HandoffError when over them."""
+        ...
+
     async def escalate(self, journal: CallJournal, reason: EscalationReason) -> HandoffTicket:
         """Build, summarise and store the handoff record, publish it to the agent queue."""
         ...

@@ -16,11 +16,13 @@ from services.handoff.base import (
     HandoffNotFound,
     HandoffStatus,
     HandoffTicket,
+    Priority,
 )
+from services.handoff.flood import HandoffRateLimiter
 from services.handoff.journal import CallJournal
 from services.handoff.kpi import EscalationMonitor
 from services.handoff.models import HandoffRecord, PostCall, PostCallRecord, Redactor, default_redactor
-from services.handoff.store import HandoffEvents, HandoffStore
+from services.handoff.store import INDEX_SIZE, HandoffEvents, HandoffStore
 from services.recording.base import CallRecorder, RecordingError, consent_given
 from services.speech.base import SpeechError, SpeechToText
 from services.summary.base import Summarizer, SummaryError
@@ -52,8 +54,10 @@ class EmbeddedHandoffService:
         stt: SpeechToText | None = None,
         record_on_transfer: bool = False,
         redact: Redactor | None = None,
+        limiter: HandoffRateLimiter | None = None,
     ) -> None:
         self.store = store
+        self._limiter = limiter
         self.events = events or HandoffEvents()
         self.monitor = monitor
         self.target = target
@@ -68,6 +72,10 @@ class EmbeddedHandoffService:
         self._tasks: set[asyncio.Task[None]] = set()
 
     # --- the Handoff port -------------------------------------------------------------------------
+
+    def admit(self, journal: CallJournal) -> None:
+        if self._limiter is not None:
+            self._limiter.admit(journal.caller_phone)
 
     async def escalate(self, journal: CallJournal, reason: EscalationReason) -> HandoffTicket:
         handoff_id = new_handoff_id()
@@ -149,7 +157,13 @@ class EmbeddedHandoffService:
         return await self.store.get(handoff_id)
 
     async def queue(self, limit: int = 50) -> list[HandoffRecord]:
-        return await self.store.recent(limit)
+        """Waiting callers first (high priority, then longest-waiting first), whatever their age: a flood
+        of newer handoffs cannot push one off the list. Then the rest, newest first."""
+        records = await self.store.recent(INDEX_SIZE)
+        waiting = sorted(
+            (r for r in records if r.waiting), key=lambda r: (r.priority is not Priority.HIGH, r.created_at)
+        )
+        return [*waiting, *(r for r in records if not r.waiting)][:limit]
 
     async def pick_up(self, handoff_id: str, agent: str) -> HandoffRecord:
         async with self._update(handoff_id) as record:

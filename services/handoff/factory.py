@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from config import Settings
 from services.handoff.embedded_handoff import EmbeddedHandoffService
+from services.handoff.flood import HandoffRateLimiter
 from services.handoff.kpi import EscalationMonitor, TelemetrySink
 from services.handoff.store import HandoffStore, KeyValueStorage
 from services.handoff.targets import agent_raw_id
@@ -33,6 +34,7 @@ def build_handoff(
         recorder=build_recorder(settings) if cfg.record_on_transfer else None,
         stt=stt,
         record_on_transfer=cfg.record_on_transfer,
+        limiter=HandoffRateLimiter.from_settings(settings.security, telemetry),
     )
 
 

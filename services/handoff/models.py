@@ -164,3 +164,10 @@ class HandoffRecord(BaseModel):
 
     def touch(self) -> None:
         self.updated_at = _now()
+
+    @property
+    def waiting(self) -> bool:
+        """A caller still waits for an agent: on the line and not picked up, or owed a callback."""
+        if self.status in (HandoffStatus.CALLBACK_REQUESTED, HandoffStatus.TRANSFER_FAILED):
+            return True
+        return self.status is HandoffStatus.QUEUED and self.post_call is None
