@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the tests need (Python packages, espeak-ng, Chromium, Redis, the Cosmos DB
-# emulation) and runs the whole suite. Extra arguments go to pytest.
+# emulation, Microsoft's Bot Framework streaming client) and runs the whole suite. Extra arguments go to pytest.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
