@@ -16,7 +16,13 @@ from storage.conversation_locks import (
     TurnLockTimeout,
 )
 
-__all__ = ["TurnLockTimeout", "TurnSerializerMiddleware", "conversation_lock_key", "create_turn_serializer"]
+__all__ = [
+    "TurnLockTimeout",
+    "TurnSerializerMiddleware",
+    "conversation_lock_key",
+    "create_conversation_locks",
+    "create_turn_serializer",
+]
 
 
 def conversation_lock_key(context: TurnContext) -> str | None:
@@ -44,9 +50,9 @@ class TurnSerializerMiddleware(Middleware):
             await logic()
 
 
-def create_turn_serializer(settings: Settings, storage: Storage | None = None) -> TurnSerializerMiddleware:
-    """The middleware matching the state backend: a Redis lock for ``redis``, a Cosmos lease for
-    ``cosmos`` (pass the CosmosStorage from ``create_storage``), in-process for ``sqlite``/``memory``."""
+def create_conversation_locks(settings: Settings, storage: Storage | None = None) -> ConversationLocks:
+    """The lock matching the state backend: a Redis lock for ``redis``, a Cosmos lease for ``cosmos``
+    (pass the CosmosStorage from ``create_storage``), in-process for ``sqlite``/``memory``."""
     if settings.storage is StorageBackend.REDIS:
         from redis.asyncio import Redis
 
@@ -56,11 +62,16 @@ def create_turn_serializer(settings: Settings, storage: Storage | None = None) -
             socket_connect_timeout=settings.redis.timeout_seconds,
             decode_responses=True,
         )
-        return TurnSerializerMiddleware(RedisConversationLocks(redis_client, settings.redis.key_prefix))
+        return RedisConversationLocks(redis_client, settings.redis.key_prefix)
     if settings.storage is StorageBackend.COSMOS:
         from storage.cosmos_storage import CosmosStorage
 
         if not isinstance(storage, CosmosStorage):
             raise ValueError("STORAGE=cosmos: pass the CosmosStorage from create_storage(settings)")
-        return TurnSerializerMiddleware(CosmosConversationLocks(storage))
-    return TurnSerializerMiddleware(InProcessConversationLocks())
+        return CosmosConversationLocks(storage)
+    return InProcessConversationLocks()
+
+
+def create_turn_serializer(settings: Settings, storage: Storage | None = None) -> TurnSerializerMiddleware:
+    """The middleware on the lock matching the state backend (see ``create_conversation_locks``)."""
+    return TurnSerializerMiddleware(create_conversation_locks(settings, storage))
