@@ -67,6 +67,19 @@ class RoutingSettings(BaseModel):
     "block my", "what did I spend") yields to a strong knowledge-base match (README: How a call flows)."""
 
 
+class PinLockoutSettings(BaseModel):
+    """PIN verification locked per customer (and per caller number when the number is unknown), across
+    calls and instances: ``max_failures`` wrong PINs within ``window_seconds`` lock it for
+    ``lock_seconds``."""
+
+    max_failures: int = 5
+    window_seconds: int = 15 * 60
+    lock_seconds: int = 30 * 60
+    subject_key: SecretStr = SecretStr("")
+    """HMAC key for the stored counters' names (customer and phone numbers are never stored in clear);
+    empty = a plain SHA-256. Set it in production."""
+
+
 class CluSettings(BaseModel):
     """Azure AI Language, Conversational Language Understanding."""
 
@@ -332,6 +345,7 @@ class Settings(BaseSettings):
     knowledge_max_question_chars: int = 500
 
     routing: RoutingSettings = RoutingSettings()
+    pin_lockout: PinLockoutSettings = PinLockoutSettings()
     clu: CluSettings = CluSettings()
     crm_http: CrmHttpSettings = CrmHttpSettings()
     resilience: ResilienceSettings = ResilienceSettings()
