@@ -55,7 +55,8 @@ from services.security.service_urls import ServiceUrlPolicy
 from services.speech.base import SpeechToText, TextToSpeech
 from services.speech.factory import create_stt, create_tts
 from storage.factory import close_storage, create_storage
-from storage.turn_serializer import create_turn_serializer
+from storage.pin_lockout import PinLockout
+from storage.turn_serializer import create_conversation_locks, create_turn_serializer
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +121,9 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
         recognizer=recognizer,
         routing=settings.routing,
         handoff=handoff,
+        # Wrong PINs are counted per customer across calls and instances, in the state store.
+        pin_lockout=PinLockout(storage, create_conversation_locks(settings, storage), settings.pin_lockout),
+        audit=audit,
         knowledge=knowledge,
         recording_enabled=settings.handoff.record_on_transfer,
         llm_limiter=LanguageModelRateLimiter(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 from botbuilder.core import TurnContext
 
@@ -11,7 +10,6 @@ from adapters.acs.channel_data import acs_call_ids
 from adapters.telephony import caller_number
 from dialogs.call_session import CallSession
 from dialogs.deps import DialogDeps
-from locales.formatting import say_weekday_since
 from services.crm.base import CrmError
 from services.crm.models import AccessContext
 from services.crm.phone import normalize_e164
@@ -49,21 +47,8 @@ async def start_call(deps: DialogDeps, turn_context: TurnContext, session: CallS
     session.locale = catalogue.resolve_locale(customer.language)
     session.language_settled = True
     session.journal.language = session.locale
-    if not greet:
-        return
-    try:
-        tickets = await deps.crm.get_open_tickets(customer.customer_id, ctx)
-    except CrmError as error:
-        logger.warning("open tickets unavailable at call start", extra={"error": type(error).__name__})
-        tickets = []
-    if tickets:
-        greeting = deps.replies.ask(
-            session.locale,
-            "greeting.known_with_ticket",
-            first_name=customer.first_name,
-            since=say_weekday_since(tickets[0].opened_at.date(), date.today(), session.locale),
-            subject=tickets[0].subject,
+    if greet:
+        # Caller ID can be spoofed: before the PIN, the first name at most (open queries come after it).
+        await turn_context.send_activity(
+            deps.replies.ask(session.locale, "greeting.known", first_name=customer.first_name)
         )
-    else:
-        greeting = deps.replies.ask(session.locale, "greeting.known", first_name=customer.first_name)
-    await turn_context.send_activity(greeting)

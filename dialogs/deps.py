@@ -10,12 +10,14 @@ from config import RoutingSettings
 from dialogs.call_session import CallSession, SessionAccessor
 from dialogs.replies import Replies
 from recognizers.base import CallerRecognizer
+from services.audit.base import AuditTrail
 from services.crm.base import Crm
 from services.crm.models import AccessContext
 from services.handoff.base import Handoff
 from services.handoff.journal import CrmLookup
 from services.knowledge.base import Knowledge
 from services.ratelimit import LanguageModelRateLimiter
+from storage.pin_lockout import PinLockout
 
 
 @dataclass
@@ -26,6 +28,8 @@ class DialogDeps:
     recognizer: CallerRecognizer
     routing: RoutingSettings
     handoff: Handoff
+    pin_lockout: PinLockout
+    audit: AuditTrail
     knowledge: Knowledge | None = None
     recording_enabled: bool = False
     llm_limiter: LanguageModelRateLimiter = field(default_factory=LanguageModelRateLimiter)

@@ -17,7 +17,7 @@ from botbuilder.dialogs import (
 from adapters.telephony import hang_up
 from dialogs.base import ESCALATE, NO_MATCH, TRANSFERRED, VoiceDialog
 from dialogs.deps import DialogDeps
-from dialogs.identify_caller_dialog import IdentifyCallerDialog
+from dialogs.identify_caller_dialog import UNVERIFIED, IdentifyCallerDialog
 from dialogs.knowledge_dialog import KnowledgeDialog
 from dialogs.new_request import innermost_dialog_id, is_new_request
 from dialogs.prompts import YES_NO_PROMPT
@@ -113,6 +113,8 @@ class MainDialog(VoiceDialog):
     async def _run_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if step.result is False:
             plan = self._transfer_plan(EscalationReason.IDENTIFICATION_FAILED.value)
+        elif isinstance(step.result, dict) and step.result.get(UNVERIFIED):
+            return await step.next({})  # PIN locked and no agent wanted: "anything else?"
         else:
             plan = step.values[_PLAN]
         if plan.get(NO_MATCH):

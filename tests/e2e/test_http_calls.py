@@ -23,13 +23,17 @@ async def bot(bot_settings, trained_recognizer):
         yield channel, services
 
 
-async def test_known_caller_is_greeted_by_name_with_open_ticket(bot):
+async def test_known_caller_is_greeted_by_first_name_only_until_the_pin(bot):
     channel, _ = bot
-    _, greeting = await channel.start_call("+14255550100")
+    call, greeting = await channel.start_call("+14255550100")
     spoken = texts(greeting)
     assert len(spoken) == 1
-    assert spoken[0].startswith("Hi Carlos")
-    assert "open query since" in spoken[0] and "card delivery delay" in spoken[0]
+    assert spoken[0].startswith("Hi Carlos,")
+    # Caller ID can be spoofed: no surname, no open ticket, nothing else before the PIN.
+    assert "Rivera" not in spoken[0] and "open query" not in spoken[0] and "card delivery" not in spoken[0]
+    await channel.say(call, "what is my checking balance")
+    after_pin = " ".join(texts(await channel.say(call, "1234")))
+    assert "open query since" in after_pin and "card delivery delay" in after_pin
     message = next(r for r in greeting if r["type"] == "message")
     assert message["inputHint"] == "expectingInput"
     assert "<voice name='en-US-JennyNeural'>" in message["speak"] and "xml:lang='en-US'" in message["speak"]
