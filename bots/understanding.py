@@ -13,21 +13,24 @@ from adapters.telephony import HANDOFF_INITIATE, is_dtmf
 from bots.call_start import start_call
 from dialogs.call_session import CallSession, LastReply
 from dialogs.deps import DialogDeps
-from dialogs.prompts import PIN_PROMPT
+from dialogs.prompts import ASKED_ENTITIES, CUSTOMER_NUMBER_PROMPT, PIN_PROMPT
+from dialogs.spoken_answers import customer_number_from, is_pin_answer
 from dialogs.turn import remember_recognition
-from recognizers.base import LANGUAGE_PROPERTY, top_intent
+from recognizers.base import LANGUAGE_PROPERTY, build_result, top_intent
 from recognizers.language import hint_language, language_to_follow, requested_language
 from services.handoff.journal import DetectedIntent
 from services.observability.logging_setup import call_scope
 from services.observability.metrics import VoicebotMetrics
 from services.observability.stages import mark, stage
+from services.privacy.entities import safe_entities
 from services.privacy.redaction import redact
 
 logger = logging.getLogger(__name__)
 
 DTMF_TERMINATOR = "#"
 DTMF_MAX_DIGITS = 4
-_DTMF_BUFFER = "_dtmf"
+PIN_PLACEHOLDER = "[PIN]"
+CUSTOMER_NUMBER_PLACEHOLDER = "[CUSTOMER_NUMBER]"
 _LOCALE_FOR_LANGUAGE = {"en": "en-US", "es": "es-MX"}
 
 
@@ -55,7 +58,8 @@ class TurnUnderstanding(Middleware):
                     await self.deps.sessions.flush(context)
                     return
                 context.activity.text = digits
-                session.journal.add_turn("caller", "[keypad entry]")
+                keyed_pin = await self._awaiting_pin(context)
+                session.journal.add_turn("caller", PIN_PLACEHOLDER if keyed_pin else "[keypad entry]")
             else:
                 await self._recognise(context, session)
                 if self._asked_for_language(context, session):
@@ -91,30 +95,33 @@ class TurnUnderstanding(Middleware):
         return await send_next()
 
     async def _awaiting_pin(self, context: TurnContext) -> bool:
-        """True when the innermost active dialog is the PIN prompt."""
+        return await self._active_prompt(context) == PIN_PROMPT
+
+    async def _active_prompt(self, context: TurnContext) -> str | None:
+        """The id of the innermost active dialog (a prompt, when the bot asked a question)."""
         state = await self.deps.sessions.dialog_state.get(context)
+        top_id = None
         while state is not None:
             stack = (
                 state.get("dialog_stack") if isinstance(state, dict) else getattr(state, "dialog_stack", [])
             )
             if not stack:
-                return False
+                return top_id
             top = stack[0]
             top_id = top.get("id") if isinstance(top, dict) else getattr(top, "id", None)
-            if top_id == PIN_PROMPT:
-                return True
             inner = top.get("state") if isinstance(top, dict) else getattr(top, "state", None)
             state = inner.get("dialogs") if isinstance(inner, dict) else None
-        return False
+        return top_id
 
     @staticmethod
     def _collect_dtmf(session: CallSession, keys: str) -> str | None:
         """The telephony channel sends one message per key: deliver at '#' or at 4 digits.
         The ACS path already sends whole sequences, which pass straight through."""
-        buffer = session.journal.entities.pop(_DTMF_BUFFER, "") + keys.strip()
+        # Kept in the session, never in the journal: the agent's record must not show keyed digits.
+        buffer, session.keypad_buffer = session.keypad_buffer + keys.strip(), ""
         if DTMF_TERMINATOR in buffer or len(buffer) >= DTMF_MAX_DIGITS:
             return buffer.split(DTMF_TERMINATOR)[0]
-        session.journal.entities[_DTMF_BUFFER] = buffer
+        session.keypad_buffer = buffer
         return None
 
     def _follow_language(self, session: CallSession, text: str, detected: str) -> None:
@@ -141,21 +148,43 @@ class TurnUnderstanding(Middleware):
 
     async def _recognise(self, context: TurnContext, session: CallSession) -> None:
         text = context.activity.text or ""
+        prompt = await self._active_prompt(context)
+        at_pin_prompt = prompt == PIN_PROMPT
+        placeholder = _identity_answer(prompt, text)
+        if placeholder is not None:
+            # A PIN or customer number is not sent to the recognizer (nor taken for a command) and
+            # leaves nothing behind but its placeholder in the journal.
+            remember_recognition(context, build_result(text, {"None": 1.0}, {}, session.locale[:2]))
+            session.journal.add_turn("caller", placeholder)
+            return
         hint = session.locale if session.language_settled else None
         with stage(self.metrics, "recognizer") as span:
             result = await self.deps.recognizer.recognize_text(text, hint)
             intent, score = top_intent(result)
             span.set_attributes({"voicebot.intent": intent, "voicebot.intent_score": score})
+        # Entities get the transcripts' redaction; at the PIN prompt none is kept (nor reaches a dialog).
+        result.entities = {} if at_pin_prompt else safe_entities(result.entities, text)
         remember_recognition(context, result)
         self._follow_language(session, text, str((result.properties or {}).get(LANGUAGE_PROPERTY)))
-        # An answer to the PIN prompt is the PIN, however it is worded ("one two three four").
-        redacted = "[PIN]" if await self._awaiting_pin(context) else redact(text)
+        # Words at the PIN prompt that are not a PIN ("quiero hablar con una persona") are what was said.
+        redacted = redact(text)
         session.journal.add_turn("caller", redacted)
         session.journal.intents.append(DetectedIntent(intent=intent, score=round(score, 3), text=redacted))
         self.metrics.record_intent(intent, score)
-        for key, values in (result.entities or {}).items():
+        # The agent sees only the details a dialog asks for (which account, which card).
+        for key in ASKED_ENTITIES:
+            values = (result.entities or {}).get(key)
             if values and isinstance(values[0], str):
                 session.journal.entities[key] = values[0]
         logger.info(
             "recognised", extra={"intent": intent, "score": round(score, 3), "locale": session.locale}
         )
+
+
+def _identity_answer(prompt: str | None, text: str) -> str | None:
+    """The journal placeholder when ``text`` answers an identity prompt, else None (words said)."""
+    if prompt == PIN_PROMPT and is_pin_answer(text):
+        return PIN_PLACEHOLDER
+    if prompt == CUSTOMER_NUMBER_PROMPT and customer_number_from(text) is not None:
+        return CUSTOMER_NUMBER_PLACEHOLDER
+    return None

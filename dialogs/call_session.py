@@ -28,6 +28,8 @@ class CallSession(BaseModel):
     last_reply: LastReply | None = None
     no_match_count: int = 0
     silence_count: int = 0
+    keypad_buffer: str = ""
+    """Keys pressed so far on the telephony channel (one message per key), until the entry is complete."""
     pending_handoff_id: str | None = None
     ended: bool = False
     outcome_recorded: bool = False

@@ -18,6 +18,9 @@ CUSTOMER_NUMBER_PROMPT = "customer_number_prompt"
 ACCOUNT_PROMPT = "account_type_prompt"
 CARD_PROMPT = "card_type_prompt"
 
+ASKED_ENTITIES = (ENTITY_ACCOUNT_TYPE, ENTITY_CARD_TYPE)
+"""The details a dialog asks the caller for: the only recognised entities an agent is shown."""
+
 MAX_PROMPT_ATTEMPTS = 3
 """After this many unusable answers a prompt ends with None and the dialog decides (usually: agent)."""
 

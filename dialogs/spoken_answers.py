@@ -95,10 +95,28 @@ def spoken_digits(text: str) -> str:
     return "".join(digits)
 
 
+# Words a caller may wrap a PIN in ("my PIN is 1 2 3 4", "es el cuatro tres dos uno"); any other word
+# means the answer is something else (a request, a question) and is not read as a PIN.
+_PIN_FILLER = frozenset(
+    "my pin is it it's its the number code um uh er eh ok okay yes sure "
+    "mi nip es el numero codigo si este pues ah".split()
+)
+
+
 def pin_from(text: str, length: int = 4) -> str | None:
-    """The PIN when exactly ``length`` digits were said or keyed, else None."""
+    """The PIN when the answer is exactly ``length`` digits (said or keyed) and nothing else, else None.
+
+    "quiero hablar con una persona" holds a digit word ("una") but is a request, not a PIN."""
+    tokens = _plain(text).split()
+    if any(not (t.isdigit() or t in _DIGIT_WORDS or t in _PIN_FILLER) for t in tokens):
+        return None
     digits = spoken_digits(text)
     return digits if len(digits) == length else None
+
+
+def is_pin_answer(text: str) -> bool:
+    """True when the words are a PIN (journaled as ``[PIN]``, no entity kept from them)."""
+    return pin_from(text) is not None
 
 
 def customer_number_from(text: str) -> str | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestServer
-from botbuilder.schema import Activity, ChannelAccount
+from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from botbuilder.testing import DialogTestClient
 
 from adapters.emulator import EmulatorChannel
@@ -48,7 +48,9 @@ async def running_bot(
 class DialogHarness:
     """botbuilder-testing's DialogTestClient around the MainDialog, with the bot's per-turn understanding."""
 
-    def __init__(self, services: Services, caller: str, locale: str) -> None:
+    def __init__(
+        self, services: Services, caller: str, locale: str, conversation_id: str | None = None
+    ) -> None:
         deps = services.bot.deps
         self.services = services
         self.client = DialogTestClient(
@@ -60,6 +62,8 @@ class DialogHarness:
         template = self.client.test_adapter.template
         template.from_property = ChannelAccount(id=caller, name=caller)
         template.locale = locale
+        if conversation_id:  # a new call on the same bot (same state store): a redial
+            template.conversation = ConversationAccount(id=conversation_id)
 
     async def say(self, text: str) -> list[str]:
         """Send one utterance; return every text the bot said in reply."""
