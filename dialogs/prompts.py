@@ -50,7 +50,9 @@ PROMPT_ANSWERS: dict[str, Parse] = {
 }
 """Each shared prompt's parser: the prompt's validator and the new-request check read answers alike."""
 
-OPEN_TO_NEW_REQUESTS = frozenset({YES_NO_PROMPT, CUSTOMER_NUMBER_PROMPT, ACCOUNT_PROMPT, CARD_PROMPT})
+OPEN_TO_NEW_REQUESTS = frozenset(
+    {YES_NO_PROMPT, PIN_PROMPT, CUSTOMER_NUMBER_PROMPT, ACCOUNT_PROMPT, CARD_PROMPT}
+)
 """Prompts at which an utterance that is not an answer but another request or a question is served as
 that request (see dialogs/new_request.py). Another prompt opts in by adding its id here."""
 

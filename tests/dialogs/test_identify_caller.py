@@ -25,6 +25,8 @@ WORDS = {
         "person": "I want to talk to a person",
         "spoken_pin": "one two three four",
         "anything_else": "anything else",
+        "question": "how do I reset my online banking password?",
+        "bad_pin": "4 digits of your PIN",
     },
     "es-MX": {
         "balance": "cuál es mi saldo",
@@ -37,6 +39,8 @@ WORDS = {
         "person": "quiero hablar con una persona",
         "spoken_pin": "cuatro tres dos uno",
         "anything_else": "algo más",
+        "question": "¿cómo restablezco mi contraseña de la banca en línea?",
+        "bad_pin": "4 dígitos de su NIP",
     },
 }
 CALLER_FOR = {"en-US": (CARLOS, "1234", "C1001"), "es-MX": (MARIA, "4321", "C1002")}
@@ -137,6 +141,18 @@ async def test_a_request_at_the_pin_prompt_is_handled_and_journaled_as_said(serv
     assert w["person"] in said_by_caller and "[PIN]" not in said_by_caller
     assert any(i.intent == "TalkToAgent" and i.text == w["person"] for i in record.intents)
     assert "number" not in record.entities, record.entities
+
+
+@pytest.mark.parametrize("locale", ["en-US", "es-MX"])
+async def test_a_question_at_the_pin_prompt_is_served_not_taken_for_a_wrong_pin(services, locale):
+    w = WORDS[locale]
+    call = redial(services, CALLER_FOR[locale][0], locale)
+    await call.say(w["balance"])
+    said = joined(await call.say(w["question"]))
+    assert w["bad_pin"] not in said and w["wrong"] not in said, said
+    await call.say(w["person"])
+    record = await services.handoff.get(call.events(HANDOFF_INITIATE)[0].value["HandoffId"])
+    assert w["question"] in [t.text for t in record.transcript if t.speaker == "caller"]
 
 
 @pytest.mark.parametrize("locale", ["en-US", "es-MX"])
