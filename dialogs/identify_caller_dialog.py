@@ -12,6 +12,7 @@ from dialogs.deps import DialogDeps
 from dialogs.prompts import CUSTOMER_NUMBER_PROMPT, PIN_PROMPT, YES_NO_PROMPT
 from locales.formatting import say_weekday_since
 from services.audit.base import AuditEntry, AuditUnavailable, DataCategory, Operation
+from services.crm.base import CrmError
 from storage.conversation_locks import TurnLockTimeout
 from storage.items import StorageUnavailableError
 from storage.pin_lockout import LockoutSubject
@@ -52,6 +53,11 @@ class IdentifyCallerDialog(VoiceDialog):
         if customer_id is None:
             return await step.end_dialog(False)
         step.values["customer_id"] = customer_id
+        session = await self.deps.session(step.context)
+        if session.customer_id != customer_id and not (step.options or {}).get("customer"):
+            # Looked up now so that an outage is met before a PIN is asked for; found or not, the next
+            # words are the same PIN question.
+            await self._exists(step, customer_id)
         try:
             if await self.deps.pin_lockout.is_locked(await self._subjects(step, customer_id)):
                 return await step.replace_dialog(_LOCKED)
@@ -132,7 +138,11 @@ class IdentifyCallerDialog(VoiceDialog):
         session.journal.customer_id = customer_id
         await self.say(step.context, "identify.verified", first_name=first_name)
         ctx = await self.deps.access(step.context, _INTENT, "get_open_tickets", "tickets")
-        tickets = await self.deps.crm.get_open_tickets(customer_id, ctx)
+        try:
+            tickets = await self.deps.crm.get_open_tickets(customer_id, ctx)
+        except CrmError as error:  # a courtesy: the caller's request goes on without it
+            logger.warning("open tickets unavailable after the PIN", extra={"error": type(error).__name__})
+            return
         if tickets:
             since = say_weekday_since(tickets[0].opened_at.date(), date.today(), session.locale)
             await self.say(step.context, "identify.open_ticket", since=since, subject=tickets[0].subject)
