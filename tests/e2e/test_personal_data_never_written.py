@@ -156,3 +156,57 @@ async def test_spoken_card_pin_phone_email_and_curp_are_written_nowhere(settings
             problems += leaks(str(other.relative_to(data_dir)), other.read_bytes().decode("utf-8", "replace"))
     problems += [f"log: secret {s!r}" for s in SECRET_VALUES if s in log_text]
     assert problems == [], "\n".join(problems)
+
+
+# Issue 11 item 4 / issue 16 item 6: wrong PIN guesses, a card number said as words (which the number
+# model turns into "4.53201511283037E+15") and "una" in running speech, on the Redis store.
+CARD_WORDS = "four five three two zero one five one one two eight three zero three six six"
+CARD_FORMS = ["4532015112830366", "4532 0151 1283 0366", "4.53201511283037E+15", "E+15", CARD_WORDS]
+WRONG_GUESSES = ["5678", "8 7 6 5"]
+
+
+async def test_wrong_pins_and_a_spoken_card_number_reach_neither_redis_nor_the_agent(
+    tmp_path, knowledge_index_dir, trained_recognizer, redis_server
+):
+    import redis
+
+    prefix = "privacy-redis:"
+    settings = make_test_settings(
+        tmp_path / "data",
+        knowledge_index_dir,
+        storage="redis",
+        redis={"url": redis_server.url, "key_prefix": prefix},
+        **SECRETS,
+    )
+    async with running_bot(settings, trained_recognizer) as (channel, services):
+        call, _ = await channel.start_call("+5215555550101", locale="es-MX")
+        await channel.say(call, "cuál es mi saldo")
+        for guess in WRONG_GUESSES:
+            assert "no coincide" in " ".join(texts(await channel.say(call, guess)))
+        assert "Qué cuenta" in " ".join(texts(await channel.say(call, "cuatro tres dos uno")))
+        await channel.say(call, f"my card number is {CARD_WORDS}")
+        replies = await channel.say(call, "quiero hablar con una persona")
+        handoff = next(r for r in replies if r["type"] == "event" and r["name"] == "handoff.initiate")
+        handoff_id = handoff["value"]["HandoffId"]
+        record = (await services.handoff.get(handoff_id)).model_dump(mode="json")
+        agent_view = await console_record(channel.bot_url.rsplit("/api/", 1)[0], handoff_id)
+        client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+        try:
+            stored = {key: client.get(key) for key in client.scan_iter(f"{prefix}*")}
+        finally:
+            client.close()
+    assert any(call.conversation_id in key for key in stored), list(stored)  # the call was stored
+    caller_said = [t["text"] for t in agent_view["transcript"] if t["speaker"] == "caller"]
+    assert "quiero hablar con una persona" in caller_said, caller_said
+    assert agent_view["entities"] == {}, agent_view["entities"]  # no "number: 1", no card, no PIN
+    problems = []
+    for where, text in (
+        ("redis", json.dumps(stored, ensure_ascii=False)),
+        ("handoff record", json.dumps(record, ensure_ascii=False)),
+        ("agent console", json.dumps(agent_view, ensure_ascii=False)),
+    ):
+        problems += [f"{where}: {v!r}" for v in [*CARD_FORMS, "8 7 6 5", "cuatro tres dos uno"] if v in text]
+        # Four digits alone (not inside an id or a timestamp): the wrong guess and María's PIN.
+        alone = [v for v in ("5678", "4321") if re.search(rf"(?<![\w:.-]){v}(?![\w:.-])", text)]
+        problems += [f"{where}: {v!r}" for v in alone]
+    assert problems == [], "\n".join(problems)
