@@ -129,7 +129,9 @@ def default_clu_factory(recognizer: Any) -> Callable[[Any], Any]:
 
     def make(transport: Any) -> Any:
         try:
-            return CluRecognizer(clu_settings(), transport=transport, out_of_scope=recognizer.out_of_scope)
+            return CluRecognizer(
+                clu_settings(), transport=transport, out_of_scope=recognizer.out_of_scope_scores
+            )
         except (TypeError, AttributeError):  # before the out-of-scope gate existed
             return CluRecognizer(clu_settings(), transport=transport)
 

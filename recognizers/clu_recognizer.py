@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from azure.ai.language.conversations.aio import ConversationAnalysisClient
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import AzureError
-from botbuilder.core import RecognizerResult
+from botbuilder.core import IntentScore, RecognizerResult
 
 from config import Settings
 from recognizers.base import (
@@ -41,6 +42,8 @@ BUILTIN_CATEGORIES: dict[str, str] = {
     "number": ENTITY_NUMBER,
 }
 _ids = itertools.count(1)
+OutOfScopeScorer = Callable[[str, dict[str, float]], dict[str, float]]
+"""(utterance, intent scores) -> scores with the out-of-scope share moved to None (blocking)."""
 
 
 def build_task(text: str, language: str, project_name: str, deployment_name: str) -> dict[str, Any]:
@@ -134,8 +137,16 @@ class CluRecognizer(CallerRecognizer):
     recognizers return the same entity keys.
     """
 
-    def __init__(self, settings: Settings, *, credential: Any = None, **client_kwargs: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        credential: Any = None,
+        out_of_scope: OutOfScopeScorer | None = None,
+        **client_kwargs: Any,
+    ) -> None:
         self._settings = settings.clu
+        self._out_of_scope = out_of_scope
         self._credential = credential
         self._client_kwargs = client_kwargs  # e.g. transport= in tests
         self._client: ConversationAnalysisClient | None = None
@@ -169,6 +180,13 @@ class CluRecognizer(CallerRecognizer):
             await self._client.close()
             self._client = None
 
+    async def _gate(self, text: str, result: RecognizerResult) -> None:
+        """CLU's scores through the same out-of-scope gate as the embedded recognizer's."""
+        assert self._out_of_scope is not None
+        scores = {name: float(score.score or 0.0) for name, score in result.intents.items()}
+        gated = await asyncio.to_thread(self._out_of_scope, text, scores)
+        result.intents = {name: IntentScore(score=score) for name, score in gated.items()}
+
     async def recognize_text(self, text: str, locale_hint: str | None = None) -> RecognizerResult:
         language = detect_language(text, locale_hint)
         if not clean(text):
@@ -187,6 +205,8 @@ class CluRecognizer(CallerRecognizer):
             raise RecognizerUnavailable(f"CLU request failed: {type(exc).__name__}") from exc
         except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
             raise RecognizerUnavailable("CLU answered with an unexpected shape") from exc
+        if self._out_of_scope is not None:
+            await self._gate(text, result)
         local = await asyncio.to_thread(self._builtins.extract, text, language, datetime.now())
         for key, values in local.items():
             result.entities.setdefault(key, values)

@@ -26,6 +26,7 @@ from recognizers.base import INTENTS, CallerRecognizer, build_result
 from recognizers.clu_project import CluProject, load_project
 from recognizers.entities import ListEntityMatcher, shared_builtin_extractor
 from recognizers.language import detect_language
+from recognizers.out_of_scope import OutOfScopeGate
 from recognizers.text import clean, fold
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class EmbeddedRecognizer(CallerRecognizer):
         self._vectorizer: TfidfVectorizer | None = None
         self._classifier: CalibratedClassifierCV | None = None
         self._labels: list[str] = []
+        self._gate: OutOfScopeGate | None = None
         self._lists: ListEntityMatcher | None = None
         self._builtins = shared_builtin_extractor()
         self.report: TrainingReport | None = None
@@ -153,6 +155,7 @@ class EmbeddedRecognizer(CallerRecognizer):
                 classifier.fit(features, labels)
             self._classifier = classifier
             self._labels = [str(c) for c in classifier.classes_]
+            self._gate = OutOfScopeGate(dense, labels)
             self._lists = ListEntityMatcher(project.list_entities)
             finished = time.perf_counter()
             self.report = TrainingReport(
@@ -179,22 +182,40 @@ class EmbeddedRecognizer(CallerRecognizer):
         return report
 
     # ---- recognition ----------------------------------------------------------------------
-    def intent_scores(self, texts: list[str]) -> list[dict[str, float]]:
-        """Calibrated probabilities for every intent, one dict per text; blocking."""
+    def _scores(self, texts: list[str], gated: bool) -> list[dict[str, float]]:
         self.train()
-        assert self._classifier is not None
+        assert self._classifier is not None and self._gate is not None
         cleaned = [clean(t) for t in texts]
         dense = self._embed([c or "." for c in cleaned])
         probabilities = self._classifier.predict_proba(self._features(dense, [fold(t) for t in texts]))
         results = []
-        for row, text in zip(probabilities, cleaned, strict=True):
+        for row, vector, text in zip(probabilities, dense, cleaned, strict=True):
             scores = {intent: 0.0 for intent in INTENTS}
             if text:
                 scores.update({label: float(p) for label, p in zip(self._labels, row, strict=True)})
+                if gated:
+                    scores = self._gate.apply(scores, vector)
             else:  # silence or pure hesitation: nothing to route
                 scores["None"] = 1.0
             results.append(scores)
         return results
+
+    def intent_scores(self, texts: list[str]) -> list[dict[str, float]]:
+        """Calibrated probabilities per intent after the out-of-scope gate, one dict per text; blocking."""
+        return self._scores(texts, gated=True)
+
+    def classifier_scores(self, texts: list[str]) -> list[dict[str, float]]:
+        """The classifier's probabilities alone, before the out-of-scope gate; blocking."""
+        return self._scores(texts, gated=False)
+
+    def out_of_scope_scores(self, text: str, scores: dict[str, float]) -> dict[str, float]:
+        """Another recognizer's scores (CLU's) through the same out-of-scope gate; blocking."""
+        self.train()
+        assert self._gate is not None
+        cleaned = clean(text)
+        if not cleaned:
+            return dict(scores)
+        return self._gate.apply(scores, self._embed([cleaned])[0])
 
     def entities(self, text: str, language: str) -> dict[str, Any]:
         """List entities plus amounts, dates and numbers; blocking."""

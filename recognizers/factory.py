@@ -18,5 +18,7 @@ def create_recognizer(settings: Settings, telemetry: EventSink | None = None) ->
         from recognizers.fallback import FallbackRecognizer
 
         fallback = twin_fallback("clu", settings, telemetry)
-        return FallbackRecognizer(CluRecognizer(settings), embedded, fallback)
+        # CLU's scores pass the twin's out-of-scope gate: one "question, not an action" rule for both.
+        clu = CluRecognizer(settings, out_of_scope=embedded.out_of_scope_scores)
+        return FallbackRecognizer(clu, embedded, fallback)
     return embedded
