@@ -1,0 +1,97 @@
+"""Out-of-scope as a decision: banking questions no dialog serves reach None, in both recognizer paths.
+
+Runs the routing evaluation (bench/routing.py) on the tuning set, never on the held-out one, with floors a
+regression would break, and checks the CLU path applies the same gate to CLU's own over-confident scores.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bench.routing import (
+    TUNING,
+    Prediction,
+    clu_predictions,
+    default_clu_factory,
+    embedded_predictions,
+    figures,
+    load_rows,
+)
+from config import RoutingSettings
+from recognizers.base import INTENTS, top_intent
+from recognizers.clu_recognizer import CluRecognizer
+from tests.support.clu_answers import conversation_result
+from tests.support.fake_azure import FakeAzureTransport
+
+ROUTING = RoutingSettings()
+FLOORS = {"business_accuracy": 0.88, "none_recall": 0.85}
+CONFIDENT_MISROUTE_CEILING = 0.05
+
+
+def _assert_floors(predictions: list[Prediction]) -> None:
+    for lang, found in figures(predictions, ROUTING).items():
+        assert found.business_accuracy >= FLOORS["business_accuracy"], (lang, found)
+        assert found.none_recall >= FLOORS["none_recall"], (lang, found)
+        assert found.confident_misroute <= CONFIDENT_MISROUTE_CEILING, (lang, found)
+
+
+def test_embedded_routing_on_the_tuning_set_keeps_its_floors(nlu):
+    _assert_floors(embedded_predictions(nlu, load_rows(TUNING)))
+
+
+async def test_clu_path_routing_on_the_tuning_set_keeps_its_floors(nlu):
+    _assert_floors(await clu_predictions(nlu, load_rows(TUNING), default_clu_factory(nlu)))
+
+
+def _confident(intent: str, score: float = 0.95) -> dict[str, float]:
+    rest = (1.0 - score) / (len(INTENTS) - 1)
+    return {name: score if name == intent else rest for name in INTENTS}
+
+
+def _clu(nlu: Any, answer: dict[str, float], gated: bool) -> CluRecognizer:
+    from bench.routing import clu_settings
+
+    transport = FakeAzureTransport(
+        lambda method, url, body: (
+            200,
+            conversation_result(body["analysisInput"]["conversationItem"]["text"], answer),
+        )
+    )
+    scorer = nlu.out_of_scope_scores if gated else None
+    return CluRecognizer(clu_settings(), transport=transport, out_of_scope=scorer)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "clu_says"),
+    [
+        ("how much does it cost to get a new card sent out", "en-US", "BlockCard"),
+        ("what's the interest on a twelve month CD", "en-US", "CheckBalance"),
+        ("cuánto cobran por mandar dinero a Colombia", "es-MX", "CardPaymentInfo"),
+    ],
+)
+async def test_an_over_confident_clu_answer_to_a_banking_question_is_not_run(nlu, text, locale, clu_says):
+    gated = _clu(nlu, _confident(clu_says), gated=True)
+    intent, score = top_intent(await gated.recognize_text(text, locale))
+    await gated.close()
+    assert intent == "None" or score < ROUTING.high_threshold, (intent, score)
+
+    ungated = _clu(nlu, _confident(clu_says), gated=False)
+    assert top_intent(await ungated.recognize_text(text, locale)) == (clu_says, pytest.approx(0.95))
+    await ungated.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("uh please block my debit card right now", "en-US", "BlockCard"),
+        ("what did I spend at the pharmacy last week", "en-US", "RecentTransactions"),
+        ("necesito saber cuánto tengo en mi cuenta de ahorro", "es-MX", "CheckBalance"),
+    ],
+)
+async def test_a_real_request_keeps_clus_confident_intent(nlu, text, locale, intent):
+    gated = _clu(nlu, _confident(intent), gated=True)
+    found, score = top_intent(await gated.recognize_text(text, locale))
+    await gated.close()
+    assert found == intent and score >= ROUTING.high_threshold
