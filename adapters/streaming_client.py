@@ -20,8 +20,9 @@ from botframework.streaming.transport.web_socket import WebSocketServer
 from adapters.emulator import EmulatedCall, EmulatorChannel
 from adapters.streaming_channel import ChannelSocket, stop_send_queue, use_fixed_response_assembler
 
-STREAMING_SERVICE_URL = "urn:botframework:streaming"
-"""Stands in the activities' serviceUrl: on a socket the bot replies over the socket, never to a URL."""
+STREAMING_SERVICE_URL = "urn:botframework:websocket:telephony"
+"""The activities' serviceUrl on a socket, in the form streaming channels use (Direct Line Speech sends
+``urn:botframework:websocket:directlinespeech``): the bot replies over the socket, never to a URL."""
 
 
 class StreamingRejected(Exception):

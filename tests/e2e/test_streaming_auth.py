@@ -111,7 +111,7 @@ async def test_a_valid_channel_token_opens_the_socket_and_the_call_runs(bot_url,
         update = {
             "type": "conversationUpdate",
             "channelId": "telephony",
-            "serviceUrl": "urn:botframework:telephony",
+            "serviceUrl": "urn:botframework:websocket:telephony",
             "conversation": {"id": "streaming-auth-valid"},
             "from": {"id": "caller", "name": "+14255550100"},
             "recipient": {"id": "bot", "name": "+18005550123"},

@@ -38,7 +38,7 @@ def telephony(conversation: str, caller: str = "+14255550100", locale: str = "en
     """An activity as the telephony channel sends it."""
     return {
         "channelId": "telephony",
-        "serviceUrl": "urn:botframework:telephony",
+        "serviceUrl": "urn:botframework:websocket:telephony",
         "conversation": {"id": conversation},
         "from": {"id": CALLER_ID, "name": caller},
         "recipient": {"id": "contoso-voicebot", "name": "+18005550123"},
