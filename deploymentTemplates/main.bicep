@@ -69,6 +69,9 @@ param agentConsolePassword string
 @secure()
 @description('Shared secret Event Grid sends to /api/calls/incoming (from the bootstrap vault).')
 param eventGridSecret string
+@secure()
+@description('HMAC key naming the PIN-lockout counters, so no customer or phone number is stored (from the bootstrap vault).')
+param pinLockoutSubjectKey string
 @description('Deployment time; secrets written by this deployment expire 180 days later.')
 param deployedAt string = utcNow()
 
@@ -339,6 +342,7 @@ module secrets 'modules/keyVaultSecrets.bicep' = {
   params: {
     vaultName: keyVault.outputs.name
     eventGridSecret: eventGridSecret
+    pinLockoutSubjectKey: pinLockoutSubjectKey
     botAppPassword: userAssignedBot ? '' : botAppPassword
     agentConsolePassword: agentConsolePassword
     crmSubscriptionKey: apimSubscription.listSecrets().primaryKey
@@ -396,6 +400,7 @@ module app 'modules/appservice.bicep' = {
       ACS__EVENT_GRID_SECRET: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.eventGridSecretUri})'
       HANDOFF__AGENT_PHONE_NUMBER: agentPhoneNumber
       HANDOFF__AGENT_TEAMS_ID: agentTeamsId
+      PIN_LOCKOUT__SUBJECT_KEY: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.pinLockoutSubjectKeyUri})'
       HANDOFF__CONSOLE_PASSWORD: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.agentConsolePasswordUri})'
       CRM_HTTP__BASE_URL: apim.outputs.crmBaseUrl
       CRM_HTTP__AUTH: crmAuth

@@ -5,6 +5,8 @@ param eventGridSecret string
 @secure()
 param agentConsolePassword string
 @secure()
+param pinLockoutSubjectKey string
+@secure()
 param crmSubscriptionKey string
 @secure()
 @description('The single-tenant bot app registration\'s client secret; empty with a managed-identity bot.')
@@ -42,6 +44,19 @@ resource console 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   }
 }
 
+resource pinLockout 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'pin-lockout-subject-key'
+  properties: {
+    value: pinLockoutSubjectKey
+    contentType: 'text/plain; hmac-key'
+    attributes: {
+      enabled: true
+      exp: expiresAt
+    }
+  }
+}
+
 resource crm 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   parent: vault
   name: 'crm-subscription-key'
@@ -71,4 +86,5 @@ resource botPassword 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty
 }
 
 output botAppPasswordUri string = empty(botAppPassword) ? '' : botPassword.properties.secretUri
+output pinLockoutSubjectKeyUri string = pinLockout.properties.secretUri
 output crmSubscriptionKeyUri string = crm.properties.secretUri
