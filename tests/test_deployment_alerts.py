@@ -35,20 +35,21 @@ def test_the_checklist_alerts_exist_next_to_the_escalation_rule() -> None:
         "llm-calls-per-minute",
         "secret-read-unexpected-address",
         "auth-failure-burst",
+        "pin-lockouts",
     }
     assert "module alerts 'modules/alerts.bicep'" in bicep.text()
 
 
 def test_alert_queries_name_telemetry_the_code_emits() -> None:
     queries = bicep.alert_queries()
-    assert len(queries) == 4
+    assert len(queries) == 5
     emitted = _code_strings()
     for query in queries:
         names = _telemetry_names(query)
         missing = {n for n in names if n not in emitted}
         assert not missing, f"no code emits {sorted(missing)} (query: {query})"
     queried = set().union(*(_telemetry_names(q) for q in queries))
-    assert {"escalation_rate", "llm_call"} <= queried
+    assert {"escalation_rate", "llm_call", "PinLockout"} <= queried
 
 
 def test_secret_reads_are_trusted_only_from_the_bot_subnet() -> None:

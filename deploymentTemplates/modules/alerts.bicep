@@ -58,6 +58,19 @@ var rules = [
     threshold: authFailuresPer5Minutes
     query: 'AppServiceHTTPLogs | where ScStatus in (401, 403, 429) or (CsUriStem == "/agent/login" and CsUriQuery has "failed") | summarize value = count() by bin(TimeGenerated, 1m)'
   }
+  {
+    name: 'pin-lockouts'
+    displayName: 'PIN lockouts: ${pinLockoutsPer15Minutes} or more in 15 minutes'
+    description: 'Customers locked out of PIN verification (telemetry event PinLockout): several at once suggest a guessing campaign.'
+    severity: 2
+    scope: appInsightsId
+    window: 'PT15M'
+    frequency: 'PT5M'
+    aggregation: 'Total'
+    operator: 'GreaterThanOrEqual'
+    threshold: pinLockoutsPer15Minutes
+    query: 'customEvents | where name == "PinLockout" | summarize value = sum(itemCount) by bin(timestamp, 1m)'
+  }
 ]
 
 resource alerts 'Microsoft.Insights/scheduledQueryRules@2023-03-15-preview' = [for rule in rules: {
