@@ -28,6 +28,7 @@ from dialogs.replies import Replies
 from locales.catalogue import Catalogue
 from recognizers.base import CallerRecognizer
 from recognizers.factory import create_recognizer
+from services.admission import AdmissionControl
 from services.audit.base import AuditTrail
 from services.audit.factory import create_audit_trail
 from services.crm.audited import AuditedCrm
@@ -201,11 +202,13 @@ async def create_app(
     proxies = TrustedProxies.from_settings(settings.security)
     harden(app, settings.security, proxies)  # body timeout, HSTS, no version in Server
     app[SERVICES_KEY] = services
+    admission = AdmissionControl(settings.admission)
     handler = messages_handler(
         services.adapter,
         services.bot,
         ServiceUrlPolicy.from_settings(settings),
         require_token=not settings.is_anonymous,
+        admission=admission,
     )
     app.router.add_post("/api/messages", handler)
     app.router.add_get("/api/messages", handler)
@@ -224,7 +227,8 @@ async def create_app(
         background = [asyncio.create_task(keep_secrets_fresh())]
         if settings.voice.warm_up_speech:
             background.append(asyncio.create_task(_warm_up_speech(services)))
-        yield
+        async with admission.running():  # samples event-loop lag for load shedding
+            yield
         for task in background:
             task.cancel()
         await services.close()

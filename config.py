@@ -274,6 +274,18 @@ class SecuritySettings(BaseModel):
     handoff_instance_window_seconds: float = 60.0
 
 
+class AdmissionSettings(BaseModel):
+    """Bounds past which a new conversation is shed (0 disables that bound)."""
+
+    max_in_flight_turns: int = 24
+    """Turns being processed at once on this instance."""
+    max_event_loop_lag_ms: float = 200.0
+    """How late the event loop ran a timer in the last ``lag_window_seconds``."""
+    lag_window_seconds: float = 2.0
+    retry_after_seconds: int = 3
+    """What a shed request is told to wait (``Retry-After``)."""
+
+
 class TelemetrySettings(BaseModel):
     applicationinsights_connection_string: SecretStr = SecretStr("")
     log_level: str = "INFO"
@@ -360,6 +372,7 @@ class Settings(BaseSettings):
     voice: VoiceSettings = VoiceSettings()
     llm_limits: LanguageModelLimits = LanguageModelLimits()
     security: SecuritySettings = SecuritySettings()
+    admission: AdmissionSettings = AdmissionSettings()
 
     voice_en: str = "en-US-JennyNeural"
     voice_es: str = "es-MX-DaliaNeural"

@@ -13,6 +13,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
 
+from services.admission import AdmissionControl
 from services.security.service_urls import ServiceUrlPolicy
 
 logger = logging.getLogger(__name__)
@@ -86,10 +87,32 @@ def activity_problem(body: object, service_urls: ServiceUrlPolicy | None = None)
     return None
 
 
+def starts_conversation(body: dict) -> bool:
+    """A call start: ``conversationUpdate`` with someone other than the bot joining."""
+    if body.get("type") != "conversationUpdate":
+        return False
+    recipient = body.get("recipient") or {}
+    added = body.get("membersAdded")
+    return isinstance(added, list) and any(
+        isinstance(m, dict) and m.get("id") != recipient.get("id") for m in added
+    )
+
+
+def _shed(retry_after: int) -> web.Response:
+    response = _problem(503, "the bot is at capacity: try again shortly")
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 def messages_handler(
-    adapter: CloudAdapter, bot: Bot, service_urls: ServiceUrlPolicy, require_token: bool
+    adapter: CloudAdapter,
+    bot: Bot,
+    service_urls: ServiceUrlPolicy,
+    require_token: bool,
+    admission: AdmissionControl | None = None,
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """The handler; ``require_token`` (an app id is set) refuses requests without a channel token early."""
+    """The handler; ``require_token`` (an app id is set) refuses requests without a channel token early;
+    ``admission`` sheds new conversations under overload (never a turn of a call in progress)."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
         if require_token:
@@ -110,6 +133,15 @@ def messages_handler(
         if problem is not None:
             logger.info("rejected activity request", extra={"status": problem.status})
             return problem
+        if admission is None:
+            return await _process(request)
+        body = json.loads(await request.read())  # well formed: checked above
+        if not admission.admit(str(body["conversation"]["id"]), starts_conversation(body)).admitted:
+            return _shed(admission.settings.retry_after_seconds)
+        with admission.turn():
+            return await _process(request)
+
+    async def _process(request: web.Request) -> web.StreamResponse:
         try:
             response = await adapter.process(request, bot)
         except web.HTTPUnauthorized:  # channel_auth.RefusingAuthentication refused the token
