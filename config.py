@@ -279,7 +279,7 @@ class AdmissionSettings(BaseModel):
 
     max_in_flight_turns: int = 24
     """Turns being processed at once on this instance."""
-    max_event_loop_lag_ms: float = 200.0
+    max_event_loop_lag_ms: float = 500.0
     """How late the event loop ran a timer in the last ``lag_window_seconds``."""
     lag_window_seconds: float = 2.0
     retry_after_seconds: int = 3

@@ -25,6 +25,9 @@ def make_test_settings(data_dir: Path, knowledge_index: Path, **overrides: Any) 
         "storage": "memory",
         "knowledge_index_path": knowledge_index,
         "voice": {"warm_up_speech": False},
+        # A shared 2-core test machine lags for reasons unrelated to the test: no shedding on lag here
+        # (tests/e2e/security/test_admission_control.py sets its own bounds).
+        "admission": {"max_event_loop_lag_ms": 0},
     }
     values.update(overrides)
     return Settings(**values)
