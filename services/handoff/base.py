@@ -54,6 +54,10 @@ class HandoffNotFound(HandoffError):
     """No handoff record with that id."""
 
 
+class CallAlreadyEnded(HandoffError):
+    """The caller hung up (and is owed no call-back): there is nobody left to pick up."""
+
+
 class HandoffTicket(BaseModel):
     """What the dialog needs back: the id carried in the transfer, and the spoken-summary text."""
 

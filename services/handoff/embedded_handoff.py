@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from services.handoff.base import (
+    CallAlreadyEnded,
     CallOutcome,
     EscalationReason,
     HandoffNotFound,
@@ -166,7 +167,10 @@ class EmbeddedHandoffService:
         return [*waiting, *(r for r in records if not r.waiting)][:limit]
 
     async def pick_up(self, handoff_id: str, agent: str) -> HandoffRecord:
+        """Mark the call as taken by ``agent``; raises CallAlreadyEnded once the caller has hung up."""
         async with self._update(handoff_id) as record:
+            if record.ended:
+                raise CallAlreadyEnded(handoff_id)
             record.status = HandoffStatus.PICKED_UP
             record.picked_up_by = agent
         return record

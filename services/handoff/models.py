@@ -166,6 +166,11 @@ class HandoffRecord(BaseModel):
         self.updated_at = _now()
 
     @property
+    def ended(self) -> bool:
+        """The call is over and nothing is owed to the caller: it belongs in the history, not the queue."""
+        return self.post_call is not None and self.status is not HandoffStatus.CALLBACK_REQUESTED
+
+    @property
     def waiting(self) -> bool:
         """A caller still waits for an agent: on the line and not picked up, or owed a callback."""
         if self.status in (HandoffStatus.CALLBACK_REQUESTED, HandoffStatus.TRANSFER_FAILED):

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from services.handoff.base import HandoffNotFound
+from services.handoff.base import CallAlreadyEnded, HandoffNotFound
 from services.handoff.console_auth import COOKIE_NAME, FAILURE_WINDOW_SECONDS, AgentSession, ConsoleAuth
 from services.handoff.embedded_handoff import EmbeddedHandoffService
 from services.security.client_address import TrustedProxies
@@ -185,6 +185,8 @@ async def pick_up(request: web.Request) -> web.Response:
         record = await request.app[HANDOFF_KEY].pick_up(request.match_info["handoff_id"], session.user)
     except HandoffNotFound:
         return _json({"error": "no such handoff"}, status=404)
+    except CallAlreadyEnded:
+        return _json({"error": "the call has ended"}, status=409)
     return _json(record.model_dump(mode="json"))
 
 

@@ -3,6 +3,8 @@
 
 const queue = document.getElementById("queue");
 const empty = document.getElementById("empty");
+const ended = document.getElementById("ended");
+const endedEmpty = document.getElementById("ended-empty");
 const connection = document.getElementById("connection");
 const template = document.getElementById("card-template");
 const records = new Map();
@@ -17,11 +19,20 @@ const REASONS = {
   knowledge_gap: "No answer known",
 };
 const STATUSES = {
-  queued: "Waiting",
+  waiting: "Waiting",
   picked_up: "Picked up",
   transfer_failed: "Transfer failed",
-  callback_requested: "Call back",
+  callback: "Call back",
+  ended: "Ended",
 };
+
+// One status per card, so it can never contradict itself: "waiting" means the caller is holding.
+function stateOf(record) {
+  if (record.status === "callback_requested") return "callback";
+  if (record.post_call) return "ended";
+  if (record.status === "queued") return "waiting";
+  return record.status;
+}
 
 function setText(root, selector, text) {
   root.querySelector(selector).textContent = text;
@@ -44,17 +55,18 @@ function identity(caller) {
 }
 
 function render(record) {
-  let card = queue.querySelector(`[data-id="${CSS.escape(record.handoff_id)}"]`);
+  let card = document.querySelector(`li.card[data-id="${CSS.escape(record.handoff_id)}"]`);
   if (!card) {
     card = template.content.firstElementChild.cloneNode(true);
     card.dataset.id = record.handoff_id;
     card.querySelector(".pickup").addEventListener("click", () => pickUp(record.handoff_id));
   }
   card.dataset.priority = record.priority;
-  card.dataset.status = record.status;
+  const state = stateOf(record);
+  card.dataset.status = state;
   setText(card, ".priority", record.priority === "high" ? "HIGH" : "normal");
   setText(card, ".reason", REASONS[record.reason] || record.reason);
-  setText(card, ".status", STATUSES[record.status] || record.status);
+  setText(card, ".status", STATUSES[state] || state);
   const created = card.querySelector(".created");
   created.dateTime = record.created_at;
   created.textContent = new Date(record.created_at).toLocaleTimeString();
@@ -74,6 +86,7 @@ function render(record) {
   const post = record.post_call;
   setText(card, ".post-call", post ? `Call ended: ${post.outcome}, ${Math.round(post.duration_seconds)} s` : "");
   const button = card.querySelector(".pickup");
+  button.hidden = state === "ended";
   button.disabled = record.status === "picked_up";
   button.textContent = record.status === "picked_up" ? `Picked up by ${record.picked_up_by}` : "Pick up";
   records.set(record.handoff_id, record);
@@ -81,23 +94,30 @@ function render(record) {
 }
 
 function rank(record) {
-  const open = record.status !== "picked_up" ? 0 : 2;
+  const open = stateOf(record) !== "picked_up" ? 0 : 2;
   return open + (record.priority === "high" ? 0 : 1);
 }
 
 function place(card, record) {
-  // High-priority open calls first, then open calls, then the rest; newest first within a group.
-  const before = [...queue.children].find((other) => {
+  // Ended calls go to the history (newest first); in the queue high-priority open calls come first,
+  // then open calls, then the rest; newest first within a group.
+  const list = stateOf(record) === "ended" ? ended : queue;
+  const before = [...list.children].find((other) => {
     const o = records.get(other.dataset.id);
     if (!o || other === card) return false;
     return rank(record) < rank(o) || (rank(record) === rank(o) && record.created_at > o.created_at);
   });
   if (before) {
-    queue.insertBefore(card, before);
-  } else if (card.parentNode !== queue || card !== queue.lastElementChild) {
-    queue.appendChild(card);
+    list.insertBefore(card, before);
+  } else if (card.parentNode !== list || card !== list.lastElementChild) {
+    list.appendChild(card);
   }
+  showEmpty();
+}
+
+function showEmpty() {
   empty.hidden = queue.children.length > 0;
+  endedEmpty.hidden = ended.children.length > 0;
 }
 
 async function pickUp(id) {
@@ -121,9 +141,10 @@ function connect() {
   });
   source.addEventListener("snapshot", (event) => {
     queue.replaceChildren();
+    ended.replaceChildren();
     records.clear();
     JSON.parse(event.data).forEach(render);
-    empty.hidden = queue.children.length > 0;
+    showEmpty();
   });
   for (const type of ["handoff", "update", "call_ended"]) {
     source.addEventListener(type, (event) => render(JSON.parse(event.data)));
