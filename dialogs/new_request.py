@@ -64,7 +64,22 @@ def is_question(text: str) -> bool:
     if any(f" {phrase} " in f" {plain} " for phrase in _ASKING):
         return True
     opener = next((w for w in words if w not in _LEAD_INS), "")
-    return opener in _OPENERS
+    return opener in _OPENERS or opener.split("'")[0] in _OPENERS  # "who's", "where'd"
+
+
+_CONNECTIVES = frozenset({"and", "also", "or", "plus", "y", "o", "tambien"})
+_COURTESIES = frozenset(content_words("thanks thank you gracias bye goodbye adios chao ok okay all todo"))
+NOT_FOR_QUESTIONS = frozenset({"Goodbye", "Cancel"})
+"""Commands a question never means, whatever the recognizer's score: "¿y los sábados?" is no goodbye."""
+
+
+def asks_something(text: str) -> bool:
+    """A question, or a follow-up that adds a topic to the last one ("and online?", "¿y por internet?")."""
+    if is_question(text):
+        return True
+    words = _words(text)
+    opens = bool(words) and (words[0] in _CONNECTIVES or " ".join(words[:2]) in ("what about", "how about"))
+    return opens and bool(set(content_words(text)) - _COURTESIES)
 
 
 def _after_lead_ins(text: str) -> str:

@@ -114,7 +114,9 @@ def is_follow_up(question: str) -> bool:
         return False
     if len(words) <= MAX_FRAGMENT_WORDS and words[0] not in _INTERROGATIVES:
         return True
-    return words[0] in _PREPOSITIONS or any(plain == c or plain.startswith(f"{c} ") for c in _CONNECTIVES)
+    # "a qué hora abren…", "at what time…": a preposition before a question word opens a full question.
+    fragment = words[0] in _PREPOSITIONS and (len(words) < 2 or words[1] not in _INTERROGATIVES)
+    return fragment or any(plain == c or plain.startswith(f"{c} ") for c in _CONNECTIVES)
 
 
 def asked_kinds(question: str) -> set[Asked]:

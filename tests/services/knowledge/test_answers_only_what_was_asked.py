@@ -106,6 +106,8 @@ async def test_azure_answer_with_the_asked_figure_is_spoken(kb_index: Any, embed
         ("what's the weather in Seattle", False),
         ("and what's the exchange rate the bank uses for wires sent to Europe", False),
         ("¿cuánto cuesta una transferencia?", False),
+        ("¿a qué hora cierran los domingos?", False),
+        ("at what time do you close", False),
     ],
 )
 def test_follow_ups_are_judged_by_their_own_form(text: str, expected: bool) -> None:
