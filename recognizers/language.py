@@ -66,6 +66,13 @@ LANGUAGE_NAMES: dict[str, frozenset[str]] = {
     "en": frozenset({"english", "ingles"}),
     "es": frozenset({"spanish", "espanol", "castellano"}),
 }
+_ASKING_WORDS = frozenset(
+    "in please speak speaks talk continue switch change to the a can could would we you i me someone "
+    "anyone somebody who is there do does this it lets let's us go ok okay yes prefer want like language "
+    "en por favor habla hablar hablas hable hableme hablame hablemos hablen seguir sigamos seguimos cambiar "
+    "cambia cambie alguien que quien puede puedes podemos podria me nos atender atienda atenderme "
+    "atiendan idioma el la prefiero quiero si ok oiga mejor".split()
+)
 _NEGATIONS = frozenset({"no", "not", "don't", "dont", "doesn't", "can't", "cannot", "nunca"})
 MAX_REQUEST_WORDS = 8
 """Longer turns that name a language are about something else ("my Spanish bank account was…")."""
@@ -83,7 +90,11 @@ def requested_language(text: str) -> str | None:
     if not words or len(words) > MAX_REQUEST_WORDS or _NEGATIONS & set(words):
         return None
     named = [language for language, names in LANGUAGE_NAMES.items() if names & set(words)]
-    return named[0] if len(named) == 1 else None
+    if len(named) != 1:
+        return None
+    # Only a request made of asking words: "a Spanish bank transfer" names a language, it asks for none.
+    rest = set(words) - LANGUAGE_NAMES[named[0]] - _ASKING_WORDS
+    return named[0] if not rest else None
 
 
 def language_to_follow(text: str, detected: str, current: str) -> str | None:

@@ -77,6 +77,10 @@ async def test_handoff_after_a_switch_tells_the_agent_the_call_language(carlos):
         ("I don't speak Spanish", None),
         ("no hablo inglés", None),
         ("I need to send money to a Spanish bank account from my checking account today", None),
+        ("what's the fee for a Spanish bank transfer", None),
+        ("is there someone who speaks English", "en"),
+        ("¿alguien que hable inglés?", "en"),
+        ("tengo una cuenta en inglés", None),
         ("what is my balance", None),
     ],
 )
