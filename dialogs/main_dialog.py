@@ -19,7 +19,7 @@ from dialogs.base import ESCALATE, NO_MATCH, TRANSFERRED, VoiceDialog
 from dialogs.deps import DialogDeps
 from dialogs.identify_caller_dialog import UNVERIFIED, IdentifyCallerDialog
 from dialogs.knowledge_dialog import KnowledgeDialog
-from dialogs.new_request import innermost_dialog_id, is_new_request
+from dialogs.new_request import NOT_FOR_QUESTIONS, asks_something, innermost_dialog_id, is_new_request
 from dialogs.prompts import YES_NO_PROMPT
 from dialogs.registry import ESCALATING_INTENTS, ROUTES, ROUTES_BY_INTENT, IntentRoute
 from dialogs.spoken_answers import yes_or_no
@@ -76,7 +76,8 @@ class MainDialog(VoiceDialog):
             return await step.end_dialog()
         intent, score = top_intent(result)
         routing = self.deps.routing
-        if intent in COMMAND_INTENTS and score >= routing.confirm_threshold:
+        command = intent in COMMAND_INTENTS and not self._question_not_command(intent, score, result.text)
+        if command and score >= routing.confirm_threshold:
             await self._run_command(step.context, intent)
             return await step.end_dialog()
         route = ROUTES_BY_INTENT.get(intent)
@@ -245,7 +246,11 @@ class MainDialog(VoiceDialog):
             return None
         intent, score = top_intent(result)
         escalating = intent in ESCALATING_INTENTS
-        command = intent in COMMAND_INTENTS and yes_or_no(result.text or "") is None
+        command = (
+            intent in COMMAND_INTENTS
+            and yes_or_no(result.text or "") is None
+            and not self._question_not_command(intent, score, result.text)
+        )
         if score < self.deps.routing.high_threshold or not (escalating or command):
             return await self._new_request(inner_dc)
         session = await self.deps.session(inner_dc.context)
@@ -263,6 +268,12 @@ class MainDialog(VoiceDialog):
             return await inner_dc.begin_dialog(TransferDialog.__name__, {"reason": reason})
         await self._run_command(inner_dc.context, intent)
         return DialogTurnResult(DialogTurnStatus.Complete)
+
+    def _question_not_command(self, intent: str, score: float, text: str | None) -> bool:
+        """A question is never a goodbye or a cancel, nor a command the recognizer was unsure of."""
+        if not asks_something(text or ""):
+            return False
+        return intent in NOT_FOR_QUESTIONS or score < self.deps.routing.high_threshold
 
     async def _new_request(self, inner_dc: DialogContext) -> DialogTurnResult | None:
         """At a prompt, a caller who asks for something else is served that, not asked the prompt again."""

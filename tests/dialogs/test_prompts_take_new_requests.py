@@ -96,6 +96,23 @@ async def test_question_at_the_just_to_be_sure_prompt_is_answered(
 
 
 @pytest.mark.parametrize(
+    ("harness", "question", "follow_up", "fact"),
+    [
+        ("carlos", "what time do branches open on weekdays", "and on saturdays?", "1 p.m."),
+        ("maria", "¿a qué hora abren las sucursales entre semana?", "¿y los sábados?", "sábados"),
+    ],
+)
+async def test_follow_up_question_at_anything_else_is_answered_not_taken_for_goodbye(
+    bot_settings, trained_recognizer, harness, question, follow_up, fact
+):
+    caller, locale = {"carlos": (CARLOS, "en-US"), "maria": (MARIA, "es-MX")}[harness]
+    bot = await dialog_harness(bot_settings, trained_recognizer, caller, locale)
+    assert "?" in joined(await bot.say(question))  # answered, then "anything else?"
+    reply = joined(await bot.say(follow_up))  # the recognizer takes these for a goodbye
+    assert fact in reply and not bot.ended_call()
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "what's the penalty if I pay late",
@@ -105,6 +122,7 @@ async def test_question_at_the_just_to_be_sure_prompt_is_answered(
         "¿cuánto tarda en llegar una tarjeta nueva?",
         "oye y dónde queda la sucursal más cercana",
         "me puede decir si cobran por retirar en otro cajero",
+        "who's the contact for lost cards",
     ],
 )
 def test_questions_are_told_apart(text):
