@@ -15,7 +15,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
 from adapters.acs.routes import add_call_routes
-from adapters.app_keys import SERVICES_KEY
+from adapters.app_keys import ADMISSION_KEY, SERVICES_KEY
 from adapters.bot_adapter import create_adapter
 from adapters.messages_endpoint import messages_handler
 from adapters.store_outage import StoreOutageResponder
@@ -203,6 +203,7 @@ async def create_app(
     harden(app, settings.security, proxies)  # body timeout, HSTS, no version in Server
     app[SERVICES_KEY] = services
     admission = AdmissionControl(settings.admission)
+    app[ADMISSION_KEY] = admission
     handler = messages_handler(
         services.adapter,
         services.bot,

@@ -80,6 +80,14 @@ class AdmissionControl:
             return "event_loop_lag"
         return ""
 
+    def admit_new_call(self) -> Decision:
+        """A new phone call (ACS IncomingCall): refused past the bounds, like a new conversation."""
+        reason = self._overloaded()
+        if reason:
+            self.shed += 1
+            log.warning("new call shed: %s", reason, extra={"event": "conversation_shed", "reason": reason})
+        return Decision(not reason, reason)
+
     def admit(self, conversation_id: str, starts_conversation: bool) -> Decision:
         """A turn of a conversation this instance already admitted, or any turn that does not start a
         conversation (a call in progress may have begun on another instance), is always admitted."""

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from adapters.acs.media_ws import ACS_CLIENT_KEY, REGISTRY_KEY, normalise_caller, services_of
 from adapters.acs.registry import CallRecord
+from adapters.app_keys import ADMISSION_KEY
 from services.voice.settings import voice_settings_from
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,10 @@ async def _answer(app: web.Application, registry: Any, settings: Any, data: dict
         return
     if registry.phone_calls() >= voice_settings_from(settings).max_calls:  # softphones never count
         await _reject_busy(client, context, registry.phone_calls())
+        return
+    admission = app.get(ADMISSION_KEY)
+    if admission is not None and not admission.admit_new_call().admitted:
+        await _reject_busy(client, context, registry.phone_calls())  # overloaded: calls in progress first
         return
     source = json_object(data.get("from"))
     caller = normalise_caller(

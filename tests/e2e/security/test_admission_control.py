@@ -14,15 +14,21 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from adapters.acs.media_ws import ACS_CLIENT_KEY
 from app import create_app
 from tests.support.bot_harness import make_test_settings
+from tests.support.fake_acs import FakeCallAutomationService
 from tests.support.servers import serve_on_loopback
+
+EVENT_GRID_SECRET = "admission-event-grid-secret"
 
 
 class SlowConnector:
     """The channel's side: replies are accepted, but held while ``gate`` is closed (turns stay in flight)."""
 
     def __init__(self) -> None:
+        self.acs = FakeCallAutomationService()
+        """ACS Call Automation (phone calls), through the real SDK client."""
         self.gate = asyncio.Event()
         self.gate.set()
         self.replies: dict[str, list[dict[str, Any]]] = {}
@@ -58,15 +64,35 @@ class Channel:
         members = [{"id": "+14255550100"}, {"id": "contoso-voicebot"}]
         return await self.post(self._activity(conversation, type="conversationUpdate", membersAdded=members))
 
+    async def incoming_phone_call(self) -> int:
+        """Event Grid delivering an ACS IncomingCall."""
+        event = {
+            "id": uuid.uuid4().hex,
+            "eventType": "Microsoft.Communication.IncomingCall",
+            "data": {
+                "from": {
+                    "kind": "phoneNumber",
+                    "rawId": "4:+14255550123",
+                    "phoneNumber": {"value": "+14255550123"},
+                },
+                "incomingCallContext": "ctx-busy",
+                "serverCallId": "server-1",
+            },
+        }
+        url = self.bot_url.replace("/api/messages", "/api/calls/incoming")
+        async with self.http.post(url, json=[event], params={"secret": EVENT_GRID_SECRET}) as response:
+            return response.status
+
     async def say(self, conversation: str, text: str) -> tuple[int, dict[str, str]]:
         return await self.post(self._activity(conversation, type="message", text=text))
 
 
 async def _serve(settings, recognizer) -> AsyncIterator[tuple[Channel, SlowConnector]]:
     app = await create_app(settings, recognizer)
+    connector = SlowConnector()
+    app[ACS_CLIENT_KEY] = connector.acs.client()
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
-    connector = SlowConnector()
     sink = web.Application()
     sink.router.add_post("/v3/conversations/{tail:.*}", connector.receive)
     runner, sink_url = await serve_on_loopback(sink)
@@ -81,7 +107,9 @@ async def _serve(settings, recognizer) -> AsyncIterator[tuple[Channel, SlowConne
 @pytest.fixture
 async def bot(request, tmp_path, knowledge_index_dir, trained_recognizer):
     """The real bot with the admission bounds the test names (``@pytest.mark.parametrize(..., indirect)``)."""
-    settings = make_test_settings(tmp_path, knowledge_index_dir, admission=request.param)
+    settings = make_test_settings(
+        tmp_path, knowledge_index_dir, admission=request.param, acs={"event_grid_secret": EVENT_GRID_SECRET}
+    )
     async for served in _serve(settings, trained_recognizer):
         yield served
 
@@ -98,6 +126,11 @@ async def test_past_the_in_flight_bound_new_calls_get_503_and_calls_in_progress_
     assert not any(t.done() for t in held)
     status, headers = await channel.start("call-new")
     assert status == 503 and headers["Retry-After"] == "3"
+    # A new phone call is turned away the way a carrier understands: a busy reject.
+    assert await channel.incoming_phone_call() == 200
+    assert connector.acs.answered == []
+    rejects = [r["body"] for r in connector.acs.requests if r["url"].split("?")[0].endswith(":reject")]
+    assert [r["callRejectReason"] for r in rejects] == ["busy"]
     in_progress = asyncio.create_task(channel.say(calls[2], "what is my checking balance"))
     await asyncio.sleep(0.5)
     connector.gate.set()
