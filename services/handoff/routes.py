@@ -11,9 +11,11 @@ from typing import Any
 
 from aiohttp import web
 
+from services.handoff.agent_words import agent_view
 from services.handoff.base import CallAlreadyEnded, HandoffNotFound
 from services.handoff.console_auth import COOKIE_NAME, FAILURE_WINDOW_SECONDS, AgentSession, ConsoleAuth
 from services.handoff.embedded_handoff import EmbeddedHandoffService
+from services.handoff.models import HandoffRecord
 from services.security.client_address import TrustedProxies
 from services.security.http_hardening import PAGE_HEADERS
 
@@ -82,6 +84,11 @@ def _require_session(request: web.Request) -> AgentSession:
             headers={"Cache-Control": "no-store"},
         )
     return session
+
+
+def _for_agent(record: HandoffRecord, handoff: EmbeddedHandoffService) -> dict[str, Any]:
+    """The stored record plus ``view``: what its card says, in the agent's language."""
+    return {**record.model_dump(mode="json"), "view": agent_view(record, handoff.agent_language)}
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -163,8 +170,8 @@ async def session_info(request: web.Request) -> web.Response:
 
 async def list_handoffs(request: web.Request) -> web.Response:
     _require_session(request)
-    records = await request.app[HANDOFF_KEY].queue(QUEUE_LIMIT)
-    return _json([r.model_dump(mode="json") for r in records])
+    handoff = request.app[HANDOFF_KEY]
+    return _json([_for_agent(r, handoff) for r in await handoff.queue(QUEUE_LIMIT)])
 
 
 async def get_handoff(request: web.Request) -> web.Response:
@@ -173,7 +180,7 @@ async def get_handoff(request: web.Request) -> web.Response:
         record = await request.app[HANDOFF_KEY].get(request.match_info["handoff_id"])
     except HandoffNotFound:
         return _json({"error": "no such handoff"}, status=404)
-    return _json(record.model_dump(mode="json"))
+    return _json(_for_agent(record, request.app[HANDOFF_KEY]))
 
 
 async def pick_up(request: web.Request) -> web.Response:
@@ -187,14 +194,14 @@ async def pick_up(request: web.Request) -> web.Response:
         return _json({"error": "no such handoff"}, status=404)
     except CallAlreadyEnded:
         return _json({"error": "the call has ended"}, status=409)
-    return _json(record.model_dump(mode="json"))
+    return _json(_for_agent(record, request.app[HANDOFF_KEY]))
 
 
 async def _changes(handoff: EmbeddedHandoffService, sent: dict[str, str]) -> list[dict[str, Any]]:
     """Recent records this page has not seen in their current version (and remember them)."""
     changed = []
     for record in await handoff.queue(QUEUE_LIMIT):
-        data = record.model_dump(mode="json")
+        data = _for_agent(record, handoff)
         if sent.get(record.handoff_id) != data["updated_at"]:
             sent[record.handoff_id] = data["updated_at"]
             changed.append(data)
@@ -229,14 +236,15 @@ async def events(request: web.Request) -> web.StreamResponse:
                     if auth.verify(request.cookies.get(COOKIE_NAME)) is None:
                         break  # the session expired while the page stayed open
                     # Records written by other bot instances reach this page through the shared store.
-                    for record in await _changes(handoff, sent):
-                        await response.write(_sse("update", record))
+                    for data in await _changes(handoff, sent):
+                        await response.write(_sse("update", data))
                     await response.write(b": keep-alive\n\n")
                     continue
                 if event["type"] == "closed":
                     break
-                sent[event["record"]["handoff_id"]] = event["record"]["updated_at"]
-                await response.write(_sse(event["type"], event["record"]))
+                changed = HandoffRecord.model_validate(event["record"])
+                sent[changed.handoff_id] = event["record"]["updated_at"]
+                await response.write(_sse(event["type"], _for_agent(changed, handoff)))
         except ConnectionResetError:
             logger.debug("agent console closed the page", extra={"agent": session.user})
     return response

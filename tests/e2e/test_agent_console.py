@@ -72,12 +72,13 @@ async def test_escalation_appears_live_in_the_open_console(browser, agent_consol
     assert page.url == page_url  # no reload
     await expect(card.locator(".summary")).to_have_text(ticket.summary)
     assert "Carlos Rivera (verified)" in ticket.summary and "I lost my credit card" in ticket.summary
-    await expect(card.locator(".priority")).to_have_text("HIGH")
+    await expect(card.locator(".priority")).to_have_text("High")
     await expect(card.locator(".reason")).to_have_text("Fraud report")
-    await expect(card.locator(".identity")).to_contain_text("Carlos Rivera (verified")
-    await expect(card.locator(".identity")).to_contain_text("•••0123")
-    await expect(card.locator(".intents")).to_contain_text("BlockCard (93 %)")
-    await expect(card.locator(".lookups")).to_contain_text("block_card (cards)")
+    await expect(card.locator(".caller")).to_contain_text("Carlos Rivera · C001 · Verified")
+    await expect(card.locator(".caller")).to_contain_text("•••0123")
+    await expect(card.locator(".wanted")).to_have_text("block a cardreport fraud")
+    await expect(card.locator(".done")).to_contain_text("Blocked the card")
+    await expect(card.locator(".details")).to_have_text("Block reference: BLK123456")
     await card.locator(".transcript-box summary").click()
     await expect(card.locator(".transcript")).to_contain_text(
         "caller: someone used my card [CARD], I want a person"
@@ -85,8 +86,8 @@ async def test_escalation_appears_live_in_the_open_console(browser, agent_consol
     assert "4111" not in await page.content()
 
     await card.locator(".pickup").click()
-    await expect(card.locator(".status")).to_have_text("Picked up", timeout=TIMEOUT_MS)
-    await expect(card.locator(".pickup")).to_be_disabled()
+    await expect(card.locator(".status")).to_have_text(f"Picked up by {CONSOLE_USER}", timeout=TIMEOUT_MS)
+    await expect(card.locator(".pickup")).to_be_hidden()
     assert (await agent_console.service.get(ticket.handoff_id)).picked_up_by == CONSOLE_USER
 
     await agent_console.service.transfer_failed(ticket.handoff_id, "no answer")

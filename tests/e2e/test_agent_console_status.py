@@ -87,7 +87,7 @@ async def test_picked_up_and_ended_cards_meet_wcag_aa_contrast(browser, agent_co
     await service.call_ended(hung_up, "abandoned")
     taken_card = page.locator(f'li.card[data-id="{taken.handoff_id}"]')
     await taken_card.locator(".pickup").click()
-    await expect(taken_card.locator(".status")).to_have_text("Picked up", timeout=TIMEOUT_MS)
+    await expect(taken_card.locator(".status")).to_have_text("Picked up by agent", timeout=TIMEOUT_MS)
     await expect(page.locator("#ended li.card")).to_have_count(1, timeout=TIMEOUT_MS)
     for box in await page.locator(".transcript-box summary").all():
         await box.click()

@@ -9,31 +9,6 @@ const connection = document.getElementById("connection");
 const template = document.getElementById("card-template");
 const records = new Map();
 
-const REASONS = {
-  caller_request: "Asked for an agent",
-  fraud: "Fraud report",
-  repeated_no_match: "Not understood",
-  identification_failed: "Identification failed",
-  backend_failure: "System failure",
-  no_input: "No response",
-  knowledge_gap: "No answer known",
-};
-const STATUSES = {
-  waiting: "Waiting",
-  picked_up: "Picked up",
-  transfer_failed: "Transfer failed",
-  callback: "Call back",
-  ended: "Ended",
-};
-
-// One status per card, so it can never contradict itself: "waiting" means the caller is holding.
-function stateOf(record) {
-  if (record.status === "callback_requested") return "callback";
-  if (record.post_call) return "ended";
-  if (record.status === "queued") return "waiting";
-  return record.status;
-}
-
 function setText(root, selector, text) {
   root.querySelector(selector).textContent = text;
 }
@@ -46,15 +21,20 @@ function fillList(list, items) {
   }));
 }
 
-function identity(caller) {
-  const phone = caller.phone_masked ? ` · phone ${caller.phone_masked}` : "";
-  if (caller.verified) {
-    return `${caller.name || "Customer"} (verified, id ${caller.customer_id || "?"})${phone}`;
+// Every word on a card comes from the server's agent view (locales/, in the agent's language).
+function fillFact(card, field, value) {
+  const row = card.querySelector(`.fact[data-field="${field}"]`);
+  const target = row.querySelector("dd > ul") || row.querySelector("dd");
+  if (Array.isArray(value)) {
+    fillList(target, value);
+  } else {
+    target.textContent = value || "";
   }
-  return `Not verified${phone}`;
+  row.hidden = Array.isArray(value) ? value.length === 0 : !value;
 }
 
 function render(record) {
+  const view = record.view;
   let card = document.querySelector(`li.card[data-id="${CSS.escape(record.handoff_id)}"]`);
   if (!card) {
     card = template.content.firstElementChild.cloneNode(true);
@@ -62,46 +42,33 @@ function render(record) {
     card.querySelector(".pickup").addEventListener("click", () => pickUp(record.handoff_id));
   }
   card.dataset.priority = record.priority;
-  const state = stateOf(record);
-  card.dataset.status = state;
-  setText(card, ".priority", record.priority === "high" ? "HIGH" : "normal");
-  setText(card, ".reason", REASONS[record.reason] || record.reason);
-  setText(card, ".status", STATUSES[state] || state);
+  card.dataset.status = view.state;
+  setText(card, ".priority", view.priority);
+  setText(card, ".reason", view.reason);
+  setText(card, ".status", view.status);
   const created = card.querySelector(".created");
   created.dateTime = record.created_at;
   created.textContent = new Date(record.created_at).toLocaleTimeString();
   setText(card, ".handoff-id", record.handoff_id);
   setText(card, ".summary", record.summary);
-  setText(card, ".identity", identity(record.caller));
-  setText(card, ".language", record.language);
-  setText(card, ".step", record.dialog_step || "—");
-  fillList(card.querySelector(".intents"),
-    record.intents.map((i) => `${i.intent} (${Math.round(i.score * 100)} %): “${i.text}”`));
-  fillList(card.querySelector(".entities"),
-    Object.entries(record.entities).map(([k, v]) => `${k}: ${v}`));
-  fillList(card.querySelector(".lookups"),
-    record.crm_lookups.map((c) => `${c.operation} (${c.data_category})`));
+  for (const field of ["caller", "wanted", "done", "details", "language"]) fillFact(card, field, view[field]);
   fillList(card.querySelector(".transcript"),
     record.transcript.map((t) => `${t.speaker}: ${t.text}`));
-  const post = record.post_call;
-  setText(card, ".post-call", post ? `Call ended: ${post.outcome}, ${Math.round(post.duration_seconds)} s` : "");
   const button = card.querySelector(".pickup");
-  button.hidden = state === "ended";
-  button.disabled = record.status === "picked_up";
-  button.textContent = record.status === "picked_up" ? `Picked up by ${record.picked_up_by}` : "Pick up";
+  button.hidden = !view.can_pick_up;
   records.set(record.handoff_id, record);
   place(card, record);
 }
 
 function rank(record) {
-  const open = stateOf(record) !== "picked_up" ? 0 : 2;
+  const open = record.view.state !== "picked_up" ? 0 : 2;
   return open + (record.priority === "high" ? 0 : 1);
 }
 
 function place(card, record) {
   // Ended calls go to the history (newest first); in the queue high-priority open calls come first,
   // then open calls, then the rest; newest first within a group.
-  const list = stateOf(record) === "ended" ? ended : queue;
+  const list = record.view.state === "ended" ? ended : queue;
   const before = [...list.children].find((other) => {
     const o = records.get(other.dataset.id);
     if (!o || other === card) return false;
