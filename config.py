@@ -187,6 +187,8 @@ class HandoffSettings(BaseModel):
     record_on_transfer: bool = False
     escalation_window_seconds: int = 3600
     escalation_alert_rate: float = 0.40
+    service_level_seconds: int = 20
+    """Answer target for a waiting caller (the common 80/20 rule): past it the console's timer turns red."""
 
 
 class VoiceSettings(BaseModel):

@@ -48,6 +48,7 @@ class EmbeddedHandoffService:
         *,
         target: str,
         agent_language: str = "en-US",
+        service_level_seconds: int = 20,
         summarizer: Summarizer | None = None,
         events: HandoffEvents | None = None,
         monitor: EscalationMonitor | None = None,
@@ -63,6 +64,7 @@ class EmbeddedHandoffService:
         self.monitor = monitor
         self.target = target
         self.agent_language = agent_language
+        self.service_level_seconds = service_level_seconds
         self._summarizer = summarizer or EmbeddedSummarizer()
         self._recorder = recorder
         self._stt = stt

@@ -27,6 +27,7 @@ def build_handoff(
         HandoffStore(storage),
         target=transfer_target(settings),
         agent_language=cfg.agent_language,
+        service_level_seconds=cfg.service_level_seconds,
         summarizer=build_summarizer(settings, on_llm_usage),
         monitor=EscalationMonitor(
             cfg.escalation_window_seconds, cfg.escalation_alert_rate, telemetry=telemetry

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +166,15 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 
 async def session_info(request: web.Request) -> web.Response:
-    return _json({"user": _require_session(request).user})
+    """The agent's name, the service-level target and the server's clock (the page's timers use it)."""
+    user = _require_session(request).user
+    return _json(
+        {
+            "user": user,
+            "service_level_seconds": request.app[HANDOFF_KEY].service_level_seconds,
+            "now": datetime.now(UTC).isoformat(),
+        }
+    )
 
 
 async def list_handoffs(request: web.Request) -> web.Response:

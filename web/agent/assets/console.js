@@ -8,6 +8,9 @@ const endedEmpty = document.getElementById("ended-empty");
 const connection = document.getElementById("connection");
 const template = document.getElementById("card-template");
 const records = new Map();
+const agent = { user: "", serviceLevelSeconds: 20, clockOffsetMs: 0 };
+let filter = "all";
+const OPEN_STATES = ["waiting", "callback", "transfer_failed"];
 
 function setText(root, selector, text) {
   root.querySelector(selector).textContent = text;
@@ -58,7 +61,55 @@ function render(record) {
   button.hidden = !view.can_pick_up;
   records.set(record.handoff_id, record);
   place(card, record);
+  tick(card);
+  applyFilter();
 }
+
+function clock(seconds) {
+  const whole = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
+}
+
+// The live waiting time of a holding caller; red past the service-level target.
+function tick(card) {
+  const record = records.get(card.dataset.id);
+  const waited = card.querySelector(".waited");
+  waited.hidden = !record || record.view.state !== "waiting";
+  if (waited.hidden) return;
+  const seconds = (Date.now() + agent.clockOffsetMs - Date.parse(record.created_at)) / 1000;
+  waited.textContent = clock(seconds);
+  waited.dataset.overdue = String(seconds >= agent.serviceLevelSeconds);
+  waited.title = `Waiting time; target ${clock(agent.serviceLevelSeconds)}`;
+}
+
+function shown(record) {
+  if (filter === "waiting") return OPEN_STATES.includes(record.view.state);
+  if (filter === "mine") return record.picked_up_by === agent.user && record.view.state !== "ended";
+  if (filter === "ended") return record.view.state === "ended";
+  return true;
+}
+
+function applyFilter() {
+  for (const card of document.querySelectorAll("li.card")) {
+    const record = records.get(card.dataset.id);
+    card.hidden = !record || !shown(record);
+  }
+  document.getElementById("queue-section").hidden = filter === "ended";
+  document.getElementById("ended-section").hidden = filter === "waiting" || filter === "mine";
+  showEmpty();
+}
+
+for (const button of document.querySelectorAll("[data-filter]")) {
+  button.addEventListener("click", () => {
+    filter = button.dataset.filter;
+    for (const other of document.querySelectorAll("[data-filter]")) {
+      other.setAttribute("aria-pressed", String(other === button));
+    }
+    applyFilter();
+  });
+}
+
+setInterval(() => queue.querySelectorAll("li.card").forEach(tick), 1000);
 
 function rank(record) {
   const open = record.view.state !== "picked_up" ? 0 : 2;
@@ -83,8 +134,8 @@ function place(card, record) {
 }
 
 function showEmpty() {
-  empty.hidden = queue.children.length > 0;
-  endedEmpty.hidden = ended.children.length > 0;
+  empty.hidden = queue.querySelector("li.card:not([hidden])") !== null;
+  endedEmpty.hidden = ended.querySelector("li.card:not([hidden])") !== null;
 }
 
 async function pickUp(id) {
@@ -129,5 +180,11 @@ function connect() {
 
 fetch("/agent/session", { credentials: "same-origin" })
   .then((r) => (r.ok ? r.json() : Promise.reject(r)))
-  .then((s) => { document.getElementById("agent-name").textContent = s.user; connect(); })
+  .then((s) => {
+    agent.user = s.user;
+    agent.serviceLevelSeconds = s.service_level_seconds;
+    agent.clockOffsetMs = Date.parse(s.now) - Date.now();
+    document.getElementById("agent-name").textContent = s.user;
+    connect();
+  })
   .catch(() => window.location.assign("/agent/login"));
