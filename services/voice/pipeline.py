@@ -87,7 +87,7 @@ class CallPipeline:
         self._dtmf = DtmfCollector(self.settings.dtmf_terminator, self.settings.dtmf_max_digits)
         self._stt_q: asyncio.Queue[EndpointEvent] = asyncio.Queue()
         self._turn_q: asyncio.Queue[tuple[str, Any, Any]] = asyncio.Queue()
-        self._out_q: asyncio.Queue[tuple[Say | CallAction, TurnTiming | None]] = asyncio.Queue()
+        self._out_q: asyncio.Queue[tuple[Say | CallAction, TurnTiming | None, int]] = asyncio.Queue()
         self._caller_idle = asyncio.Event()
         self._caller_idle.set()
         self._tasks: list[asyncio.Task[None]] = []
@@ -98,6 +98,9 @@ class CallPipeline:
         self._no_input: asyncio.TimerHandle | None = None
         self._dtmf_timer: asyncio.TimerHandle | None = None
         self._no_input_count = 0
+        self._onsets = 0
+        """Caller speech onsets so far: a prompt from a turn that began before the latest one is stale."""
+        self._turn_onsets: int | None = None
         self._turn_timing: TurnTiming | None = None
         self._pending = b""
         self.closed = False
@@ -159,12 +162,13 @@ class CallPipeline:
         timing = self._turn_timing
         if timing is not None and not timing.bot_reply_at:
             timing.bot_reply_at = time.monotonic()
-        self._out_q.put_nowait((prompt, timing))
+        onsets = self._onsets if self._turn_onsets is None else self._turn_onsets
+        self._out_q.put_nowait((prompt, timing, onsets))
 
     def act(self, action: CallAction) -> None:
         """Queue a call action (transfer, hang-up) to run after the prompts queued before it."""
         self._cancel_no_input()
-        self._out_q.put_nowait((action, None))
+        self._out_q.put_nowait((action, None, self._onsets))
 
     def run_turn(self, turn: Any) -> None:
         """Queue a bot turn of the caller's own (``turn``: zero-argument async callable) behind the others."""
@@ -201,6 +205,7 @@ class CallPipeline:
         if self.playing and speech_ignored:
             self._discard_utterance = True
             return
+        self._onsets += 1
         if self.playing and self.settings.barge_in:
             self._barge_in(event.at)
         self._stt_q.put_nowait(event)
@@ -292,6 +297,12 @@ class CallPipeline:
         while True:
             kind, payload, timing = await self._turn_q.get()
             self._turn_timing = timing
+            self._turn_onsets = self._onsets
+            if kind == "silence":
+                payload, self._turn_onsets = payload
+                if self._turn_onsets != self._onsets:
+                    self._turn_timing = self._turn_onsets = None
+                    continue  # the caller spoke after the timer fired: no "are you still there?"
             try:
                 if kind == "utterance":
                     await self.handler.on_utterance(*payload)
@@ -307,11 +318,11 @@ class CallPipeline:
                 # The edge of a turn: one failed turn must not end the call's pipeline.
                 log.exception("bot turn failed", extra={"call_id": self.call_id, "turn": kind})
             finally:
-                self._turn_timing = None
+                self._turn_timing = self._turn_onsets = None
 
     async def _output_loop(self) -> None:
         while True:
-            item, timing = await self._out_q.get()
+            item, timing, onsets = await self._out_q.get()
             await self._caller_idle.wait()
             if isinstance(item, CallAction):
                 try:
@@ -321,12 +332,25 @@ class CallPipeline:
                 except Exception:
                     log.exception("call action failed", extra={"call_id": self.call_id, "action": item.name})
                 continue
+            if self._talked_over(item, onsets):
+                continue
             self._play_hint = item.hint
             self._play_task = asyncio.create_task(self._speak(item, timing))
             await asyncio.wait([self._play_task])
             finished = not self._play_task.cancelled()
             if finished and item.hint is InputHint.EXPECTING and self._out_q.empty():
                 self._arm_no_input()
+
+    def _talked_over(self, prompt: Say, onsets: int) -> bool:
+        """A prompt the caller started speaking over before it could play (barge-in before the first
+        frame: a slow greeting, a reprompt racing the caller); dropped like a cut prompt would be."""
+        interruptible = prompt.hint not in (InputHint.IGNORING, InputHint.IGNORING_SPEECH)
+        if onsets == self._onsets or not (interruptible and self.settings.barge_in):
+            return False
+        if prompt.hint is InputHint.EXPECTING:
+            self._play_hint = InputHint.EXPECTING  # an empty utterance still arms the no-input timer
+        log.info("prompt talked over before it played", extra={"call_id": self.call_id})
+        return True
 
     async def _speak(self, prompt: Say, timing: TurnTiming | None) -> None:
         await self.sink.send_event(
@@ -373,4 +397,4 @@ class CallPipeline:
         if self.closed or self._endpointer.in_speech or self._dtmf.pending:
             return
         self._no_input_count += 1
-        self._turn_q.put_nowait(("silence", self._no_input_count, None))
+        self._turn_q.put_nowait(("silence", (self._no_input_count, self._onsets), None))
