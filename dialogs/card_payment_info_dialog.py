@@ -25,6 +25,13 @@ class CardPaymentInfoDialog(VoiceDialog):
             await self.say(step.context, "payment.none")
             return await step.end_dialog()
         locale = session.locale
+        session.journal.note_told(
+            "card_payment",
+            balance=f"{statement.statement_balance:,.2f}",
+            minimum=f"{statement.minimum_payment:,.2f}",
+            currency=statement.currency,
+            due_date=statement.due_date.isoformat(),
+        )
         await self.say(
             step.context,
             "payment.read",

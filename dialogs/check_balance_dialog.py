@@ -37,6 +37,9 @@ class CheckBalanceDialog(VoiceDialog):
             await self.say(step.context, "account.none", account=name)
             return await step.end_dialog()
         amount = say_amount(account.balance, account.currency, session.locale)
+        session.journal.note_told(
+            "balance", account=account_type.value, amount=f"{account.balance:,.2f}", currency=account.currency
+        )
         key = "balance.read_credit" if account_type is AccountType.CREDIT_CARD else "balance.read"
         await self.say(step.context, key, account=name, amount=amount)
         return await step.end_dialog()

@@ -145,6 +145,8 @@ class IdentifyCallerDialog(VoiceDialog):
             return
         if tickets:
             since = say_weekday_since(tickets[0].opened_at.date(), date.today(), session.locale)
+            opened = tickets[0].opened_at.date().isoformat()
+            session.journal.note_told("open_ticket", subject=tickets[0].subject, since=opened)
             await self.say(step.context, "identify.open_ticket", since=since, subject=tickets[0].subject)
 
     async def _record_lock(

@@ -123,5 +123,18 @@ def agent_view(record: HandoffRecord, language: str) -> dict[str, Any]:
         "wanted": _wanted(record, language),
         "done": _done(record, language),
         "details": _details(record, language),
+        "told": [
+            _word(language, f"console.told.{fact.kind}", **fact.values) or _humanise(fact.kind)
+            for fact in record.told
+            if fact.kind != "open_ticket"
+        ],
+        "ticket": next(
+            (
+                _word(language, "console.told.open_ticket", **fact.values) or fact.values.get("subject", "")
+                for fact in record.told
+                if fact.kind == "open_ticket"
+            ),
+            "",
+        ),
         "can_pick_up": state in ("waiting", "callback", "transfer_failed"),
     }

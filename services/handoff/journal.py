@@ -25,6 +25,15 @@ class CrmLookup(BaseModel):
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
+class ToldFact(BaseModel):
+    """Something the bot told the caller, as values (worded for the agent by the console)."""
+
+    kind: str  # "balance" | "card_payment" | "open_ticket"
+    values: dict[str, str] = Field(default_factory=dict)
+    """Never a PIN, card or phone number: amounts, account kinds, dates, a ticket subject."""
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
 class CallJournal(BaseModel):
     """Everything the agent who picks up should know, without personal values."""
 
@@ -39,6 +48,8 @@ class CallJournal(BaseModel):
     intents: list[DetectedIntent] = Field(default_factory=list)
     entities: dict[str, str] = Field(default_factory=dict)
     crm_lookups: list[CrmLookup] = Field(default_factory=list)
+    told: list[ToldFact] = Field(default_factory=list)
+    """What the bot already told the caller, so the agent does not say it again."""
     dialog_step: str = ""
     no_match_count: int = 0
     recording_consent_announced: bool = False
@@ -51,6 +62,10 @@ class CallJournal(BaseModel):
     """Set by the handoff service when the call is escalated."""
 
     MAX_TURNS: int = 20
+
+    def note_told(self, kind: str, **values: str) -> None:
+        self.told.append(ToldFact(kind=kind, values=values))
+        del self.told[: -self.MAX_TURNS]
 
     def add_turn(self, speaker: str, text: str) -> None:
         self.turns.append(JournalTurn(speaker=speaker, text=text))

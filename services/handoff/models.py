@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field
 
 from services.handoff.base import CallOutcome, EscalationReason, HandoffStatus, Priority, priority_for
-from services.handoff.journal import CallJournal
+from services.handoff.journal import CallJournal, ToldFact
 
 Redactor = Callable[[str], str]
 
@@ -105,6 +105,8 @@ class HandoffRecord(BaseModel):
     intents: list[IntentView] = Field(default_factory=list)
     entities: dict[str, str] = Field(default_factory=dict)
     crm_lookups: list[LookupView] = Field(default_factory=list)
+    told: list[ToldFact] = Field(default_factory=list)
+    """What the bot already told the caller (a balance read, the open ticket of the greeting)."""
     dialog_step: str = ""
     no_match_count: int = 0
     transcript: list[TurnView] = Field(default_factory=list)
@@ -153,6 +155,10 @@ class HandoffRecord(BaseModel):
             crm_lookups=[
                 LookupView(operation=c.operation, data_category=c.data_category, at=c.at)
                 for c in journal.crm_lookups
+            ],
+            told=[
+                ToldFact(kind=t.kind, values={k: redact(v) for k, v in t.values.items()}, at=t.at)
+                for t in journal.told
             ],
             dialog_step=journal.dialog_step,
             no_match_count=journal.no_match_count,

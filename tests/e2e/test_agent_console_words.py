@@ -27,6 +27,8 @@ def spanish_balance_call() -> CallJournal:
     journal.add_turn("caller", "quiero saber el saldo de mi cuenta de ahorros")
     journal.intents.append(DetectedIntent(intent="CheckBalance", score=0.91, text="ahorros"))
     journal.entities["account_type"] = "savings"
+    journal.note_told("balance", account="savings", amount="1,250.40", currency="USD")
+    journal.note_told("open_ticket", subject="Card delivery delay", since="2026-11-27")
     journal.add_turn("caller", "quiero hablar con una persona")
     journal.intents.append(DetectedIntent(intent="TalkToAgent", score=0.95, text="una persona"))
     return journal
@@ -49,6 +51,10 @@ async def test_the_card_speaks_the_agents_language_and_leaves_out_what_is_empty(
     await expect(card.locator(".caller")).to_have_text(caller)
     await expect(card.locator(".language")).to_have_text("Spanish")
     await expect(card.locator(".done")).to_have_text("Looked up the accounts")
+    await expect(card.locator(".told")).to_have_text("Read the savings balance: 1,250.40 USD")
+    await expect(card.locator(".ticket")).to_have_text(
+        "“Card delivery delay”, open since 2026-11-27 (mentioned to the caller)"
+    )
     # Nothing else was collected: no empty "Details" row.
     await expect(card.locator('.fact[data-field="details"]')).to_be_hidden()
     card_text = await card.inner_text()

@@ -25,6 +25,7 @@ def test_a_spanish_speaking_agent_reads_spanish_words() -> None:
     assert view["wanted"] == ["saldo de cuenta (savings)"]
     assert view["caller"] == "María García · C003 · Verificado con PIN · teléfono •••0188"
     assert view["language"] == "Español"
+    assert view["told"] == ["Leyó el saldo de savings: 1,250.40 USD"]
 
 
 def test_an_ended_call_says_how_it_ended_and_offers_no_pick_up() -> None:

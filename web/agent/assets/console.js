@@ -54,7 +54,7 @@ function render(record) {
   created.textContent = new Date(record.created_at).toLocaleTimeString();
   setText(card, ".handoff-id", record.handoff_id);
   setText(card, ".summary", record.summary);
-  for (const field of ["caller", "wanted", "done", "details", "language"]) fillFact(card, field, view[field]);
+  for (const field of ["caller", "wanted", "done", "told", "ticket", "details", "language"]) fillFact(card, field, view[field]);
   fillList(card.querySelector(".transcript"),
     record.transcript.map((t) => `${t.speaker}: ${t.text}`));
   const button = card.querySelector(".pickup");
