@@ -110,6 +110,14 @@ def _status(record: HandoffRecord, state: str, language: str) -> str:
     return _word(language, f"console.status.{state}", agent=agent) or _humanise(state)
 
 
+def _alert(record: HandoffRecord, language: str) -> str:
+    """The desktop-notification text of a new high-priority call (no name, no number: it stays on screen)."""
+    if record.priority.value != "high":
+        return ""
+    reason = _word(language, f"console.reason.{record.reason.value}") or _humanise(record.reason.value)
+    return _word(language, "console.alert", reason=reason) or reason
+
+
 def agent_view(record: HandoffRecord, language: str) -> dict[str, Any]:
     """The words on the record's card; lists and texts left empty are not shown."""
     state = state_of(record)
@@ -137,4 +145,5 @@ def agent_view(record: HandoffRecord, language: str) -> dict[str, Any]:
             "",
         ),
         "can_pick_up": state in ("waiting", "callback", "transfer_failed"),
+        "alert": _alert(record, language),
     }

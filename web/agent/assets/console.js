@@ -151,6 +151,42 @@ async function pickUp(id) {
   if (response.ok) render(await response.json());
 }
 
+// Sound and desktop notification on a new high-priority call; both need the agent's click first
+// (browsers allow neither a notification permission prompt nor audio without a user gesture).
+const alerts = { button: document.getElementById("alerts"), audio: null };
+
+alerts.button.addEventListener("click", async () => {
+  alerts.audio = alerts.audio || new AudioContext();
+  await alerts.audio.resume();
+  if ("Notification" in window && Notification.permission === "default") {
+    await Notification.requestPermission();
+  }
+  alerts.button.setAttribute("aria-pressed", "true");
+  alerts.button.textContent = "Alerts on";
+});
+
+function beep() {
+  const oscillator = alerts.audio.createOscillator();
+  const gain = alerts.audio.createGain();
+  oscillator.frequency.value = 880;
+  gain.gain.value = 0.2;
+  oscillator.connect(gain).connect(alerts.audio.destination);
+  oscillator.start();
+  oscillator.stop(alerts.audio.currentTime + 0.3);
+}
+
+function alertAgent(record) {
+  if (!alerts.audio) return;
+  beep();
+  if ("Notification" in window && Notification.permission === "granted") {
+    const note = new Notification(record.view.alert, { tag: record.handoff_id });
+    note.addEventListener("click", () => {
+      window.focus();
+      document.querySelector(`li.card[data-id="${CSS.escape(record.handoff_id)}"]`)?.scrollIntoView();
+    });
+  }
+}
+
 function connect() {
   const source = new EventSource("/agent/events");
   source.addEventListener("open", () => {
@@ -164,7 +200,12 @@ function connect() {
     JSON.parse(event.data).forEach(render);
     showEmpty();
   });
-  for (const type of ["handoff", "update", "call_ended"]) {
+  source.addEventListener("handoff", (event) => {
+    const record = JSON.parse(event.data);
+    render(record);
+    if (record.view.alert) alertAgent(record);
+  });
+  for (const type of ["update", "call_ended"]) {
     source.addEventListener(type, (event) => render(JSON.parse(event.data)));
   }
   source.addEventListener("error", async () => {
