@@ -19,6 +19,7 @@ import asyncio
 import os
 import statistics
 import tempfile
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -32,7 +33,7 @@ OFFSETS = [i / 20 for i in range(-6, 7)]
 
 async def build(bot_kind: str, voice: VoiceSettings) -> tuple[web.AppRunner, str, str]:
     """A served app; its media URL and the prefix of an answer to the caller's question."""
-    settings = Settings(_env_file=None, data_dir=tempfile.mkdtemp(prefix="voice-races-"))
+    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="voice-races-")))
     object.__setattr__(settings, "voice", voice)
     if bot_kind == "app":
         from bench.voice_latency import build_app
