@@ -36,6 +36,7 @@ from services.crm.base import Crm
 from services.crm.cached import CallScopedCrm
 from services.crm.factory import create_crm
 from services.handoff.console_auth import ConsoleAuth
+from services.handoff.easy_auth import EasyAuth
 from services.handoff.embedded_handoff import EmbeddedHandoffService
 from services.handoff.factory import build_handoff
 from services.handoff.routes import add_agent_routes, signed_in
@@ -222,7 +223,8 @@ async def create_app(
         settings.handoff.console_password.get_secret_value(),
         production=settings.is_production,
     )
-    add_agent_routes(app, services.handoff, console_auth, proxies=proxies)
+    easy_auth = EasyAuth(enabled=settings.handoff.easy_auth, role=settings.handoff.agent_role)
+    add_agent_routes(app, services.handoff, console_auth, proxies=proxies, easy_auth=easy_auth)
 
     async def start_background(_: web.Application) -> AsyncIterator[None]:
         background = [asyncio.create_task(keep_secrets_fresh())]

@@ -189,6 +189,11 @@ class HandoffSettings(BaseModel):
     escalation_alert_rate: float = 0.40
     service_level_seconds: int = 20
     """Answer target for a waiting caller (the common 80/20 rule): past it the console's timer turns red."""
+    easy_auth: bool = False
+    """True only on App Service with App Service Authentication (Entra ID) in front of the console: the
+    agent is then read from X-MS-CLIENT-PRINCIPAL, which App Service alone can set. Never elsewhere."""
+    agent_role: str = "ContactCentre.Agent"
+    """The app role an Easy Auth principal needs to open the console."""
 
 
 class VoiceSettings(BaseModel):

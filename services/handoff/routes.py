@@ -15,6 +15,7 @@ from aiohttp import web
 from services.handoff.agent_words import agent_view
 from services.handoff.base import CallAlreadyEnded, HandoffNotFound
 from services.handoff.console_auth import COOKIE_NAME, FAILURE_WINDOW_SECONDS, AgentSession, ConsoleAuth
+from services.handoff.easy_auth import EasyAuth
 from services.handoff.embedded_handoff import EmbeddedHandoffService
 from services.handoff.models import HandoffRecord
 from services.security.client_address import TrustedProxies
@@ -26,6 +27,7 @@ WEB_DIR = Path(__file__).resolve().parents[2] / "web" / "agent"
 HANDOFF_KEY = web.AppKey("agent_console_handoff", EmbeddedHandoffService)
 AUTH_KEY = web.AppKey("agent_console_auth", ConsoleAuth)
 PROXIES_KEY = web.AppKey("agent_console_proxies", TrustedProxies)
+EASY_AUTH_KEY = web.AppKey("agent_console_easy_auth", EasyAuth)
 COOKIE_PATH = "/"
 """The session also opens /dashboard and /metrics, so the cookie is not limited to /agent."""
 LOCKED_MESSAGE = "Too many sign-in attempts. Wait a few minutes, then try again."
@@ -43,10 +45,12 @@ def add_agent_routes(
     auth: ConsoleAuth,
     web_dir: Path = WEB_DIR,
     proxies: TrustedProxies | None = None,
+    easy_auth: EasyAuth | None = None,
 ) -> None:
     """Register ``/agent`` (page, sign-in, events, records, pick-up) on the bot's aiohttp app."""
     app[HANDOFF_KEY] = handoff
     app[AUTH_KEY] = auth
+    app[EASY_AUTH_KEY] = easy_auth or EasyAuth(enabled=False, role="")
     app[PROXIES_KEY] = proxies or TrustedProxies(())
     pages = _Pages(web_dir)
     app.router.add_get("/agent", pages.console)
@@ -68,7 +72,9 @@ async def _close_streams(app: web.Application) -> None:
 
 
 def _session(request: web.Request) -> AgentSession | None:
-    return request.app[AUTH_KEY].verify(request.cookies.get(COOKIE_NAME))
+    """The Easy Auth principal (only when configured), else the shared credential's session cookie."""
+    easy = request.app[EASY_AUTH_KEY].session(request)
+    return easy or request.app[AUTH_KEY].verify(request.cookies.get(COOKIE_NAME))
 
 
 def signed_in(request: web.Request) -> bool:
@@ -160,7 +166,9 @@ class _Pages:
 async def logout(request: web.Request) -> web.StreamResponse:
     # Revoked on the server too: a copy of the cookie kept elsewhere no longer opens anything.
     request.app[AUTH_KEY].revoke(request.cookies.get(COOKIE_NAME))
-    response = web.HTTPSeeOther("/agent/login")
+    # Behind Easy Auth the agent signs out of App Service Authentication's own session.
+    easy = request.app[EASY_AUTH_KEY].session(request) is not None
+    response = web.HTTPSeeOther("/.auth/logout" if easy else "/agent/login")
     response.del_cookie(COOKIE_NAME, path=COOKIE_PATH)
     raise response
 
@@ -225,7 +233,6 @@ async def events(request: web.Request) -> web.StreamResponse:
     """Server-sent events: a ``snapshot`` of the queue, then ``handoff``/``update``/``call_ended``."""
     session = _require_session(request)
     handoff = request.app[HANDOFF_KEY]
-    auth = request.app[AUTH_KEY]
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
@@ -242,7 +249,7 @@ async def events(request: web.Request) -> web.StreamResponse:
                 try:
                     event = await asyncio.wait_for(queue.get(), SYNC_SECONDS)
                 except TimeoutError:
-                    if auth.verify(request.cookies.get(COOKIE_NAME)) is None:
+                    if _session(request) is None:
                         break  # the session expired while the page stayed open
                     # Records written by other bot instances reach this page through the shared store.
                     for data in await _changes(handoff, sent):
