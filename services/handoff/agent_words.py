@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 from locales.catalogue import Catalogue, MissingPrompt, language_of
-from services.handoff.base import HandoffStatus
+from services.handoff.base import Disposition, HandoffStatus
 from services.handoff.models import HandoffRecord
 
 NON_TOPICS = frozenset({"None", "TalkToAgent", "Cancel", "Help", "Repeat", "Goodbye"})
@@ -105,7 +105,11 @@ def _status(record: HandoffRecord, state: str, language: str) -> str:
     if state == "ended" and record.post_call is not None:
         outcome = _word(language, f"console.outcome.{record.post_call.outcome.value}") or ""
         duration = _duration(record.post_call.duration_seconds)
-        return _word(language, "console.status.ended", outcome=outcome, duration=duration) or state
+        text = _word(language, "console.status.ended", outcome=outcome, duration=duration) or state
+        code = record.post_call.disposition
+        return (
+            f"{text} · {_word(language, f'console.disposition.{code.value}') or code.value}" if code else text
+        )
     agent = record.picked_up_by or ""
     return _word(language, f"console.status.{state}", agent=agent) or _humanise(state)
 
@@ -116,6 +120,12 @@ def _alert(record: HandoffRecord, language: str) -> str:
         return ""
     reason = _word(language, f"console.reason.{record.reason.value}") or _humanise(record.reason.value)
     return _word(language, "console.alert", reason=reason) or reason
+
+
+def _wrap_up_due(record: HandoffRecord) -> bool:
+    """The call ended after an agent took it, and that agent has not given a disposition yet."""
+    post = record.post_call
+    return post is not None and post.disposition is None and record.picked_up_by is not None
 
 
 def agent_view(record: HandoffRecord, language: str) -> dict[str, Any]:
@@ -146,4 +156,9 @@ def agent_view(record: HandoffRecord, language: str) -> dict[str, Any]:
         ),
         "can_pick_up": state in ("waiting", "callback", "transfer_failed"),
         "alert": _alert(record, language),
+        "wrap_up_due": _wrap_up_due(record),
+        "dispositions": [
+            {"code": d.value, "label": _word(language, f"console.disposition.{d.value}") or d.value}
+            for d in Disposition
+        ],
     }

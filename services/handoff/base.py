@@ -32,6 +32,16 @@ class HandoffStatus(str, Enum):
     CALLBACK_REQUESTED = "callback_requested"
 
 
+class Disposition(str, Enum):
+    """The agent's wrap-up code for a call they took."""
+
+    RESOLVED = "resolved"
+    CALLBACK_NEEDED = "callback_needed"
+    FOLLOW_UP_TICKET = "follow_up_ticket"
+    FRAUD_CONFIRMED = "fraud_confirmed"
+    NO_ACTION = "no_action"
+
+
 class CallOutcome(str, Enum):
     CONTAINED = "contained"
     TRANSFERRED = "transferred"
@@ -52,6 +62,10 @@ class HandoffError(Exception):
 
 class HandoffNotFound(HandoffError):
     """No handoff record with that id."""
+
+
+class WrapUpRefused(HandoffError):
+    """Wrap-up of a call still in progress, or of a call another agent took."""
 
 
 class CallAlreadyEnded(HandoffError):

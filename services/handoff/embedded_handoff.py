@@ -13,11 +13,13 @@ from typing import Any
 from services.handoff.base import (
     CallAlreadyEnded,
     CallOutcome,
+    Disposition,
     EscalationReason,
     HandoffNotFound,
     HandoffStatus,
     HandoffTicket,
     Priority,
+    WrapUpRefused,
 )
 from services.handoff.flood import HandoffRateLimiter
 from services.handoff.journal import CallJournal
@@ -32,6 +34,7 @@ from services.summary.embedded_summary import EmbeddedSummarizer, compose_summar
 logger = logging.getLogger(__name__)
 
 SUMMARY_TIMEOUT_SECONDS = 15.0
+WRAP_UP_NOTE_CHARS = 500
 
 
 def new_handoff_id() -> str:
@@ -175,6 +178,22 @@ class EmbeddedHandoffService:
                 raise CallAlreadyEnded(handoff_id)
             record.status = HandoffStatus.PICKED_UP
             record.picked_up_by = agent
+        return record
+
+    async def wrap_up(
+        self, handoff_id: str, agent: str, disposition: Disposition, note: str
+    ) -> HandoffRecord:
+        """The agent's disposition code and note, stored on the handoff and on the post-call record."""
+        async with self._update(handoff_id) as record:
+            if record.post_call is None or record.picked_up_by != agent:
+                raise WrapUpRefused(handoff_id)
+            post = record.post_call
+            post.disposition, post.wrapped_up_by = disposition, agent
+            post.agent_note = self._redact(note)[:WRAP_UP_NOTE_CHARS]
+        call = await self.store.get_call(record.conversation_id)
+        if call is not None:
+            call.disposition, call.agent_note, call.wrapped_up_by = disposition, post.agent_note, agent
+            await self.store.save_call(call)
         return record
 
     @property

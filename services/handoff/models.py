@@ -8,7 +8,14 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
-from services.handoff.base import CallOutcome, EscalationReason, HandoffStatus, Priority, priority_for
+from services.handoff.base import (
+    CallOutcome,
+    Disposition,
+    EscalationReason,
+    HandoffStatus,
+    Priority,
+    priority_for,
+)
 from services.handoff.journal import CallJournal, ToldFact
 
 Redactor = Callable[[str], str]
@@ -81,6 +88,11 @@ class PostCall(BaseModel):
     transcript: str | None = None
     """Redacted post-call transcript from the STT, for recorded calls."""
     ended_at: datetime = Field(default_factory=_now)
+    disposition: Disposition | None = None
+    """The wrap-up code of the agent who took the call."""
+    agent_note: str = ""
+    """The agent's wrap-up note, redacted like the transcripts."""
+    wrapped_up_by: str | None = None
 
 
 class PostCallRecord(PostCall):

@@ -13,10 +13,10 @@ from typing import Any
 from aiohttp import web
 
 from services.handoff.agent_words import agent_view
-from services.handoff.base import CallAlreadyEnded, HandoffNotFound
+from services.handoff.base import CallAlreadyEnded, Disposition, HandoffNotFound, WrapUpRefused
 from services.handoff.console_auth import COOKIE_NAME, FAILURE_WINDOW_SECONDS, AgentSession, ConsoleAuth
 from services.handoff.easy_auth import EasyAuth
-from services.handoff.embedded_handoff import EmbeddedHandoffService
+from services.handoff.embedded_handoff import WRAP_UP_NOTE_CHARS, EmbeddedHandoffService
 from services.handoff.models import HandoffRecord
 from services.security.client_address import TrustedProxies
 from services.security.http_hardening import PAGE_HEADERS
@@ -62,6 +62,7 @@ def add_agent_routes(
     app.router.add_get("/agent/handoffs", list_handoffs)
     app.router.add_get("/agent/handoffs/{handoff_id}", get_handoff)
     app.router.add_post("/agent/handoffs/{handoff_id}/pickup", pick_up)
+    app.router.add_post("/agent/handoffs/{handoff_id}/wrapup", wrap_up)
     app.router.add_static("/agent/assets", web_dir / "assets", show_index=False)
     app.on_shutdown.append(_close_streams)
 
@@ -211,6 +212,30 @@ async def pick_up(request: web.Request) -> web.Response:
         return _json({"error": "no such handoff"}, status=404)
     except CallAlreadyEnded:
         return _json({"error": "the call has ended"}, status=409)
+    return _json(_for_agent(record, request.app[HANDOFF_KEY]))
+
+
+async def wrap_up(request: web.Request) -> web.Response:
+    """Body ``{"disposition": code, "note": text}``: the agent who took the call closes it."""
+    session = _require_session(request)
+    if request.headers.get(CSRF_HEADER) != "1":
+        return _json({"error": f"missing {CSRF_HEADER} header"}, status=403)
+    try:
+        body = await request.json()
+        disposition = Disposition(body["disposition"])
+        note = body.get("note", "")
+        if not isinstance(note, str) or len(note) > WRAP_UP_NOTE_CHARS:
+            raise ValueError("note")
+    except (ValueError, KeyError, TypeError, AttributeError):  # not JSON, unknown code, bad note
+        return _json({"error": "disposition must be one of the codes; note a text"}, status=400)
+    try:
+        record = await request.app[HANDOFF_KEY].wrap_up(
+            request.match_info["handoff_id"], session.user, disposition, note
+        )
+    except HandoffNotFound:
+        return _json({"error": "no such handoff"}, status=404)
+    except WrapUpRefused:
+        return _json({"error": "only the agent who took the call wraps it up, once it ended"}, status=409)
     return _json(_for_agent(record, request.app[HANDOFF_KEY]))
 
 

@@ -43,6 +43,10 @@ function render(record) {
     card = template.content.firstElementChild.cloneNode(true);
     card.dataset.id = record.handoff_id;
     card.querySelector(".pickup").addEventListener("click", () => pickUp(record.handoff_id));
+    card.querySelector(".wrap-up").addEventListener("submit", (event) => {
+      event.preventDefault();
+      wrapUp(record.handoff_id, new FormData(event.target));
+    });
   }
   card.dataset.priority = record.priority;
   card.dataset.status = view.state;
@@ -59,6 +63,14 @@ function render(record) {
     record.transcript.map((t) => `${t.speaker}: ${t.text}`));
   const button = card.querySelector(".pickup");
   button.hidden = !view.can_pick_up;
+  const form = card.querySelector(".wrap-up");
+  const mine = record.picked_up_by === agent.user;
+  if (view.wrap_up_due && mine && form.hidden) {
+    const select = form.querySelector("select");
+    select.replaceChildren(...view.dispositions.map((d) => new Option(d.label, d.code)));
+  }
+  form.hidden = !(view.wrap_up_due && mine);
+  setText(card, ".wrap-note", record.post_call?.agent_note || "");
   records.set(record.handoff_id, record);
   place(card, record);
   tick(card);
@@ -84,7 +96,9 @@ function tick(card) {
 
 function shown(record) {
   if (filter === "waiting") return OPEN_STATES.includes(record.view.state);
-  if (filter === "mine") return record.picked_up_by === agent.user && record.view.state !== "ended";
+  if (filter === "mine") {
+    return record.picked_up_by === agent.user && (record.view.state !== "ended" || record.view.wrap_up_due);
+  }
   if (filter === "ended") return record.view.state === "ended";
   return true;
 }
@@ -185,6 +199,20 @@ function alertAgent(record) {
       document.querySelector(`li.card[data-id="${CSS.escape(record.handoff_id)}"]`)?.scrollIntoView();
     });
   }
+}
+
+async function wrapUp(id, data) {
+  const response = await fetch(`/agent/handoffs/${encodeURIComponent(id)}/wrapup`, {
+    method: "POST",
+    headers: { "X-Agent-Console": "1", "Content-Type": "application/json" },
+    credentials: "same-origin",
+    body: JSON.stringify({ disposition: data.get("disposition"), note: data.get("note") || "" }),
+  });
+  if (response.status === 401) {
+    window.location.assign("/agent/login");
+    return;
+  }
+  if (response.ok) render(await response.json());
 }
 
 function connect() {
