@@ -170,7 +170,11 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
     )
 
 
-async def _warm_up_speech(services: Services) -> None:
+SPEECH_WARM_KEY = web.AppKey("speech_warm", asyncio.Event)
+"""Set once the speech models are loaded (or warm-up is off): /readyz answers 503 until then."""
+
+
+async def _warm_up_speech(services: Services, warm: asyncio.Event) -> None:
     """Load the speech models after start-up (the whisper model is 145 MB) without delaying it."""
     warm_up = getattr(services.stt, "warm_up", None)
     if warm_up is not None:
@@ -178,11 +182,14 @@ async def _warm_up_speech(services: Services) -> None:
             await warm_up()
         except Exception:
             logger.warning("speech warm-up failed", exc_info=True)
+            return
+    warm.set()
 
 
 async def readyz(request: web.Request) -> web.Response:
     services: Services = request.app[SERVICES_KEY]
-    checks: dict[str, bool] = {}
+    # NLU and the knowledge index are warmed in build_services, before the app serves at all.
+    checks: dict[str, bool] = {"speech": request.app[SPEECH_WARM_KEY].is_set()}
     for name, backend in (("crm", services.crm), ("storage", services.storage)):
         ping = getattr(backend, "ping", None)
         try:
@@ -203,6 +210,9 @@ async def create_app(
     proxies = TrustedProxies.from_settings(settings.security)
     harden(app, settings.security, proxies)  # body timeout, HSTS, no version in Server
     app[SERVICES_KEY] = services
+    app[SPEECH_WARM_KEY] = speech_warm = asyncio.Event()
+    if not settings.voice.warm_up_speech:
+        speech_warm.set()  # chosen: the models load on the first call
     admission = AdmissionControl(settings.admission)
     app[ADMISSION_KEY] = admission
     handler = messages_handler(
@@ -229,7 +239,7 @@ async def create_app(
     async def start_background(_: web.Application) -> AsyncIterator[None]:
         background = [asyncio.create_task(keep_secrets_fresh())]
         if settings.voice.warm_up_speech:
-            background.append(asyncio.create_task(_warm_up_speech(services)))
+            background.append(asyncio.create_task(_warm_up_speech(services, speech_warm)))
         async with admission.running():  # samples event-loop lag for load shedding
             yield
         for task in background:
