@@ -8,6 +8,7 @@ const endedEmpty = document.getElementById("ended-empty");
 const connection = document.getElementById("connection");
 const template = document.getElementById("card-template");
 const records = new Map();
+const offline = document.getElementById("offline");
 const agent = { user: "", serviceLevelSeconds: 20, clockOffsetMs: 0 };
 let filter = "all";
 const OPEN_STATES = ["waiting", "callback", "transfer_failed"];
@@ -152,12 +153,22 @@ function showEmpty() {
   endedEmpty.hidden = ended.querySelector("li.card:not([hidden])") !== null;
 }
 
+async function send(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch {
+    offline.hidden = false;
+    return null;
+  }
+}
+
 async function pickUp(id) {
-  const response = await fetch(`/agent/handoffs/${encodeURIComponent(id)}/pickup`, {
+  const response = await send(`/agent/handoffs/${encodeURIComponent(id)}/pickup`, {
     method: "POST",
     headers: { "X-Agent-Console": "1" },
     credentials: "same-origin",
   });
+  if (!response) return;
   if (response.status === 401) {
     window.location.assign("/agent/login");
     return;
@@ -202,12 +213,13 @@ function alertAgent(record) {
 }
 
 async function wrapUp(id, data) {
-  const response = await fetch(`/agent/handoffs/${encodeURIComponent(id)}/wrapup`, {
+  const response = await send(`/agent/handoffs/${encodeURIComponent(id)}/wrapup`, {
     method: "POST",
     headers: { "X-Agent-Console": "1", "Content-Type": "application/json" },
     credentials: "same-origin",
     body: JSON.stringify({ disposition: data.get("disposition"), note: data.get("note") || "" }),
   });
+  if (!response) return;
   if (response.status === 401) {
     window.location.assign("/agent/login");
     return;
@@ -236,10 +248,17 @@ function connect() {
   for (const type of ["update", "call_ended"]) {
     source.addEventListener(type, (event) => render(JSON.parse(event.data)));
   }
+  source.addEventListener("open", () => { offline.hidden = true; });
   source.addEventListener("error", async () => {
     connection.dataset.state = "offline";
     connection.textContent = "reconnecting…";
-    const check = await fetch("/agent/session", { credentials: "same-origin" });
+    let check;
+    try {
+      check = await fetch("/agent/session", { credentials: "same-origin" });
+    } catch {
+      offline.hidden = false;  // the server is unreachable; EventSource keeps retrying by itself
+      return;
+    }
     if (check.status === 401) {
       source.close();
       window.location.assign("/agent/login");
