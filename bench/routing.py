@@ -8,6 +8,11 @@ Figures, per language:
 - confident misroute: gold None utterances whose top intent is another one with a score at or above
   ROUTING__HIGH_THRESHOLD (run without asking).
 
+Each path is reported twice: the recognizer alone (`embedded`, `clu`), and the whole routing decision a
+caller meets (`embedded+kb`, `clu+kb`): MainDialog's action-vs-knowledge rule (dialogs/arbitration.py,
+ROUTING__KNOWLEDGE_FIRST) applied over the embedded knowledge index built from knowledge/, so a
+customer-data intent that yields to a document answer counts as routed to the knowledge dialog.
+
 The CLU path is CluRecognizer end to end (request, response mapping, out-of-scope arbitration) over a fake
 azure-core transport answering in CLU's recorded response shape. No CLU service is reachable here, so its
 intent scores are a stand-in: the embedded classifier's own probabilities sharpened (p^3, renormalised)
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +45,7 @@ class Prediction:
     gold: str
     intent: str
     score: float
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,10 @@ def _top(scores: dict[str, float]) -> tuple[str, float]:
 
 def embedded_predictions(recognizer: Any, rows: list[dict[str, str]]) -> list[Prediction]:
     scored = recognizer.intent_scores([r["text"] for r in rows])
-    return [Prediction(r["lang"], r["intent"], *_top(s)) for r, s in zip(rows, scored, strict=True)]
+    return [
+        Prediction(r["lang"], r["intent"], *_top(s), text=r["text"])
+        for r, s in zip(rows, scored, strict=True)
+    ]
 
 
 def sharpened(scores: dict[str, float], power: float = CLU_SHARPENING) -> dict[str, float]:
@@ -111,9 +121,49 @@ async def clu_predictions(
     for r in rows:
         result = await clu.recognize_text(r["text"], LOCALES[r["lang"]])
         name, score = max(result.intents.items(), key=lambda item: item[1].score or 0.0)
-        out.append(Prediction(r["lang"], r["intent"], name, float(score.score or 0.0)))
+        out.append(Prediction(r["lang"], r["intent"], name, float(score.score or 0.0), text=r["text"]))
     await clu.close()
     return out
+
+
+async def routed(
+    predictions: Sequence[Prediction], knowledge: Any, routing: RoutingSettings
+) -> list[Prediction]:
+    """The predictions after MainDialog's action-vs-knowledge rule: a customer-data intent the documents
+    answer instead becomes the knowledge dialog (intent None)."""
+    from dialogs.arbitration import knowledge_answers_instead
+    from dialogs.registry import ROUTES_BY_INTENT
+
+    out = []
+    for p in predictions:
+        route = ROUTES_BY_INTENT.get(p.intent)
+        if route is not None and p.score >= routing.confirm_threshold:
+            if await knowledge_answers_instead(
+                knowledge,
+                p.text,
+                LOCALES[p.lang],
+                enabled=routing.knowledge_first,
+                acts_on_customer_data=route.requires_identity,
+                confident=p.score >= routing.high_threshold,
+            ):
+                p = Prediction(p.lang, p.gold, "None", p.score, p.text)
+        out.append(p)
+    return out
+
+
+def embedded_knowledge(settings: Settings, index_dir: Path) -> Any:
+    """The embedded knowledge service the app runs by default, its index built from knowledge/."""
+    from config import GeneratorBackend, KnowledgeBackend
+    from services.knowledge.factory import create_knowledge
+
+    embedded = settings.model_copy(
+        update={
+            "knowledge": KnowledgeBackend.EMBEDDED,
+            "generator": GeneratorBackend.EMBEDDED,
+            "knowledge_embeddings": GeneratorBackend.EMBEDDED,
+        }
+    )
+    return create_knowledge(embedded, index_path=index_dir / "index")
 
 
 def clu_settings() -> Settings:
@@ -150,8 +200,10 @@ def main() -> None:
     routing = settings.routing
     print(f"thresholds: high {routing.high_threshold}, confirm {routing.confirm_threshold}\n")
     sets = [("held-out", HELD_OUT), ("tuning", TUNING)]
+    index_dir = Path(tempfile.mkdtemp(prefix="bench-routing-kb-"))
+    knowledge = embedded_knowledge(settings, index_dir)
     header = (
-        f"{'set':9} {'path':9} {'lang':4} {'business acc':>14} {'None recall':>13} {'conf. misroute':>15}"
+        f"{'set':9} {'path':11} {'lang':4} {'business acc':>14} {'None recall':>13} {'conf. misroute':>15}"
     )
     print(header)
     print("-" * len(header))
@@ -164,10 +216,12 @@ def main() -> None:
             "embedded": embedded_predictions(recognizer, rows),
             "clu": asyncio.run(clu_predictions(recognizer, rows, default_clu_factory(recognizer))),
         }
+        for name in list(paths):
+            paths[f"{name}+kb"] = asyncio.run(routed(paths[name], knowledge, routing))
         for path_name, predictions in paths.items():
             for lang, f in figures(predictions, routing).items():
                 print(
-                    f"{set_name:9} {path_name:9} {lang:4} {f.business_accuracy:>8.3f} (n={f.business:3})"
+                    f"{set_name:9} {path_name:11} {lang:4} {f.business_accuracy:>8.3f} (n={f.business:3})"
                     f" {f.none_recall:>7.3f} (n={f.none:3}) {f.confident_misroute:>15.3f}"
                 )
 

@@ -15,6 +15,7 @@ from botbuilder.dialogs import (
 )
 
 from adapters.telephony import hang_up
+from dialogs.arbitration import knowledge_answers_instead
 from dialogs.base import ESCALATE, NO_MATCH, TRANSFERRED, VoiceDialog
 from dialogs.deps import DialogDeps
 from dialogs.identify_caller_dialog import UNVERIFIED, IdentifyCallerDialog
@@ -26,7 +27,6 @@ from dialogs.spoken_answers import yes_or_no
 from dialogs.transfer_dialog import TransferDialog
 from dialogs.turn import recognition
 from recognizers.base import top_intent
-from recognizers.own_data import is_own_data_action
 from services.crm.base import CrmError
 from services.handoff.base import EscalationReason
 from services.knowledge.base import KnowledgeError
@@ -82,7 +82,8 @@ class MainDialog(VoiceDialog):
             return await step.end_dialog()
         route = ROUTES_BY_INTENT.get(intent)
         if route is not None and score >= routing.confirm_threshold:
-            if await self._knowledge_first(step.context, route, result.text or ""):
+            confident = score >= routing.high_threshold
+            if await self._knowledge_first(step.context, route, result.text or "", confident):
                 route = None
         if route is not None and score >= routing.high_threshold:
             return await self._begin_plan(step, self._route_plan(route, result.entities))
@@ -163,23 +164,26 @@ class MainDialog(VoiceDialog):
             "identity": route.requires_identity,
         }
 
-    async def _knowledge_first(self, turn_context: TurnContext, route: IntentRoute, text: str) -> bool:
-        """The arbitration rule: a customer-data intent yields to a strong document match for the
-        question's own words, unless those words ask to act on the caller's own data."""
-        knowledge = self.deps.knowledge
-        if not (self.deps.routing.knowledge_first and route.requires_identity and knowledge is not None):
-            return False
-        if is_own_data_action(text):
-            return False
+    async def _knowledge_first(
+        self, turn_context: TurnContext, route: IntentRoute, text: str, confident: bool
+    ) -> bool:
+        """The arbitration rule (dialogs/arbitration.py), with a knowledge outage meaning "no"."""
         session = await self.deps.session(turn_context)
         try:
-            covered = await knowledge.covers(text, session.locale)
+            preferred = await knowledge_answers_instead(
+                self.deps.knowledge,
+                text,
+                session.locale,
+                enabled=self.deps.routing.knowledge_first,
+                acts_on_customer_data=route.requires_identity,
+                confident=confident,
+            )
         except KnowledgeError as error:
             logger.warning("knowledge arbitration skipped", extra={"error": type(error).__name__})
             return False
-        if covered:
+        if preferred:
             logger.info("knowledge answer preferred", extra={"intent": route.intent})
-        return covered
+        return preferred
 
     @staticmethod
     def _transfer_plan(reason: str) -> dict[str, Any]:

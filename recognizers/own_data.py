@@ -57,3 +57,29 @@ def is_own_data_action(text: str) -> bool:
     """True when the words ask the bot to act on, or read, the caller's own account or card."""
     folded = fold(text)
     return any(pattern.search(folded) for pattern in OWN_DATA_CUES)
+
+
+# Words that ask about the bank's rules, prices and products rather than for an action: fees, rates,
+# limits, requirements, "how do I", "can I", "what happens if". A confident customer-data intent yields to
+# the documents only when its words carry one of these (and no own-data cue).
+_RULES_EN = (
+    r"(fees?|charge for|cost|costs|price|rates?|interest|apr|limits?|requirements?|documents?|"
+    r"eligible|insured|hours|how long|how many|how do i|how can i|how does|can i|could i|do you|"
+    r"is there|are there|what happens|what is a|what's a|difference between)"
+)
+_RULES_ES = (
+    r"(comision(es)?|cobran|cobra|cuesta|cuestan|costo|precio|tasas?|interes(es)?|limites?|"
+    r"requisitos?|documentos?|horario|cuanto tarda|cuantos|cuantas|como (puedo|hago|se|funciona|abro|"
+    r"solicito|pido|activo|cambio|registro)|puedo|se puede|tienen|hay (un|una|algun)|que pasa si|que es)"
+)
+
+RULES_QUESTION_CUES: tuple[re.Pattern[str], ...] = (
+    re.compile(rf"\b{_RULES_EN}\b"),
+    re.compile(rf"\b{_RULES_ES}\b"),
+)
+
+
+def asks_about_rules(text: str) -> bool:
+    """True when the words ask about the bank's fees, rates, limits, requirements or how things work."""
+    folded = fold(text)
+    return any(pattern.search(folded) for pattern in RULES_QUESTION_CUES)

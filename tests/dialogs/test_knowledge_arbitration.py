@@ -1,11 +1,12 @@
 """MainDialog's arbitration: a strong document match beats a customer-data intent unless the caller asks
-to act on their own data; ROUTING__KNOWLEDGE_FIRST switches the rule off."""
+to act on their own data, and beats a confident one only when the words ask about the bank's rules;
+ROUTING__KNOWLEDGE_FIRST switches the rule off."""
 
 from __future__ import annotations
 
 import pytest
 
-from recognizers.own_data import is_own_data_action
+from recognizers.own_data import asks_about_rules, is_own_data_action
 from tests.support.bot_harness import dialog_harness
 from tests.support.scripted_recognizer import ScriptedRecognizer
 
@@ -13,10 +14,15 @@ CARLOS, MARIA = "+14255550100", "+5215555550101"
 ATM_QUESTION = "uh what does it cost to use an ATM outside your network"
 WIRE_QUESTION = "oiga cuánto cuesta mandar una transferencia internacional"
 OWN_PAYMENT = "tell me when my card payment is due"
+# Requests whose words the documents also cover (cards, payments) but which ask for no rule or price.
+BLOCK_REQUEST = "I want the card blocked"
+PAYMENT_REQUEST_ES = "para cuándo hay que pagar la tarjeta"
 SCRIPT = {  # what an over-confident recognizer might say about these
     ATM_QUESTION: ("CardPaymentInfo", 0.93),
     WIRE_QUESTION: ("CardPaymentInfo", 0.91),
     OWN_PAYMENT: ("CardPaymentInfo", 0.93),
+    BLOCK_REQUEST: ("BlockCard", 0.97),
+    PAYMENT_REQUEST_ES: ("CardPaymentInfo", 0.95),
 }
 
 
@@ -49,6 +55,13 @@ async def test_an_action_on_the_callers_own_data_still_runs_its_dialog(bot_setti
     assert "PIN" in reply
 
 
+async def test_a_confident_request_that_asks_no_rule_runs_its_dialog(bot_settings, recognizer):
+    carlos = await dialog_harness(bot_settings, recognizer, CARLOS, "en-US")
+    assert "PIN" in joined(await carlos.say(BLOCK_REQUEST))
+    maria = await dialog_harness(bot_settings, recognizer, MARIA, "es-MX")
+    assert "NIP" in joined(await maria.say(PAYMENT_REQUEST_ES))
+
+
 async def test_the_rule_is_switched_off_by_configuration(bot_settings, recognizer):
     settings = bot_settings.model_copy(
         update={"routing": bot_settings.routing.model_copy(update={"knowledge_first": False})}
@@ -78,3 +91,20 @@ async def test_the_rule_is_switched_off_by_configuration(bot_settings, recognize
 )
 def test_own_data_cues(text, own):
     assert is_own_data_action(text) is own
+
+
+@pytest.mark.parametrize(
+    ("text", "rules"),
+    [
+        ("what are the fees for using my card abroad", True),
+        ("can I raise the daily limit on withdrawals", True),
+        ("qué requisitos piden para un préstamo", True),
+        ("cuánto cobran por una transferencia", True),
+        ("I want the card blocked", False),
+        ("when is the payment due", False),
+        ("quiero bloquear la tarjeta", False),
+        ("para cuándo hay que pagar la tarjeta", False),
+    ],
+)
+def test_rules_question_cues(text, rules):
+    assert asks_about_rules(text) is rules
