@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from config import CluSettings, RecognizerBackend, RoutingSettings, Settings, get_settings
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
@@ -144,7 +146,6 @@ async def routed(
                 LOCALES[p.lang],
                 enabled=routing.knowledge_first,
                 acts_on_customer_data=route.requires_identity,
-                confident=p.score >= routing.high_threshold,
             ):
                 p = Prediction(p.lang, p.gold, "None", p.score, p.text)
         out.append(p)
@@ -167,10 +168,12 @@ def embedded_knowledge(settings: Settings, index_dir: Path) -> Any:
 
 
 def clu_settings() -> Settings:
-    return Settings(
+    return Settings(  # type: ignore[call-arg]  # pydantic-settings' init-only _env_file
         _env_file=None,
         recognizer=RecognizerBackend.CLU,
-        clu=CluSettings(endpoint="https://bench-language.cognitiveservices.azure.com", key="bench-key"),
+        clu=CluSettings(
+            endpoint="https://bench-language.cognitiveservices.azure.com", key=SecretStr("bench-key")
+        ),
     )
 
 

@@ -82,8 +82,7 @@ class MainDialog(VoiceDialog):
             return await step.end_dialog()
         route = ROUTES_BY_INTENT.get(intent)
         if route is not None and score >= routing.confirm_threshold:
-            confident = score >= routing.high_threshold
-            if await self._knowledge_first(step.context, route, result.text or "", confident):
+            if await self._knowledge_first(step.context, route, result.text or ""):
                 route = None
         if route is not None and score >= routing.high_threshold:
             return await self._begin_plan(step, self._route_plan(route, result.entities))
@@ -164,9 +163,7 @@ class MainDialog(VoiceDialog):
             "identity": route.requires_identity,
         }
 
-    async def _knowledge_first(
-        self, turn_context: TurnContext, route: IntentRoute, text: str, confident: bool
-    ) -> bool:
+    async def _knowledge_first(self, turn_context: TurnContext, route: IntentRoute, text: str) -> bool:
         """The arbitration rule (dialogs/arbitration.py), with a knowledge outage meaning "no"."""
         session = await self.deps.session(turn_context)
         try:
@@ -176,7 +173,6 @@ class MainDialog(VoiceDialog):
                 session.locale,
                 enabled=self.deps.routing.knowledge_first,
                 acts_on_customer_data=route.requires_identity,
-                confident=confident,
             )
         except KnowledgeError as error:
             logger.warning("knowledge arbitration skipped", extra={"error": type(error).__name__})

@@ -1,6 +1,6 @@
 """MainDialog's arbitration: a strong document match beats a customer-data intent unless the caller asks
-to act on their own data, and beats a confident one only when the words ask about the bank's rules;
-ROUTING__KNOWLEDGE_FIRST switches the rule off."""
+to act on their own data, and only when the words ask about the bank's rules; ROUTING__KNOWLEDGE_FIRST
+switches the rule off."""
 
 from __future__ import annotations
 

@@ -10,11 +10,9 @@ def conversation_result(
 ) -> dict[str, Any]:
     """The 200 body CLU returns for a Conversation project: every intent, best first, scores to 4 places;
     ``topIntent`` becomes "None" below the project's confidenceThreshold, as the service does."""
-    intents = sorted(
-        ({"category": name, "confidenceScore": round(score, 4)} for name, score in scores.items()),
-        key=lambda item: -item["confidenceScore"],
-    )
-    top = intents[0]["category"] if intents[0]["confidenceScore"] >= confidence_threshold else "None"
+    ranked = sorted(((round(score, 4), name) for name, score in scores.items()), key=lambda pair: -pair[0])
+    intents = [{"category": name, "confidenceScore": score} for score, name in ranked]
+    top = ranked[0][1] if ranked[0][0] >= confidence_threshold else "None"
     return {
         "kind": "ConversationResult",
         "result": {
