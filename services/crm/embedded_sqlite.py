@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -75,13 +76,25 @@ class EmbeddedSqliteCrm:
         self._today = today
         self._lock = asyncio.Lock()
         self._conn: sqlite3.Connection | None = None
+        self._opening: asyncio.Future[sqlite3.Connection] | None = None
 
     async def _run(self, func: Callable[[sqlite3.Connection], T]) -> T:
         async with self._lock:
-            if self._conn is None:
-                self._conn = await asyncio.to_thread(self._open)
-            conn = self._conn
+            conn = await self._connection()
             return await asyncio.to_thread(func, conn)
+
+    async def _connection(self) -> sqlite3.Connection:
+        """Open (and seed) the database once. The opening is shielded: a turn cancelled meanwhile (a
+        hang-up) leaves it running for the next caller instead of letting a second one seed again."""
+        if self._conn is None:
+            if self._opening is None:
+                self._opening = asyncio.ensure_future(asyncio.to_thread(self._open))
+            try:
+                self._conn = await asyncio.shield(self._opening)
+            except Exception:
+                self._opening = None  # a failed opening may be tried again
+                raise
+        return self._conn
 
     def _open(self) -> sqlite3.Connection:
         if self._db_path != ":memory:":
@@ -269,8 +282,12 @@ class EmbeddedSqliteCrm:
 
     async def close(self) -> None:
         async with self._lock:
-            if self._conn is not None:
-                conn, self._conn = self._conn, None
+            opening, self._opening = self._opening, None
+            conn, self._conn = self._conn, None
+            if conn is None and opening is not None:
+                with contextlib.suppress(Exception):  # a failed opening left nothing to close
+                    conn = await opening
+            if conn is not None:
                 await asyncio.to_thread(conn.close)
 
     async def ping(self) -> bool:
