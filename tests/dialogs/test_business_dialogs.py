@@ -10,23 +10,7 @@ import pytest
 from adapters.telephony import HANDOFF_INITIATE
 from services.crm.models import AccessContext
 from tests.support.bot_harness import dialog_harness
-
-CARLOS, CARLOS_PIN = "+14255550100", "1234"
-MARIA, MARIA_PIN = "+5215555550101", "4321"
-
-
-def joined(replies: list[str]) -> str:
-    return " ".join(replies)
-
-
-@pytest.fixture
-async def carlos(bot_settings, trained_recognizer):
-    return await dialog_harness(bot_settings, trained_recognizer, CARLOS, "en-US")
-
-
-@pytest.fixture
-async def maria(bot_settings, trained_recognizer):
-    return await dialog_harness(bot_settings, trained_recognizer, MARIA, "es-MX")
+from tests.support.demo_callers import CARLOS, CARLOS_PIN, MARIA, MARIA_PIN, joined
 
 
 async def test_balance_with_account_named_asks_pin_then_reads_it(carlos):

@@ -6,24 +6,7 @@ import pytest
 
 from adapters.telephony import HANDOFF_INITIATE
 from recognizers.language import language_to_follow, requested_language
-from tests.support.bot_harness import dialog_harness
-
-CARLOS, CARLOS_PIN = "+14255550100", "1234"  # English preference
-MARIA, MARIA_PIN = "+5215555550101", "4321"  # Spanish preference
-
-
-def joined(replies: list[str]) -> str:
-    return " ".join(replies)
-
-
-@pytest.fixture
-async def carlos(bot_settings, trained_recognizer):
-    return await dialog_harness(bot_settings, trained_recognizer, CARLOS, "en-US")
-
-
-@pytest.fixture
-async def maria(bot_settings, trained_recognizer):
-    return await dialog_harness(bot_settings, trained_recognizer, MARIA, "es-MX")
+from tests.support.demo_callers import CARLOS_PIN, MARIA_PIN, joined
 
 
 async def test_spanish_speaker_on_english_account_is_served_in_spanish(carlos):
