@@ -1,9 +1,7 @@
-.PHONY: run test bench lint
+.PHONY: run test lint
 run:
 	bash scripts/run.sh
 test:
 	bash scripts/test.sh
-bench:
-	.venv/bin/python -m bench.all
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	bash scripts/lint.sh
