@@ -21,14 +21,10 @@ from aiohttp.test_utils import TestServer
 from adapters.emulator import EmulatorChannel
 from adapters.streaming_client import StreamingChannel
 from app import create_app
+from bench.stats import percentile
 from config import Settings, StorageBackend
 
 SCRIPT = ("what is my checking balance", "1 2 3 4", "no thanks")
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def _one_call(channel: EmulatorChannel, latencies: list[float]) -> None:
@@ -59,7 +55,7 @@ async def _measure(url: str, transport: str, calls: int, concurrency: int) -> di
     return {
         "turns": len(latencies),
         "p50_ms": 1000 * statistics.median(latencies),
-        "p95_ms": 1000 * _percentile(latencies, 0.95),
+        "p95_ms": 1000 * percentile(latencies, 0.95),
         "turns_per_s": len(latencies) / elapsed,
     }
 

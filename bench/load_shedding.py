@@ -23,6 +23,7 @@ from aiohttp import web
 from adapters.emulator import EmulatorChannel
 from app import create_app
 from bench.http_turns import SCRIPT
+from bench.stats import percentile
 from config import AdmissionSettings, Settings, StorageBackend
 
 
@@ -33,11 +34,6 @@ class Tally:
     shed: int = 0
     timeouts: int = 0
     """Turns the client gave up on (no answer within the Emulator channel's 60 s): counted, not timed."""
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
 
 
 async def _conversation_loop(
@@ -81,7 +77,7 @@ async def _level(url: str, conversations: int, seconds: float, retry_after: floa
         "conversations": conversations,
         "turns": len(tally.latencies),
         "p50_ms": 1000 * statistics.median(tally.latencies) if tally.latencies else float("nan"),
-        "p99_ms": 1000 * _percentile(tally.latencies, 0.99),
+        "p99_ms": 1000 * percentile(tally.latencies, 0.99),
         "shed_pct": 100 * tally.shed / max(1, tally.starts),
         "timeouts": tally.timeouts,
         "turns_per_s": len(tally.latencies) / elapsed,

@@ -11,17 +11,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.stats import percentile
 from config import get_settings
 from recognizers.base import top_intent
 from recognizers.embedded_recognizer import EmbeddedRecognizer
 
 DEV_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "nlu_dev.jsonl"
 LOCALES = {"en": "en-US", "es": "es-MX"}
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _train(cache_dir: Path) -> tuple[EmbeddedRecognizer, float, float]:
@@ -71,7 +67,7 @@ def main() -> None:
     all_hits = hits["en"] + hits["es"]
     rows += [
         ("recognize_text latency p50", f"{statistics.median(latencies):.1f} ms"),
-        ("recognize_text latency p95", f"{_percentile(latencies, 0.95):.1f} ms"),
+        ("recognize_text latency p95", f"{percentile(latencies, 0.95):.1f} ms"),
         ("dev accuracy (all)", f"{sum(all_hits) / len(all_hits):.3f} (n={len(all_hits)})"),
         ("dev accuracy (en)", f"{sum(hits['en']) / len(hits['en']):.3f}"),
         ("dev accuracy (es)", f"{sum(hits['es']) / len(hits['es']):.3f}"),

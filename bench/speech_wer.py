@@ -17,6 +17,7 @@ import time
 import unicodedata
 from pathlib import Path
 
+from bench.stats import percentile
 from services.speech.embedded_stt import EmbeddedSpeechToText, build_engines
 from services.speech.embedded_tts import EspeakTextToSpeech
 from services.speech.vocabulary import load_vocabulary, normalize
@@ -104,11 +105,6 @@ def word_errors(ref: str, hyp: str) -> tuple[int, int]:
     return row[-1], len(r)
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 async def bench_stt(stt: EmbeddedSpeechToText, locale: str, hinted: bool, paced: bool) -> dict[str, float]:
     errors = words = 0
     audio_s = wall_s = cpu_s = 0.0
@@ -140,8 +136,8 @@ async def bench_stt(stt: EmbeddedSpeechToText, locale: str, hinted: bool, paced:
         "wer": errors / words,
         "rtf": wall_s / audio_s,
         "cpu_rtf": cpu_s / audio_s,
-        "p50": pct(latencies, 0.5),
-        "p95": pct(latencies, 0.95),
+        "p50": percentile(latencies, 0.5),
+        "p95": percentile(latencies, 0.95),
         "lang_ok": detected_ok / n_utt,
         "n": n_utt,
     }
@@ -160,7 +156,12 @@ async def bench_tts(tts: EspeakTextToSpeech, locale: str, rounds: int) -> dict[s
                 n += 1
             synth_s += time.perf_counter() - started
             audio_s += n * 0.02
-    return {"p50": pct(first, 0.5), "p95": pct(first, 0.95), "rtf": synth_s / audio_s, "n": len(first)}
+    return {
+        "p50": percentile(first, 0.5),
+        "p95": percentile(first, 0.95),
+        "rtf": synth_s / audio_s,
+        "n": len(first),
+    }
 
 
 async def main(rounds: int, no_hint: bool, paced: bool) -> None:

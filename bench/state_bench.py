@@ -18,6 +18,7 @@ from botbuilder.core.adapters import TestAdapter
 from botbuilder.dialogs import DialogInstance, DialogState
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
+from bench.stats import percentile
 from storage.conversation_locks import (
     CosmosConversationLocks,
     InProcessConversationLocks,
@@ -50,11 +51,6 @@ async def _turn(
     session = await session_prop.get(ctx, dict)
     session.update({"locale": "en-US", "customer_id": "C1001", "verified": n > 1, "turns": n})
     await state.save_changes(ctx)
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def measure(
@@ -151,7 +147,7 @@ async def run(turns: int, conversations: int, backends: list[str], redis_url: st
     print(f"\nstate read+write per turn: {turns} turns over {conversations} conversations, sequential")
     print(f"{'backend':<8} {'mode':<32} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'turns/s':>8}")
     for name, mode, lat, wall in rows:
-        print(f"{name:<8} {mode:<32} {_percentile(lat, 0.5):>8.2f} {_percentile(lat, 0.95):>8.2f} "
+        print(f"{name:<8} {mode:<32} {percentile(lat, 0.5):>8.2f} {percentile(lat, 0.95):>8.2f} "
               f"{statistics.fmean(lat):>8.2f} {len(lat) / wall:>8.0f}")  # fmt: skip
     print("cosmos = the @vercel/cosmosdb-server emulation on loopback: client + SDK cost, not Azure latency")
 

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from adapters.acs.routes import add_call_routes
 from adapters.acs.simulator import open_call
+from bench.stats import percentile
 from config import Settings
 from services.voice.settings import VoiceSettings
 
@@ -86,11 +87,6 @@ async def run(bot_kind: str, runs: int, voice: VoiceSettings) -> list[dict[str, 
     return out
 
 
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bot", choices=("app", "echo"), default="app")
@@ -111,7 +107,7 @@ def main() -> None:
     for key in (*KEYS, "client_ms"):
         values = [r[key] for r in results if r.get(key, -1) >= 0]
         if values:
-            print(f"{key:<22}{statistics.median(values):>10.0f}{pct(values, 0.95):>10.0f}")
+            print(f"{key:<22}{statistics.median(values):>10.0f}{percentile(values, 0.95):>10.0f}")
     print("target: voice_to_voice p50 <= 800 ms")
 
 

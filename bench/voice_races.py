@@ -24,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bench.stats import percentile
 from config import Settings
 from services.voice.settings import VoiceSettings
 
@@ -78,16 +79,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
-
-
 def row(name: str, values: list[float | None], total: int) -> str:
     got = [v * 1000 for v in values if v is not None]
     if not got:
         return f"{name:<44}{'-':>8}{'-':>8}{f'0/{total}':>10}"
-    return f"{name:<44}{statistics.median(got):>8.0f}{pct(got, 0.95):>8.0f}{f'{len(got)}/{total}':>10}"
+    return f"{name:<44}{statistics.median(got):>8.0f}{percentile(got, 0.95):>8.0f}{f'{len(got)}/{total}':>10}"
 
 
 def main() -> None:
