@@ -94,6 +94,19 @@ def _require_session(request: web.Request) -> AgentSession:
     return session
 
 
+def _require_agent_action(request: web.Request) -> AgentSession:
+    """A signed-in agent's state-changing request: the session plus the anti-CSRF header (a custom header
+    cannot be sent cross-site without CORS; SameSite=Strict is the other half)."""
+    session = _require_session(request)
+    if request.headers.get(CSRF_HEADER) != "1":
+        raise web.HTTPForbidden(
+            text=json.dumps({"error": f"missing {CSRF_HEADER} header"}),
+            content_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
+    return session
+
+
 def _for_agent(record: HandoffRecord, handoff: EmbeddedHandoffService) -> dict[str, Any]:
     """The stored record plus ``view``: what its card says, in the agent's language."""
     return {**record.model_dump(mode="json"), "view": agent_view(record, handoff.agent_language)}
@@ -202,10 +215,7 @@ async def get_handoff(request: web.Request) -> web.Response:
 
 
 async def pick_up(request: web.Request) -> web.Response:
-    session = _require_session(request)
-    # A custom header cannot be sent cross-site without CORS; SameSite=Strict is the other half.
-    if request.headers.get(CSRF_HEADER) != "1":
-        return _json({"error": f"missing {CSRF_HEADER} header"}, status=403)
+    session = _require_agent_action(request)
     try:
         record = await request.app[HANDOFF_KEY].pick_up(request.match_info["handoff_id"], session.user)
     except HandoffNotFound:
@@ -217,9 +227,7 @@ async def pick_up(request: web.Request) -> web.Response:
 
 async def wrap_up(request: web.Request) -> web.Response:
     """Body ``{"disposition": code, "note": text}``: the agent who took the call closes it."""
-    session = _require_session(request)
-    if request.headers.get(CSRF_HEADER) != "1":
-        return _json({"error": f"missing {CSRF_HEADER} header"}, status=403)
+    session = _require_agent_action(request)
     try:
         body = await request.json()
         disposition = Disposition(body["disposition"])
