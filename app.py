@@ -21,6 +21,18 @@ from adapters.messages_endpoint import messages_handler
 from adapters.store_outage import StoreOutageResponder
 from bots.voice_bot import VoiceBot
 from config import Settings, get_settings
+from core.admission import AdmissionControl
+from core.observability.access_log import RedactedAccessLogger
+from core.observability.logging_setup import setup_logging
+from core.observability.metrics import VoicebotMetrics
+from core.observability.telemetry import RedactingTelemetryClient, configure_telemetry
+from core.observability.timing import TimedBackend
+from core.ratelimit import LanguageModelRateLimiter
+from core.secrets.key_vault import keep_secrets_fresh
+from core.security.client_address import TrustedProxies
+from core.security.http_hardening import harden, server_options
+from core.security.production import UnsafeConfiguration, ensure_safe_to_run
+from core.security.service_urls import ServiceUrlPolicy
 from dialogs.call_session import SessionAccessor
 from dialogs.deps import DialogDeps
 from dialogs.main_dialog import MainDialog
@@ -28,37 +40,25 @@ from dialogs.replies import Replies
 from locales.catalogue import Catalogue
 from recognizers.base import CallerRecognizer
 from recognizers.factory import create_recognizer
-from services.admission import AdmissionControl
 from services.audit.base import AuditTrail
 from services.audit.factory import create_audit_trail
 from services.crm.audited import AuditedCrm
 from services.crm.base import Crm
 from services.crm.cached import CallScopedCrm
 from services.crm.factory import create_crm
-from services.handoff.console_auth import ConsoleAuth
-from services.handoff.easy_auth import EasyAuth
 from services.handoff.embedded_handoff import EmbeddedHandoffService
 from services.handoff.factory import build_handoff
-from services.handoff.routes import add_agent_routes, signed_in
 from services.knowledge.base import Knowledge
 from services.knowledge.factory import create_knowledge
-from services.observability.access_log import RedactedAccessLogger
-from services.observability.logging_setup import setup_logging
-from services.observability.metrics import VoicebotMetrics
-from services.observability.routes import add_routes as add_observability_routes
-from services.observability.telemetry import RedactingTelemetryClient, configure_telemetry
-from services.observability.timing import TimedBackend
-from services.ratelimit import LanguageModelRateLimiter
-from services.secrets.key_vault import keep_secrets_fresh
-from services.security.client_address import TrustedProxies
-from services.security.http_hardening import harden, server_options
-from services.security.production import UnsafeConfiguration, ensure_safe_to_run
-from services.security.service_urls import ServiceUrlPolicy
 from services.speech.base import SpeechToText, TextToSpeech
 from services.speech.factory import create_stt, create_tts
 from storage.factory import close_storage, create_storage
 from storage.pin_lockout import PinLockout
 from storage.turn_serializer import create_conversation_locks, create_turn_serializer
+from web.console_auth import ConsoleAuth
+from web.console_routes import add_agent_routes, signed_in
+from web.easy_auth import EasyAuth
+from web.metrics_routes import add_routes as add_observability_routes
 
 logger = logging.getLogger(__name__)
 

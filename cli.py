@@ -11,7 +11,7 @@ from collections.abc import Callable
 # The func takes the parsed args and returns an exit code.
 COMMAND_MODULES: tuple[str, ...] = (
     "adapters.chat_cli",
-    "services.privacy.cli_commands",
+    "core.privacy.cli_commands",
     "services.knowledge.cli_commands",
     "services.audit.cli_commands",
     "adapters.acs.cli_commands",

@@ -424,7 +424,7 @@ def get_settings() -> Settings:
     """The process-wide settings, loaded once. Values written `@Microsoft.KeyVault(SecretUri=...)` (or
     `VaultName=..;SecretName=..`) come back resolved from Key Vault, re-read after a 5-minute cache;
     Azure is only contacted when such a value is present."""
-    from services.secrets.key_vault import resolve_settings_references
+    from core.secrets.key_vault import resolve_settings_references
 
     return resolve_settings_references(_load_settings())
 

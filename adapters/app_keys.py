@@ -9,4 +9,4 @@ from aiohttp import web
 SERVICES_KEY: web.AppKey[Any] = web.AppKey("services")
 """app.Services: settings, bot, adapter, backends (typed as Any here to avoid importing app.py)."""
 ADMISSION_KEY: web.AppKey[Any] = web.AppKey("admission")
-"""services.admission.AdmissionControl: new conversations (and new phone calls) shed under overload."""
+"""core.admission.AdmissionControl: new conversations (and new phone calls) shed under overload."""

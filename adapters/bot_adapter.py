@@ -18,7 +18,7 @@ from adapters.channel_auth import RefusingAuthentication
 from adapters.store_outage import StoreOutageResponder, is_store_failure
 from adapters.streaming_channel import VoiceCloudAdapter
 from config import Settings
-from services.security.service_urls import ServiceUrlPolicy
+from core.security.service_urls import ServiceUrlPolicy
 
 logger = logging.getLogger(__name__)
 

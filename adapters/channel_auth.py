@@ -16,7 +16,7 @@ from botframework.connector.auth import (
 )
 from botframework.connector.skills import BotFrameworkClient
 
-from services.security.service_urls import ServiceUrlPolicy
+from core.security.service_urls import ServiceUrlPolicy
 
 logger = logging.getLogger(__name__)
 

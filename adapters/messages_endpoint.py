@@ -13,8 +13,8 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
 
-from services.admission import AdmissionControl
-from services.security.service_urls import ServiceUrlPolicy
+from core.admission import AdmissionControl
+from core.security.service_urls import ServiceUrlPolicy
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """How many simultaneous calls one process (one core) carries at 20 ms frames: p99 frame lateness vs calls.
 
-STT/TTS are network-like relays (services/voice/relay.py), so this measures our own pipeline: JSON+base64
+STT/TTS are network-like relays (tests/support/voice_relay.py), so this measures our own pipeline: JSON+base64
 parsing of every inbound frame, webrtcvad, endpointing, bot turns, paced sending with JSON encoding.
 Run: ``python -m bench.voice_calls [--calls 50,100,200,300] [--seconds 6]``.
 """
@@ -17,9 +17,9 @@ import numpy as np
 
 from adapters.acs.media_messages import audio_data_in, audio_data_out, parse_inbound, stop_audio_out
 from services.speech.base import FRAME_BYTES
-from services.voice.frames import InputHint, Say
-from services.voice.pipeline import CallPipeline
-from services.voice.relay import RelaySpeechToText, RelayTextToSpeech
+from tests.support.voice_relay import RelaySpeechToText, RelayTextToSpeech
+from voice.frames import InputHint, Say
+from voice.pipeline import CallPipeline
 
 
 class CountingSink:
@@ -118,7 +118,7 @@ async def run_level(n_calls: int, seconds: float, messages: list[str]) -> dict[s
 
 async def cpu_cost(n_calls: int, audio_seconds: float, messages: list[str]) -> float:
     """CPU ms per call-second with no pacing (load-independent): every stage, frames as fast as they go."""
-    from services.voice.settings import VoiceSettings
+    from voice.settings import VoiceSettings
 
     unpaced = VoiceSettings(playback_lead_frames=1_000_000)
     stt, tts = RelaySpeechToText(delay_s=0.0), RelayTextToSpeech(first_frame_s=0.0)

@@ -19,7 +19,7 @@ from adapters.acs.routes import add_call_routes
 from adapters.acs.simulator import open_call
 from bench.stats import percentile
 from config import Settings
-from services.voice.settings import VoiceSettings
+from voice.settings import VoiceSettings
 
 PHRASES = [
     "I lost my credit card",

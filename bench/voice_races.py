@@ -26,7 +26,7 @@ from aiohttp import web
 
 from bench.stats import percentile
 from config import Settings
-from services.voice.settings import VoiceSettings
+from voice.settings import VoiceSettings
 
 GREETING = "Welcome to Contoso Bank. How can I help you today?"
 OFFSETS = [i / 20 for i in range(-6, 7)]
@@ -41,7 +41,7 @@ async def build(bot_kind: str, voice: VoiceSettings) -> tuple[web.AppRunner, str
 
         application, answer = await build_app(settings, "app"), "To find your account"
     else:
-        from services.voice.relay import RelaySpeechToText, RelayTextToSpeech
+        from tests.support.voice_relay import RelaySpeechToText, RelayTextToSpeech
         from tests.voice.harness import make_app
         from tests.voice.test_talk_over import SlowBot
 

@@ -11,6 +11,11 @@ from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 
 from adapters.telephony import HANDOFF_INITIATE, is_dtmf
 from bots.call_start import start_call
+from core.observability.logging_setup import call_scope
+from core.observability.metrics import VoicebotMetrics
+from core.observability.stages import mark, stage
+from core.privacy.entities import safe_entities
+from core.privacy.redaction import redact
 from dialogs.call_session import CallSession, LastReply
 from dialogs.deps import DialogDeps
 from dialogs.prompts import ASKED_ENTITIES, CUSTOMER_NUMBER_PROMPT, PIN_PROMPT
@@ -19,11 +24,6 @@ from dialogs.turn import remember_recognition
 from recognizers.base import LANGUAGE_PROPERTY, build_result, top_intent
 from recognizers.language import hint_language, language_to_follow, requested_language
 from services.handoff.journal import DetectedIntent
-from services.observability.logging_setup import call_scope
-from services.observability.metrics import VoicebotMetrics
-from services.observability.stages import mark, stage
-from services.privacy.entities import safe_entities
-from services.privacy.redaction import redact
 
 logger = logging.getLogger(__name__)
 

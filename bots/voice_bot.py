@@ -11,13 +11,13 @@ from botbuilder.schema import ChannelAccount
 from adapters.telephony import SILENCE_TIMEOUT, handoff_failed, hang_up, recording_result
 from bots.call_start import start_call
 from bots.understanding import TurnUnderstanding
+from core.observability.logging_setup import call_scope
+from core.observability.metrics import VoicebotMetrics
+from core.observability.stages import mark, stage
 from dialogs.base import ESCALATE
 from dialogs.call_session import CallSession
 from dialogs.deps import DialogDeps
 from services.handoff.base import CallOutcome, EscalationReason
-from services.observability.logging_setup import call_scope
-from services.observability.metrics import VoicebotMetrics
-from services.observability.stages import mark, stage
 
 logger = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from botbuilder.core import TurnContext
 
 from config import RoutingSettings
+from core.ratelimit import LanguageModelRateLimiter
 from dialogs.call_session import CallSession, SessionAccessor
 from dialogs.replies import Replies
 from recognizers.base import CallerRecognizer
@@ -16,7 +17,6 @@ from services.crm.models import AccessContext
 from services.handoff.base import Handoff
 from services.handoff.journal import CrmLookup
 from services.knowledge.base import Knowledge
-from services.ratelimit import LanguageModelRateLimiter
 from storage.pin_lockout import PinLockout
 
 

@@ -6,12 +6,12 @@ import logging
 
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
+from core.ratelimit import RateLimitExceeded
 from dialogs.base import ESCALATE, NO_MATCH, VoiceDialog
 from dialogs.deps import DialogDeps
 from dialogs.prompts import YES_NO_PROMPT
 from services.handoff.base import EscalationReason
 from services.knowledge.base import ConversationTurn, KnowledgeError
-from services.ratelimit import RateLimitExceeded
 
 HISTORY_TURNS = 6
 logger = logging.getLogger(__name__)

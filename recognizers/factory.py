@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from config import RecognizerBackend, Settings
+from core.resilience import EventSink, twin_fallback
 from recognizers.base import CallerRecognizer
-from services.resilience import EventSink, twin_fallback
 
 
 def create_recognizer(settings: Settings, telemetry: EventSink | None = None) -> CallerRecognizer:

@@ -6,8 +6,8 @@ import asyncio
 
 from botbuilder.core import RecognizerResult
 
+from core.resilience import TwinFallback
 from recognizers.base import CallerRecognizer, RecognizerUnavailable
-from services.resilience import TwinFallback
 
 
 class FallbackRecognizer(CallerRecognizer):

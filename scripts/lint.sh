@@ -6,4 +6,4 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/mypy adapters bots dialogs recognizers services storage config.py app.py cli.py
+.venv/bin/mypy adapters bots core dialogs recognizers services storage voice web config.py app.py cli.py

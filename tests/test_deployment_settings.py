@@ -179,7 +179,7 @@ def test_the_parser_reads_every_branch_of_the_union() -> None:
 def test_each_deployment_passes_production_modes_start_up_check(monkeypatch, environment, bot_app_type):
     """What one deployment writes, loaded as the app loads it: staging and prod start in production mode
     with nothing production mode refuses, and without the softphone; dev runs in development mode."""
-    from services.security.production import production_problems
+    from core.security.production import production_problems
 
     conditions = {
         "productionMode": environment != "dev",

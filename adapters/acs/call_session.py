@@ -23,8 +23,8 @@ from adapters.acs.call_control import CallControl, CallControlError
 from adapters.acs.channel_data import acs_channel_data
 from adapters.acs.registry import CallRecord, CallState
 from services.handoff.targets import is_transfer_target
-from services.voice.frames import CallAction, InputHint, Say
-from services.voice.pipeline import CallPipeline
+from voice.frames import CallAction, InputHint, Say
+from voice.pipeline import CallPipeline
 
 log = logging.getLogger(__name__)
 

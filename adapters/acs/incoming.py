@@ -16,7 +16,7 @@ from aiohttp import web
 from adapters.acs.media_ws import ACS_CLIENT_KEY, REGISTRY_KEY, normalise_caller, services_of
 from adapters.acs.registry import CallRecord
 from adapters.app_keys import ADMISSION_KEY
-from services.voice.settings import voice_settings_from
+from voice.settings import voice_settings_from
 
 log = logging.getLogger(__name__)
 

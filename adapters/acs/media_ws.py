@@ -29,12 +29,12 @@ from adapters.acs.media_messages import (
 )
 from adapters.acs.registry import CallRecord, CallRegistry, CallState
 from adapters.app_keys import SERVICES_KEY
-from services.observability.stages import record_finished_stage
+from core.observability.stages import record_finished_stage
 from services.speech.base import SAMPLE_RATE
-from services.voice.dtmf import normalise_digit
-from services.voice.frames import TurnTiming
-from services.voice.pipeline import CallPipeline
-from services.voice.settings import softphone_on, voice_settings_from
+from voice.dtmf import normalise_digit
+from voice.frames import TurnTiming
+from voice.pipeline import CallPipeline
+from voice.settings import softphone_on, voice_settings_from
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from adapters.acs.media_ws import (
 )
 from adapters.acs.registry import CallRegistry
 from adapters.acs.unconnected_calls import unconnected_call_sweeper
+from core.security.http_hardening import PAGE_HEADERS
 from services.call_automation import call_automation_client
-from services.security.http_hardening import PAGE_HEADERS
-from services.voice.settings import softphone_on, voice_settings_from
+from voice.settings import softphone_on, voice_settings_from
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from adapters.acs.call_control import AcsCallControl, CallControlError
 from adapters.acs.media_ws import ACS_CLIENT_KEY, REGISTRY_KEY, services_of
-from services.voice.settings import voice_settings_from
+from voice.settings import voice_settings_from
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ __all__ = ["AuditEntry", "AuditTrail", "AuditUnavailable", "DataCategory", "Oper
 
 
 def audit_appender(data_dir: Path) -> Callable[[dict[str, Any]], Awaitable[None]]:
-    """Adapter for ``services.privacy``: turns its erasure dict into an AuditEntry in the embedded
+    """Adapter for ``core.privacy``: turns its erasure dict into an AuditEntry in the embedded
     trail. Only identifiers and labels are kept from the dict (never file names or contents)."""
     from services.audit.embedded_sqlite import EmbeddedAuditTrail
     from services.audit.factory import audit_db_path

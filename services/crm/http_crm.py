@@ -15,6 +15,7 @@ from urllib.parse import quote
 import aiohttp
 
 from config import CrmHttpSettings
+from core.resilience import CircuitBreaker, CircuitOpen
 from services.crm.base import CardNotFound, CrmError, CrmUnavailable
 from services.crm.models import (
     AccessContext,
@@ -35,7 +36,6 @@ from services.crm.wire import (
     ticket_from_json,
     transaction_from_json,
 )
-from services.resilience import CircuitBreaker, CircuitOpen
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from config import Settings
+from core.observability.stages import UsageSink
 from services.handoff.embedded_handoff import EmbeddedHandoffService
 from services.handoff.flood import HandoffRateLimiter
 from services.handoff.kpi import EscalationMonitor, TelemetrySink
 from services.handoff.store import HandoffStore, KeyValueStorage
 from services.handoff.targets import agent_raw_id
-from services.observability.stages import UsageSink
 from services.recording.factory import build_recorder
 from services.speech.base import SpeechToText
 from services.summary.factory import build_summarizer

@@ -8,9 +8,9 @@ from collections import deque
 from collections.abc import Callable
 
 from config import SecuritySettings
+from core.ratelimit import caller_key
 from services.handoff.base import HandoffError
 from services.handoff.kpi import TelemetrySink
-from services.ratelimit import caller_key
 
 logger = logging.getLogger(__name__)
 

@@ -27,14 +27,14 @@ _DIGIT = re.compile(r"\d")
 
 
 def _fallback_redact(text: str) -> str:
-    """Used only when services.privacy.redaction is missing: hides every digit."""
+    """Used only when core.privacy.redaction is missing: hides every digit."""
     return _DIGIT.sub("#", text)
 
 
 def default_redactor() -> Redactor:
     """The project's redaction function, or a digits-masking stand-in when it is not installed."""
     try:
-        from services.privacy.redaction import redact
+        from core.privacy.redaction import redact
     except ImportError:  # the privacy package is optional at import time; never store raw digits
         return _fallback_redact
     return redact

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
+from core.observability.stages import UsageSink, language_model_call, record_token_usage
+from core.resilience import EventSink
 from services.knowledge.base import AnswerFiltered, GenerationRequest, KnowledgeUnavailable
-from services.observability.stages import UsageSink, language_model_call, record_token_usage
-from services.resilience import EventSink
 
 FILTERED_EVENT = "AnswerFiltered"
 """Telemetry event: the content filter blocked a knowledge answer (``stage``: prompt | completion)."""
@@ -99,7 +99,7 @@ class AzureOpenAIGenerator:
     def _filtered(self, stage: str) -> NoReturn:
         """Count a filtered answer (telemetry ``AnswerFiltered``) and raise ``AnswerFiltered``."""
         if self._telemetry is None:
-            from services.observability.telemetry import OpenTelemetryBotClient
+            from core.observability.telemetry import OpenTelemetryBotClient
 
             self._telemetry = OpenTelemetryBotClient()
         self._telemetry.track_event(FILTERED_EVENT, {"stage": stage, "deployment": self._deployment})

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from config import GeneratorBackend, KnowledgeBackend, Settings
+from core.observability.stages import UsageSink
+from core.resilience import twin_fallback
+from core.safety.knowledge_screen import ScreenedGenerator
 from services.knowledge.base import Embedder, Generator, KnowledgeIndex
 from services.knowledge.embedded_index import EmbeddedIndex
 from services.knowledge.ingest import ingest
 from services.knowledge.service import RagKnowledge
-from services.observability.stages import UsageSink
-from services.resilience import twin_fallback
-from services.safety.knowledge_screen import ScreenedGenerator
 
 logger = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from core.safety.knowledge_screen import screen
 from services.knowledge.base import Embedder, KnowledgeIndex, Passage
 from services.knowledge.documents import file_hash, list_sources, passages_for
-from services.safety.knowledge_screen import screen
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from core.resilience import TwinFallback
+from core.safety.sanitizer import sanitize
 from services.knowledge.base import (
     AnswerFiltered,
     ConversationTurn,
@@ -21,8 +23,6 @@ from services.knowledge.base import (
 from services.knowledge.phrases import BLOCKED, NOT_FOUND, phrase
 from services.knowledge.question import answer_holds_what_was_asked, is_follow_up, mentions_subject
 from services.knowledge.text import detect_lang, lang_of_locale, tokens
-from services.resilience import TwinFallback
-from services.safety.sanitizer import sanitize
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from config import Settings, SpeechBackend
-from services.resilience import twin_fallback
+from core.resilience import twin_fallback
 from services.speech.base import SpeechToText, TextToSpeech
 from services.speech.vocabulary import load_vocabulary
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from services.resilience import TwinFallback
+from core.resilience import TwinFallback
 from services.speech.base import (
     SAMPLE_RATE,
     SpeechToText,

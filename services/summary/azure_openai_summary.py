@@ -11,8 +11,8 @@ import openai
 from openai import AsyncAzureOpenAI
 from openai.types.chat import ChatCompletionMessageParam
 
+from core.observability.stages import UsageSink, language_model_call, record_token_usage
 from services.handoff.models import HandoffRecord, Redactor, default_redactor
-from services.observability.stages import UsageSink, language_model_call, record_token_usage
 from services.summary.base import SummaryUnavailable, language_of
 
 logger = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from config import GeneratorBackend, Settings
-from services.observability.stages import UsageSink
+from core.observability.stages import UsageSink
 from services.summary.base import Summarizer
 from services.summary.embedded_summary import EmbeddedSummarizer
 

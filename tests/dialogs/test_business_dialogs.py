@@ -253,7 +253,7 @@ async def test_prompt_injection_never_gets_an_answer(carlos):
 
 
 async def test_caller_over_the_language_model_limit_is_offered_an_agent(carlos):
-    from services.ratelimit import LanguageModelRateLimiter
+    from core.ratelimit import LanguageModelRateLimiter
 
     carlos.services.bot.deps.llm_limiter = LanguageModelRateLimiter(per_caller=1, per_instance=100)
     assert "9 a.m." in joined(await carlos.say("what are your branch opening hours on saturday"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from adapters.telephony import HANDOFF_INITIATE
-from services.handoff.agent_words import agent_view
 from tests.dialogs.test_identify_caller import CALLER_FOR, joined, redial, services  # noqa: F401
+from web.agent_words import agent_view
 
 
 async def test_a_balance_read_and_the_open_query_reach_the_agent_without_the_pin(services) -> None:  # noqa: F811

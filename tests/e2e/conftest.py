@@ -9,13 +9,13 @@ import pytest
 from aiohttp import web
 from botbuilder.core import MemoryStorage
 
-from services.handoff.console_auth import ConsoleAuth
 from services.handoff.embedded_handoff import EmbeddedHandoffService
 from services.handoff.kpi import EscalationMonitor
-from services.handoff.routes import add_agent_routes
 from services.handoff.store import HandoffStore
 from tests.support.browser import chromium
 from tests.support.servers import serve_on_loopback
+from web.console_auth import ConsoleAuth
+from web.console_routes import add_agent_routes
 
 CONSOLE_USER = "agent"
 CONSOLE_PASSWORD = "e2e-console-password"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 from botbuilder.core import MemoryStorage
 
-from services.handoff.console_auth import ConsoleAuth
 from services.handoff.embedded_handoff import EmbeddedHandoffService
-from services.handoff.routes import add_agent_routes
 from services.handoff.store import HandoffStore
 from tests.e2e.conftest import CONSOLE_PASSWORD, CONSOLE_USER
 from tests.e2e.test_agent_console_status import SCREENSHOTS, TIMEOUT_MS, signed_in_page
 from tests.support.servers import serve_on_loopback
+from web.console_auth import ConsoleAuth
+from web.console_routes import add_agent_routes
 
 
 async def test_a_vanished_server_shows_a_banner_and_no_page_errors(browser) -> None:

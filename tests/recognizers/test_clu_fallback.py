@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from config import CluSettings, RecognizerBackend, ResilienceSettings, Settings
+from core.resilience import DEGRADED_EVENT, TwinFallback
 from recognizers.base import top_intent
 from recognizers.clu_recognizer import CluRecognizer
 from recognizers.factory import create_recognizer
 from recognizers.fallback import FallbackRecognizer
-from services.resilience import DEGRADED_EVENT, TwinFallback
 from tests.support.bot_harness import dialog_harness
 from tests.support.events import RecordedEvents
 from tests.support.fake_azure import FakeAzureTransport, fixed_answer

@@ -12,13 +12,13 @@ from aiohttp import web
 from botbuilder.core import MemoryStorage
 
 from config import SecuritySettings
-from services.handoff.console_auth import ConsoleAuth
+from core.security.client_address import TrustedProxies
+from core.security.http_hardening import harden, server_options
 from services.handoff.embedded_handoff import EmbeddedHandoffService
 from services.handoff.kpi import EscalationMonitor
-from services.handoff.routes import add_agent_routes
 from services.handoff.store import HandoffStore
-from services.security.client_address import TrustedProxies
-from services.security.http_hardening import harden, server_options
+from web.console_auth import ConsoleAuth
+from web.console_routes import add_agent_routes
 
 CONSOLE_USER = "agent"
 CONSOLE_PASSWORD = "right-console-password"

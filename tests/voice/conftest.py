@@ -10,9 +10,9 @@ from aiohttp.test_utils import TestServer
 
 from adapters.acs.media_ws import ACS_CLIENT_KEY
 from config import Settings
-from services.voice.settings import VoiceSettings
 from tests.support.acs_callbacks import RESOURCE_ID, AcsOpenIdServer, serve_acs_openid
 from tests.voice.harness import make_app
+from voice.settings import VoiceSettings
 
 SECRET = "test-secret-123"
 

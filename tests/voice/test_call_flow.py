@@ -10,10 +10,10 @@ import pytest
 
 from adapters.acs.media_ws import ADAPTER_KEY, REGISTRY_KEY
 from adapters.acs.simulator import open_call
-from services.voice.relay import RelaySpeechToText, RelayTextToSpeech
-from services.voice.settings import VoiceSettings
 from tests.support.speech_fixtures import make_speech_pcm
+from tests.support.voice_relay import RelaySpeechToText, RelayTextToSpeech
 from tests.voice.harness import RecordingBot, rms
+from voice.settings import VoiceSettings
 
 CALLER = "+14255550123"
 

@@ -9,8 +9,8 @@ import wave
 from pathlib import Path
 
 from adapters.acs.cli_commands import WavError, read_wav_16k_mono
-from services.voice.relay import RelaySpeechToText, RelayTextToSpeech
 from tests.support.speech_fixtures import make_speech_wav
+from tests.support.voice_relay import RelaySpeechToText, RelayTextToSpeech
 from tests.voice.harness import RecordingBot, rms
 from tests.voice.test_call_flow import ws_url
 

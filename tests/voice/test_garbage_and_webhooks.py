@@ -9,9 +9,9 @@ import aiohttp
 from adapters.acs.media_messages import audio_data_in, audio_metadata_in
 from adapters.acs.media_ws import ADAPTER_KEY, REGISTRY_KEY
 from adapters.acs.simulator import open_call
-from services.voice.relay import RelaySpeechToText, RelayTextToSpeech
 from tests.support.fake_acs import FakeCallAutomationService
 from tests.support.speech_fixtures import make_speech_pcm
+from tests.support.voice_relay import RelaySpeechToText, RelayTextToSpeech
 from tests.voice.conftest import SECRET
 from tests.voice.harness import RecordingBot
 from tests.voice.test_call_flow import CALLER, wait_for, ws_url
@@ -188,7 +188,7 @@ async def test_phone_call_transfer_and_hang_up_go_through_call_automation(start_
 
 
 async def test_calls_beyond_the_instance_limit_and_disabled_softphone_are_refused(start_server) -> None:
-    from services.voice.settings import VoiceSettings
+    from voice.settings import VoiceSettings
 
     server = await start_server(
         RecordingBot(greeting="Hi."),
@@ -218,7 +218,7 @@ async def test_calls_beyond_the_instance_limit_and_disabled_softphone_are_refuse
 
 
 async def test_answered_call_whose_media_never_connects_is_hung_up_and_frees_its_slot(start_server) -> None:
-    from services.voice.settings import VoiceSettings
+    from voice.settings import VoiceSettings
 
     acs = FakeCallAutomationService()
     server = await start_server(
@@ -246,7 +246,7 @@ async def test_answered_call_whose_media_never_connects_is_hung_up_and_frees_its
 
 
 async def test_incoming_call_at_capacity_is_rejected_as_busy(start_server) -> None:
-    from services.voice.settings import VoiceSettings
+    from voice.settings import VoiceSettings
 
     acs = FakeCallAutomationService()
     server = await start_server(

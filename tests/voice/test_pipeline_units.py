@@ -6,11 +6,11 @@ import asyncio
 from typing import Any
 
 from services.speech.base import FRAME_BYTES
-from services.voice.dtmf import DtmfCollector, normalise_digit
-from services.voice.frames import InputHint, Say
-from services.voice.pipeline import CallPipeline
-from services.voice.relay import RelaySpeechToText, RelayTextToSpeech
-from services.voice.settings import VoiceSettings
+from tests.support.voice_relay import RelaySpeechToText, RelayTextToSpeech
+from voice.dtmf import DtmfCollector, normalise_digit
+from voice.frames import InputHint, Say
+from voice.pipeline import CallPipeline
+from voice.settings import VoiceSettings
 
 SPEECH = b"\x01" + b"\x00" * (FRAME_BYTES - 1)
 SILENCE = b"\x00" * FRAME_BYTES

@@ -6,9 +6,9 @@ import asyncio
 import time
 from typing import Any
 
-from services.voice.relay import RelaySpeechToText, RelayTextToSpeech
 from tests.support.browser import chromium
 from tests.support.speech_fixtures import make_speech_wav
+from tests.support.voice_relay import RelaySpeechToText, RelayTextToSpeech
 from tests.voice.harness import RecordingBot
 
 

@@ -7,11 +7,11 @@ import asyncio
 import pytest
 from botbuilder.core import TurnContext
 
-from services.voice.relay import RelaySpeechToText, RelayTextToSpeech
-from services.voice.settings import VoiceSettings
 from tests.support.speech_fixtures import make_speech_pcm
+from tests.support.voice_relay import RelaySpeechToText, RelayTextToSpeech
 from tests.voice.harness import RecordingBot, espeak_available
 from tests.voice.scenarios import speak_near_reprompt, talk_over_greeting
+from voice.settings import VoiceSettings
 
 pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
 

@@ -22,11 +22,11 @@ from adapters.acs.media_ws import ACS_CLIENT_KEY
 from adapters.app_keys import SERVICES_KEY
 from adapters.emulator import EmulatorChannel, texts
 from app import create_app
-from services.voice.relay import RelaySpeechToText, RelayTextToSpeech
 from tests.support.acs_callbacks import AcsOpenIdServer, acs_settings
 from tests.support.bot_harness import make_test_settings
 from tests.support.fake_acs import FakeCallAutomationService
 from tests.support.servers import serve_on_loopback
+from tests.support.voice_relay import RelaySpeechToText, RelayTextToSpeech
 
 SECRET = "fuzz-webhook-secret"
 CONSOLE_PASSWORD = "fuzz-console-password"

@@ -9,14 +9,14 @@ from aiohttp import web
 from botbuilder.core import MemoryStorage
 
 from services.handoff.base import EscalationReason
-from services.handoff.console_auth import ConsoleAuth
-from services.handoff.easy_auth import PRINCIPAL_HEADER, EasyAuth
 from services.handoff.embedded_handoff import EmbeddedHandoffService
-from services.handoff.routes import add_agent_routes
 from services.handoff.store import HandoffStore
 from tests.e2e.conftest import CONSOLE_PASSWORD, CONSOLE_USER
 from tests.e2e.test_agent_console_status import TIMEOUT_MS, call
 from tests.support.servers import serve_on_loopback
+from web.console_auth import ConsoleAuth
+from web.console_routes import add_agent_routes
+from web.easy_auth import PRINCIPAL_HEADER, EasyAuth
 
 ROLE = "ContactCentre.Agent"
 

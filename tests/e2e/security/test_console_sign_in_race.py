@@ -9,8 +9,8 @@ import asyncio
 import aiohttp
 
 from config import SecuritySettings
-from services.handoff.console_auth import MAX_ACCOUNT_FAILURES, MAX_FAILURES
 from tests.support.console_server import CONSOLE_PASSWORD, console_server, sign_in_slowly
+from web.console_auth import MAX_ACCOUNT_FAILURES, MAX_FAILURES
 
 BEHIND_PROXY = SecuritySettings(trusted_proxies=("127.0.0.1/32",))
 

@@ -17,7 +17,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from adapters.acs.registry import CallState
-from services.observability.access_log import RedactedAccessLogger
+from core.observability.access_log import RedactedAccessLogger
 from tests.support.acs_callbacks import ISSUER, RESOURCE_ID, AcsOpenIdServer, serve_acs_openid
 from tests.support.acs_calls import SECRET, CallServer, call_event, call_settings, serve_calls
 

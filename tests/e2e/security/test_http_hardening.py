@@ -13,10 +13,10 @@ import pytest
 import requests
 
 from config import SecuritySettings
-from services.handoff.console_auth import COOKIE_NAME, ConsoleAuth
 from tests.e2e.bad_input.support import CONSOLE_PASSWORD, Server, fuzz_settings, serve_bot
 from tests.support.console_server import CONSOLE_PASSWORD as LIGHT_PASSWORD
 from tests.support.console_server import console_server
+from web.console_auth import COOKIE_NAME, ConsoleAuth
 
 BEHIND_TLS_PROXY = SecuritySettings(trusted_proxies=("127.0.0.1",))
 

@@ -10,9 +10,9 @@ import pytest
 
 from adapters.acs.media_messages import audio_metadata_in
 from adapters.acs.registry import CallState
-from services.voice.relay import RelaySpeechToText, RelayTextToSpeech
 from tests.support.acs_callbacks import AcsOpenIdServer, serve_acs_openid
 from tests.support.acs_calls import CallServer, call_settings, serve_calls
+from tests.support.voice_relay import RelaySpeechToText, RelayTextToSpeech
 from tests.voice.test_call_flow import wait_for
 
 

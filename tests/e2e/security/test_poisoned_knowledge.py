@@ -201,8 +201,8 @@ async def test_a_poisoned_azure_openai_answer_is_not_spoken(
 
 def test_the_bank_s_own_documents_pass_the_screen_whole() -> None:
     """Including "Contoso Bank will never ask for your PIN": a warning is not a request."""
+    from core.safety.knowledge_screen import screen
     from services.knowledge.documents import list_sources, passages_for
-    from services.safety.knowledge_screen import screen
 
     passages = [p for s, path in list_sources(PROJECT / "knowledge").items() for p in passages_for(s, path)]
     assert len(passages) > 70

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from config import PROJECT_ROOT, Settings, environment_variables
-from services.security.production import UnsafeConfiguration, ensure_safe_to_run, production_problems
+from core.security.production import UnsafeConfiguration, ensure_safe_to_run, production_problems
 
 
 def _clean_environment(**values: str) -> dict[str, str]:

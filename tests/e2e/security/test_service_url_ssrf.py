@@ -13,7 +13,7 @@ from aiohttp import web
 from botframework.connector.auth import ChannelValidation
 
 from config import Settings
-from services.security.service_urls import ServiceUrlPolicy
+from core.security.service_urls import ServiceUrlPolicy
 from tests.e2e.bad_input.support import Server, fuzz_settings, serve_bot
 from tests.support.channel_keys import ChannelKeys, serve_channel_keys
 from tests.support.servers import serve_on_loopback

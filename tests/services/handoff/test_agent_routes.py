@@ -11,13 +11,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from botbuilder.core import MemoryStorage
 
-from services.handoff import routes
 from services.handoff.base import EscalationReason
-from services.handoff.console_auth import COOKIE_NAME, ConsoleAuth
 from services.handoff.embedded_handoff import EmbeddedHandoffService
-from services.handoff.routes import add_agent_routes
 from services.handoff.store import HandoffStore
 from tests.services.handoff.conftest import block_card_journal
+from web import console_routes as routes
+from web.console_auth import COOKIE_NAME, ConsoleAuth
+from web.console_routes import add_agent_routes
 
 PASSWORD = "correct horse battery staple"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from services.handoff.agent_words import agent_view
 from services.handoff.base import EscalationReason
 from services.handoff.models import HandoffRecord, PostCall
 from tests.e2e.test_agent_console_words import spanish_balance_call
+from web.agent_words import agent_view
 
 LOCALES = Path(__file__).resolve().parents[3] / "locales"
 

@@ -265,9 +265,9 @@ def test_without_keys_both_clients_use_entra_id(azure_settings: Any) -> None:
 
 
 async def test_language_model_tokens_reach_the_span_and_the_metrics(kb_index: Any, embedder: Any) -> None:
+    from core.observability.metrics import VoicebotMetrics
+    from core.observability.timing import TimedBackend
     from services.knowledge.service import RagKnowledge
-    from services.observability.metrics import VoicebotMetrics
-    from services.observability.timing import TimedBackend
     from tests.support.log_capture import captured_spans
 
     metrics = VoicebotMetrics()

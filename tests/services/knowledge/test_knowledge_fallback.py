@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from config import GeneratorBackend, KnowledgeBackend, Settings
+from core.resilience import DEGRADED_EVENT, TwinFallback
 from services.knowledge.factory import create_knowledge
-from services.resilience import DEGRADED_EVENT, TwinFallback
 from tests.support.events import RecordedEvents
 
 

@@ -17,7 +17,7 @@ from services.speech.azure_auth import SpeechAuth
 from services.speech.azure_call import FLUSH_SILENCE_MS, SEGMENTATION_SILENCE_MS
 from services.speech.azure_stt import AzureSpeechToText
 from services.speech.base import SpeechUnavailable
-from services.voice.recognition import UtteranceRecognizer
+from voice.recognition import UtteranceRecognizer
 
 P = speechsdk.PropertyId
 FRAME = b"\x00\x00" * 320

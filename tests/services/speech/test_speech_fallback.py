@@ -8,7 +8,7 @@ import socket
 from pydantic import SecretStr
 
 from config import AzureSpeechSettings
-from services.resilience import DEGRADED_EVENT, TwinFallback
+from core.resilience import DEGRADED_EVENT, TwinFallback
 from services.speech.azure_auth import SpeechAuth
 from services.speech.azure_stt import AzureSpeechToText
 from services.speech.azure_tts import AzureTextToSpeech

@@ -16,17 +16,17 @@ import numpy as np
 import pytest
 import soxr
 
-from services.audit.base import Operation
-from services.audit.embedded_sqlite import EmbeddedAuditTrail
-from services.audit.factory import audit_db_path
-from services.privacy.erasure import erase_customer
-from services.privacy.speaker_id import (
+from core.privacy.erasure import erase_customer
+from core.privacy.speaker_id import (
     ConsentRecord,
     ConsentRequired,
     EmbeddedSpeakerVerification,
     InsufficientAudio,
     ProfileNotFound,
 )
+from services.audit.base import Operation
+from services.audit.embedded_sqlite import EmbeddedAuditTrail
+from services.audit.factory import audit_db_path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs Debian's espeak-ng")

@@ -12,18 +12,18 @@ from typing import Any
 
 from aiohttp import web
 
-from services.handoff.agent_words import agent_view
+from core.security.client_address import TrustedProxies
+from core.security.http_hardening import PAGE_HEADERS
 from services.handoff.base import CallAlreadyEnded, Disposition, HandoffNotFound, WrapUpRefused
-from services.handoff.console_auth import COOKIE_NAME, FAILURE_WINDOW_SECONDS, AgentSession, ConsoleAuth
-from services.handoff.easy_auth import EasyAuth
 from services.handoff.embedded_handoff import WRAP_UP_NOTE_CHARS, EmbeddedHandoffService
 from services.handoff.models import HandoffRecord
-from services.security.client_address import TrustedProxies
-from services.security.http_hardening import PAGE_HEADERS
+from web.agent_words import agent_view
+from web.console_auth import COOKIE_NAME, FAILURE_WINDOW_SECONDS, AgentSession, ConsoleAuth
+from web.easy_auth import EasyAuth
 
 logger = logging.getLogger(__name__)
 
-WEB_DIR = Path(__file__).resolve().parents[2] / "web" / "agent"
+WEB_DIR = Path(__file__).resolve().parent / "agent"
 HANDOFF_KEY = web.AppKey("agent_console_handoff", EmbeddedHandoffService)
 AUTH_KEY = web.AppKey("agent_console_auth", ConsoleAuth)
 PROXIES_KEY = web.AppKey("agent_console_proxies", TrustedProxies)

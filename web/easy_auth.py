@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from services.handoff.console_auth import AgentSession
+from web.console_auth import AgentSession
 
 logger = logging.getLogger(__name__)
 

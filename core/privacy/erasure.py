@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from services.privacy.speaker_id import SpeakerVerification, check_customer_id
+from core.privacy.speaker_id import SpeakerVerification, check_customer_id
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from services.safety.sanitizer import detect
+from core.safety.sanitizer import detect
 
 if TYPE_CHECKING:
     from services.knowledge.base import GenerationRequest, Generator

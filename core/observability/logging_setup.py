@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from opentelemetry import trace
 
-from services.privacy.redaction import STANDARD_RECORD_ATTRS, RedactionFilter, install_redaction_filter
+from core.privacy.redaction import STANDARD_RECORD_ATTRS, RedactionFilter, install_redaction_filter
 
 _call_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("call_id", default=None)
 

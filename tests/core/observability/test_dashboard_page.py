@@ -7,10 +7,10 @@ import time
 
 from aiohttp import web
 
-from services.observability.metrics import VoicebotMetrics
-from services.observability.routes import add_routes
+from core.observability.metrics import VoicebotMetrics
 from tests.support.browser import chromium
 from tests.support.servers import serve_on_loopback
+from web.metrics_routes import add_routes
 
 
 async def _wait_for_text(page: object, selector: str, text: str, timeout_s: float = 10.0) -> None:

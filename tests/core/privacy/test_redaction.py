@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from services.privacy.redaction import luhn_valid, redact, redact_value
+from core.privacy.redaction import luhn_valid, redact, redact_value
 
 
 @pytest.mark.parametrize(

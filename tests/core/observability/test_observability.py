@@ -17,10 +17,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from services.observability.logging_setup import bind_call_id, call_scope, configure_logging, reset_call_id
-from services.observability.metrics import VoicebotMetrics, percentile
-from services.observability.routes import add_routes
-from services.observability.telemetry import OpenTelemetryBotClient, RedactingTelemetryClient
+from core.observability.logging_setup import bind_call_id, call_scope, configure_logging, reset_call_id
+from core.observability.metrics import VoicebotMetrics, percentile
+from core.observability.telemetry import OpenTelemetryBotClient, RedactingTelemetryClient
+from web.metrics_routes import add_routes
 
 CARD = "4532 0151 1283 0366"
 PHONE = "+14255550100"
@@ -237,7 +237,7 @@ def test_azure_monitor_is_configured_only_when_a_connection_string_is_set(
     from pydantic import SecretStr
 
     from config import Settings
-    from services.observability.telemetry import configure_telemetry
+    from core.observability.telemetry import configure_telemetry
 
     calls: list[dict] = []
     monkeypatch.setattr(azmon, "configure_azure_monitor", lambda **kw: calls.append(kw))

@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 from services.speech.base import FRAME_BYTES, SpeechError, SpeechToText, SttResult, TextToSpeech
-from services.voice.dtmf import DtmfCollector
-from services.voice.endpointer import Endpointer, EndpointEvent, IsSpeech, webrtc_vad
-from services.voice.frames import (
+from voice.dtmf import DtmfCollector
+from voice.endpointer import Endpointer, EndpointEvent, IsSpeech, webrtc_vad
+from voice.frames import (
     AudioFrame,
     CallAction,
     DtmfFrame,
@@ -29,9 +29,9 @@ from services.voice.frames import (
     SpeechStarted,
     TurnTiming,
 )
-from services.voice.player import PacedSender
-from services.voice.recognition import UtteranceRecognizer
-from services.voice.settings import VoiceSettings
+from voice.player import PacedSender
+from voice.recognition import UtteranceRecognizer
+from voice.settings import VoiceSettings
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from services.observability.metrics import MetricsRegistry
-from services.security.http_hardening import PAGE_HEADERS
+from core.observability.metrics import MetricsRegistry
+from core.security.http_hardening import PAGE_HEADERS
 
-DASHBOARD_DIR = Path(__file__).resolve().parents[2] / "web" / "dashboard"
+DASHBOARD_DIR = Path(__file__).resolve().parent / "dashboard"
 DASHBOARD_PAGE = DASHBOARD_DIR / "index.html"
 METRICS_KEY: web.AppKey[MetricsRegistry] = web.AppKey("voicebot_metrics", MetricsRegistry)
 SignedIn = Callable[[web.Request], bool]

@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Callable
 
 from services.speech.base import FRAME_BYTES, FRAME_MS, SAMPLE_RATE
-from services.voice.frames import (
+from voice.frames import (
     AudioFrame,
     SpeechAudio,
     SpeechEnded,
@@ -14,7 +14,7 @@ from services.voice.frames import (
     SpeechResumed,
     SpeechStarted,
 )
-from services.voice.settings import VoiceSettings
+from voice.settings import VoiceSettings
 
 IsSpeech = Callable[[bytes], bool]
 EndpointEvent = SpeechStarted | SpeechAudio | SpeechPaused | SpeechResumed | SpeechEnded

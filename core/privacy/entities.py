@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from services.privacy.redaction import redact
+from core.privacy.redaction import redact
 
 NUMBER_KEY = "number"
 AMOUNT_KEY = "amount"

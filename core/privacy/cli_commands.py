@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from services.privacy.erasure import AuditAppend, ErasureFailed, erase_customer, jsonl_audit_appender
+from core.privacy.erasure import AuditAppend, ErasureFailed, erase_customer, jsonl_audit_appender
 
 
 def _audit_appender(data_dir: Path) -> AuditAppend:

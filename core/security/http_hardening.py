@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from config import SecuritySettings
-from services.security.client_address import TrustedProxies
+from core.security.client_address import TrustedProxies
 
 SERVER_NAME = "contoso-voicebot"
 """The ``Server`` header: aiohttp's default names the Python and aiohttp versions."""

@@ -19,10 +19,10 @@ from botbuilder.core.bot_telemetry_client import TelemetryDataPointType
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode, get_current_span
 
-from services.observability.logging_setup import current_call_id
-from services.observability.metrics import VoicebotMetrics
-from services.observability.stages import end_span_after
-from services.privacy.redaction import install_redaction_filter, redact
+from core.observability.logging_setup import current_call_id
+from core.observability.metrics import VoicebotMetrics
+from core.observability.stages import end_span_after
+from core.privacy.redaction import install_redaction_filter, redact
 
 log = logging.getLogger(__name__)
 events_log = logging.getLogger("voicebot.events")

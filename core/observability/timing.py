@@ -8,8 +8,8 @@ from typing import Any
 
 from opentelemetry.trace import SpanKind
 
-from services.observability.metrics import VoicebotMetrics
-from services.observability.stages import stage
+from core.observability.metrics import VoicebotMetrics
+from core.observability.stages import stage
 
 
 class TimedBackend:

@@ -13,8 +13,8 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from services.observability.logging_setup import current_call_id
-from services.observability.metrics import VoicebotMetrics
+from core.observability.logging_setup import current_call_id
+from core.observability.metrics import VoicebotMetrics
 
 TRACER = trace.get_tracer("contoso.voicebot")
 

@@ -15,8 +15,8 @@ from azure.core.pipeline.transport import HttpTransport
 from azure.core.rest._requests_basic import RestRequestsTransportResponse
 
 from config import Settings
-from services.observability.logging_setup import configure_logging
-from services.secrets.key_vault import (
+from core.observability.logging_setup import configure_logging
+from core.secrets.key_vault import (
     KeyVaultReference,
     KeyVaultReferenceError,
     SecretsResolver,
@@ -236,7 +236,7 @@ async def test_background_refresh_rereads_secrets_before_they_expire(
 ) -> None:
     import asyncio
 
-    from services.secrets.key_vault import keep_secrets_fresh
+    from core.secrets.key_vault import keep_secrets_fresh
 
     monkeypatch.setenv("CLU__KEY", f"@Microsoft.KeyVault(SecretUri={VAULT}/secrets/clu-key)")
     raw = Settings(_env_file=None)
@@ -257,7 +257,7 @@ async def test_background_refresh_rereads_secrets_before_they_expire(
 
 
 async def test_background_refresh_returns_at_once_without_references() -> None:
-    from services.secrets.key_vault import keep_secrets_fresh
+    from core.secrets.key_vault import keep_secrets_fresh
 
     resolve = SettingsSecretResolver(SecretsResolver())
     resolve(Settings(_env_file=None))
@@ -268,7 +268,7 @@ def test_config_get_settings_returns_resolved_values(
     monkeypatch: pytest.MonkeyPatch, resolver: SecretsResolver
 ) -> None:
     import config
-    import services.secrets.key_vault as key_vault
+    import core.secrets.key_vault as key_vault
 
     monkeypatch.setenv("AZURE_SEARCH__KEY", f"@Microsoft.KeyVault(SecretUri={VAULT}/secrets/openai-key)")
     monkeypatch.setattr(key_vault, "_default", SettingsSecretResolver(resolver))

@@ -8,9 +8,9 @@ import logging
 
 import pytest
 
-from services.observability.logging_setup import configure_logging
-from services.observability.metrics import VoicebotMetrics
-from services.ratelimit import RATE_LIMIT_EVENT, LanguageModelRateLimiter, RateLimitExceeded
+from core.observability.logging_setup import configure_logging
+from core.observability.metrics import VoicebotMetrics
+from core.ratelimit import RATE_LIMIT_EVENT, LanguageModelRateLimiter, RateLimitExceeded
 
 
 class Events:

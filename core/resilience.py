@@ -69,7 +69,7 @@ class EventSink(Protocol):
 
 
 def _default_sink() -> EventSink:
-    from services.observability.telemetry import OpenTelemetryBotClient
+    from core.observability.telemetry import OpenTelemetryBotClient
 
     return OpenTelemetryBotClient()
 
