@@ -11,7 +11,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import Activity, ConversationReference, ResourceResponse
 
 if TYPE_CHECKING:
-    from adapters.acs.call_session import CallSession
+    from adapters.acs.call_bridge import CallSession
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from adapters.acs.call_adapter import CallAdapter
+from adapters.acs.call_bridge import CallSession
 from adapters.acs.call_control import AcsCallControl, CallControl, SocketCallControl
-from adapters.acs.call_session import CallSession
 from adapters.acs.media_messages import (
     MAX_MESSAGE_BYTES,
     AudioDataMessage,

@@ -10,7 +10,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from adapters.acs.call_session import CallSession
+    from adapters.acs.call_bridge import CallSession
 
 
 class CallState(str, Enum):
