@@ -11,7 +11,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import Activity, ConversationReference, ResourceResponse
 
 if TYPE_CHECKING:
-    from adapters.acs.call_bridge import CallSession
+    from adapters.acs.call_bridge import CallBridge
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ class CallAdapter(BotAdapter):
 
     def __init__(self, on_turn_error: Callable[[TurnContext, Exception], Awaitable] | None = None) -> None:
         super().__init__(on_turn_error or _log_turn_error)
-        self.sessions: dict[str, CallSession] = {}
+        self.sessions: dict[str, CallBridge] = {}
 
     async def process_call_activity(
         self, activity: Activity, logic: Callable[[TurnContext], Awaitable]

@@ -1,4 +1,4 @@
-"""One call: the bridge between its audio pipeline and the bot (activities in, prompts and actions out)."""
+"""One call's bridge between its audio pipeline and the bot (activities in, prompts and actions out)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def ssml_to_text(ssml: str) -> str:
     return re.sub(r"\s+", " ", _SSML_TAG.sub(" ", ssml)).strip()
 
 
-class CallSession:
+class CallBridge:
     """Implements the pipeline's CallHandler; ``deliver`` receives what the bot sends."""
 
     def __init__(

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from adapters.acs.call_adapter import CallAdapter
-from adapters.acs.call_bridge import CallSession
+from adapters.acs.call_bridge import CallBridge
 from adapters.acs.call_control import AcsCallControl, CallControl, SocketCallControl
 from adapters.acs.media_messages import (
     MAX_MESSAGE_BYTES,
@@ -150,7 +150,7 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
     locale: str = request.query.get("lang") or default_locale
     if locale not in getattr(settings, "supported_locales", (locale,)):
         locale = default_locale
-    session = CallSession(record, app[ADAPTER_KEY], services.bot, control, locale)
+    session = CallBridge(record, app[ADAPTER_KEY], services.bot, control, locale)
     pipeline = CallPipeline(
         sink,
         session,
@@ -178,7 +178,7 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
 
 
 async def _end_call(
-    ws: web.WebSocketResponse, session: CallSession, registry: CallRegistry, record: CallRecord
+    ws: web.WebSocketResponse, session: CallBridge, registry: CallRegistry, record: CallRecord
 ) -> None:
     try:
         await session.end("caller_hangup")

@@ -10,7 +10,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from adapters.acs.call_bridge import CallSession
+    from adapters.acs.call_bridge import CallBridge
 
 
 class CallState(str, Enum):
@@ -36,7 +36,7 @@ class CallRecord:
     correlation_id: str = ""
     state: CallState = CallState.ANSWERING
     softphone: bool = False
-    session: CallSession | None = None
+    session: CallBridge | None = None
     last_event: str = ""
     created_at: float = field(default_factory=time.monotonic)
     extra: dict[str, Any] = field(default_factory=dict)
