@@ -8,6 +8,8 @@ module replaces that one method and the request handler around botbuilder's own 
   turned into PermissionError by `adapters.channel_auth.RefusingAuthentication`);
 - its request handler turns a body it cannot read into a 500 carrying the exception's text, and
   answers a GET it does not know with nothing at all;
+- it runs each request as a task of its own, so a conversation's requests can overtake each other
+  (`adapters.arrival_order`);
 - three defects of botframework-streaming itself, worked around below (see docs/streaming.md).
 """
 
@@ -40,11 +42,13 @@ from botframework.streaming.payloads import ContentStream
 from botframework.streaming.payloads.assemblers import ReceiveResponseAssembler
 from botframework.streaming.payloads.models import Header, PayloadTypes, ResponsePayload
 from botframework.streaming.transport.web_socket import (
+    WebSocket,
     WebSocketMessage,
     WebSocketMessageType,
     WebSocketServer,
 )
 
+from adapters.arrival_order import ArrivalOrder, Place
 from adapters.messages_endpoint import activity_problem
 
 logger = logging.getLogger(__name__)
@@ -145,12 +149,28 @@ async def authenticate_upgrade(
 
 
 class CheckedStreamingRequestHandler(StreamingRequestHandler):
-    """botbuilder's handler with the POST path rewritten: bodies are checked as on the HTTP path
-    (400, never a 500 with an exception text) and unknown paths get 404."""
+    """botbuilder's handler with the POST path rewritten: bodies are checked as on the HTTP path (400,
+    never a 500 with an exception text), unknown paths get 404, and a conversation's requests are taken
+    in the order they arrived."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        activity_processor: StreamingActivityProcessor,
+        web_socket: WebSocket,
+    ) -> None:
+        super().__init__(bot, activity_processor, web_socket)
+        self._order = ArrivalOrder()
 
     async def process_request(
-        self, request: ReceiveRequest, logger: Any, context: object
+        self, request: ReceiveRequest, _logger: object, context: object
     ) -> StreamingResponse:
+        # botframework-streaming starts one task per request as its header completes and calls this
+        # before that task awaits anything: entering here is the request's arrival on the socket.
+        with self._order.arrive() as place:
+            return await self._process(request, place)
+
+    async def _process(self, request: ReceiveRequest, place: Place) -> StreamingResponse:
         if request.verb != StreamingRequest.POST:
             return self._handle_custom_paths(request, StreamingResponse()) or _answer(HTTPStatus.NOT_FOUND)
         try:
@@ -167,13 +187,15 @@ class CheckedStreamingRequestHandler(StreamingRequestHandler):
             self._service_url = activity.service_url
         elif activity.service_url != self.service_url:
             return _answer(HTTPStatus.BAD_REQUEST, {"error": "serviceUrl differs from this socket's"})
-        self._conversations.setdefault(activity.conversation.id, datetime.now())
+        conversation_id = str(activity.conversation.id)
+        self._conversations.setdefault(conversation_id, datetime.now())
         # Streams after the first are inline attachments (botbuilder's handler does the same).
         if len(request.streams) > 1:
             activity.attachments = (activity.attachments or []) + [
                 Attachment(content_type=stream.content_type, content=stream.stream)
                 for stream in request.streams[1:]
             ]
+        await place.wait_turn(conversation_id)
         try:
             invoke_response = await self._activity_processor.process_streaming_activity(
                 activity, self._bot.on_turn
@@ -181,7 +203,7 @@ class CheckedStreamingRequestHandler(StreamingRequestHandler):
         except Exception:
             # What aiohttp does for a POST whose turn raised past the error handler (a 500, logged),
             # without the exception's text; otherwise the channel would wait for an answer forever.
-            logger.exception("streaming turn failed", extra={"conversation_id": activity.conversation.id})
+            logger.exception("streaming turn failed", extra={"conversation_id": conversation_id})
             return _answer(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "the turn failed"})
         if not invoke_response:
             return _answer(HTTPStatus.OK)
@@ -200,7 +222,11 @@ class _SocketActivityProcessor(StreamingActivityProcessor):
     error handler), with replies sent back over the same socket."""
 
     def __init__(
-        self, result: AuthenticateRequestResult, adapter: CloudAdapter, bot: Bot, socket: AiohttpWebSocket
+        self,
+        result: AuthenticateRequestResult,
+        adapter: CloudAdapter,
+        bot: Bot,
+        socket: AiohttpWebSocket,
     ) -> None:
         self._result = result
         self._adapter = adapter

@@ -140,11 +140,6 @@ async def test_a_whole_telephony_call_over_the_socket_with_microsofts_client(bot
     assert "1234" not in json.dumps([e.to_dict() for e in entries])
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug: key presses sent at once over one socket are sometimes taken out of order "
-    "(about 1 run in 3), so the PIN is wrong; requests on a socket need per-conversation arrival order",
-)
 async def test_key_presses_sent_without_waiting_are_taken_one_turn_at_a_time(bot):
     """A keypad sends faster than the bot answers; the turn lock keeps every key of the PIN."""
     url, _ = bot
