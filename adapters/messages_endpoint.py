@@ -98,8 +98,12 @@ def starts_conversation(body: dict) -> bool:
     )
 
 
+AT_CAPACITY = "the bot is at capacity: try again shortly"
+"""What a shed request is told (HTTP POST or streaming request)."""
+
+
 def _shed(retry_after: int) -> web.Response:
-    response = _problem(503, "the bot is at capacity: try again shortly")
+    response = _problem(503, AT_CAPACITY)
     response.headers["Retry-After"] = str(retry_after)
     return response
 

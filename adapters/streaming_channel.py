@@ -9,7 +9,7 @@ module replaces that one method and the request handler around botbuilder's own 
 - its request handler turns a body it cannot read into a 500 carrying the exception's text, and
   answers a GET it does not know with nothing at all;
 - it runs each request as a task of its own, so a conversation's requests can overtake each other
-  (`adapters.arrival_order`);
+  (`adapters.arrival_order`), and it knows nothing of admission control (`core.admission`);
 - three defects of botframework-streaming itself, worked around below (see docs/streaming.md).
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from contextlib import nullcontext
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any
@@ -48,8 +49,10 @@ from botframework.streaming.transport.web_socket import (
     WebSocketServer,
 )
 
+from adapters.app_keys import ADMISSION_KEY
 from adapters.arrival_order import ArrivalOrder, Place
-from adapters.messages_endpoint import activity_problem
+from adapters.messages_endpoint import AT_CAPACITY, activity_problem, starts_conversation
+from core.admission import AdmissionControl
 
 logger = logging.getLogger(__name__)
 
@@ -150,17 +153,19 @@ async def authenticate_upgrade(
 
 class CheckedStreamingRequestHandler(StreamingRequestHandler):
     """botbuilder's handler with the POST path rewritten: bodies are checked as on the HTTP path (400,
-    never a 500 with an exception text), unknown paths get 404, and a conversation's requests are taken
-    in the order they arrived."""
+    never a 500 with an exception text), unknown paths get 404, a conversation's requests are taken in
+    the order they arrived, and new conversations are shed under overload as on the HTTP path (503)."""
 
     def __init__(
         self,
         bot: Bot,
         activity_processor: StreamingActivityProcessor,
         web_socket: WebSocket,
+        admission: AdmissionControl | None = None,
     ) -> None:
         super().__init__(bot, activity_processor, web_socket)
         self._order = ArrivalOrder()
+        self._admission = admission
 
     async def process_request(
         self, request: ReceiveRequest, _logger: object, context: object
@@ -188,6 +193,13 @@ class CheckedStreamingRequestHandler(StreamingRequestHandler):
         elif activity.service_url != self.service_url:
             return _answer(HTTPStatus.BAD_REQUEST, {"error": "serviceUrl differs from this socket's"})
         conversation_id = str(activity.conversation.id)
+        admission = self._admission
+        if admission is not None and not admission.admit(conversation_id, starts_conversation(body)).admitted:
+            # A streaming response has a status and body streams, no headers: Retry-After rides in the body.
+            retry_after = admission.settings.retry_after_seconds
+            return _answer(
+                HTTPStatus.SERVICE_UNAVAILABLE, {"error": AT_CAPACITY, "retryAfterSeconds": retry_after}
+            )
         self._conversations.setdefault(conversation_id, datetime.now())
         # Streams after the first are inline attachments (botbuilder's handler does the same).
         if len(request.streams) > 1:
@@ -195,16 +207,17 @@ class CheckedStreamingRequestHandler(StreamingRequestHandler):
                 Attachment(content_type=stream.content_type, content=stream.stream)
                 for stream in request.streams[1:]
             ]
-        await place.wait_turn(conversation_id)
-        try:
-            invoke_response = await self._activity_processor.process_streaming_activity(
-                activity, self._bot.on_turn
-            )
-        except Exception:
-            # What aiohttp does for a POST whose turn raised past the error handler (a 500, logged),
-            # without the exception's text; otherwise the channel would wait for an answer forever.
-            logger.exception("streaming turn failed", extra={"conversation_id": conversation_id})
-            return _answer(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "the turn failed"})
+        with admission.turn() if admission is not None else nullcontext():
+            await place.wait_turn(conversation_id)
+            try:
+                invoke_response = await self._activity_processor.process_streaming_activity(
+                    activity, self._bot.on_turn
+                )
+            except Exception:
+                # What aiohttp does for a POST whose turn raised past the error handler (a 500, logged),
+                # without the exception's text; otherwise the channel would wait for an answer forever.
+                logger.exception("streaming turn failed", extra={"conversation_id": conversation_id})
+                return _answer(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "the turn failed"})
         if not invoke_response:
             return _answer(HTTPStatus.OK)
         return _answer(invoke_response.status, invoke_response.body)
@@ -227,10 +240,11 @@ class _SocketActivityProcessor(StreamingActivityProcessor):
         adapter: CloudAdapter,
         bot: Bot,
         socket: AiohttpWebSocket,
+        admission: AdmissionControl | None,
     ) -> None:
         self._result = result
         self._adapter = adapter
-        self._handler = CheckedStreamingRequestHandler(bot, self, socket)
+        self._handler = CheckedStreamingRequestHandler(bot, self, socket, admission)
         use_fixed_response_assembler(self._handler._server)
         # Connectors made for this socket's turns send over the socket instead of HTTP.
         self._result.connector_factory = _StreamingConnectorFactory(self._handler)
@@ -265,4 +279,6 @@ class VoiceCloudAdapter(CloudAdapter):
                 text=json.dumps({"error": "invalid channel token"}), content_type="application/json"
             ) from None
         await ws_response.prepare(request)
-        await _SocketActivityProcessor(result, self, bot, ChannelSocket(ws_response)).listen()
+        # The HTTP path's admission control (shared per instance; absent when the app does not wire it).
+        admission = request.app.get(ADMISSION_KEY)
+        await _SocketActivityProcessor(result, self, bot, ChannelSocket(ws_response), admission).listen()

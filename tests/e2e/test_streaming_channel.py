@@ -12,6 +12,7 @@ import asyncio
 import json
 import re
 import sys
+import time
 from typing import Any
 
 import pytest
@@ -32,6 +33,16 @@ async def bot(tmp_path, knowledge_index_dir, trained_recognizer):
     settings = make_test_settings(tmp_path, knowledge_index_dir, handoff={"record_on_transfer": True})
     async with running_bot(settings, trained_recognizer) as (channel, services):
         yield channel.bot_url.replace("http://", "ws://"), services
+
+
+@pytest.fixture
+async def lagging_bot(tmp_path, knowledge_index_dir, trained_recognizer):
+    """Sheds new conversations while the event loop lags (the bounds tests/e2e/security use)."""
+    require_node_client()
+    lag = {"max_in_flight_turns": 0, "max_event_loop_lag_ms": 1000, "lag_window_seconds": 1.0}
+    settings = make_test_settings(tmp_path, knowledge_index_dir, admission=lag)
+    async with running_bot(settings, trained_recognizer) as (channel, _):
+        yield channel.bot_url.replace("http://", "ws://")
 
 
 def telephony(conversation: str, caller: str = "+14255550100", locale: str = "en-US", **fields: Any) -> dict:
@@ -179,6 +190,22 @@ async def test_a_bad_request_inside_the_socket_gets_400_and_the_call_goes_on(bot
             answer, replies = await client.send(body)
             assert answer["status"] == 400 and "error" in answer["body"] and replies == []
         assert "PIN" in " ".join(texts(await say(client, conversation, "what is my checking balance")))
+
+
+async def test_under_overload_a_new_call_on_the_socket_is_shed_and_the_call_in_progress_goes_on(lagging_bot):
+    in_progress, new = "telephony-stream-in-progress", "telephony-stream-new"
+    async with node_streaming_client(lagging_bot) as client:
+        await start_call(client, in_progress)
+        asyncio.get_running_loop().call_soon(time.sleep, 1.5)  # CPU work on the bot's loop: 1.5 s of lag
+        await asyncio.sleep(0.2)
+        update = telephony(new, type="conversationUpdate", membersAdded=[{"id": CALLER_ID}])
+        answer, replies = await client.send(update)
+        # A streaming response has no headers: Retry-After travels in the body.
+        assert answer["status"] == 503 and replies == []
+        assert answer["body"]["retryAfterSeconds"] == 3 and "capacity" in answer["body"]["error"]
+        assert "PIN" in " ".join(texts(await say(client, in_progress, "what is my checking balance")))
+        await asyncio.sleep(1.5)  # past the lag window: the same call gets in, on the same socket
+        assert texts(await start_call(client, new))[0].startswith("Hi Carlos")
 
 
 async def test_cli_chat_streaming_talks_over_the_socket(bot):
