@@ -23,6 +23,7 @@ from bots.voice_bot import VoiceBot
 from config import Settings, get_settings
 from core.admission import AdmissionControl
 from core.observability.access_log import RedactedAccessLogger
+from core.observability.history import MetricsHistory
 from core.observability.logging_setup import setup_logging
 from core.observability.metrics import VoicebotMetrics
 from core.observability.telemetry import RedactingTelemetryClient, configure_telemetry
@@ -98,7 +99,11 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
         Catalogue.load(default_locale=settings.default_locale),
         {locale: settings.voice_for(locale) for locale in settings.supported_locales},
     )
-    metrics = VoicebotMetrics(escalation_window_seconds=settings.handoff.escalation_window_seconds)
+    # Calls, outcomes, handoffs and latency by minute in the state store: the dashboard's history and
+    # escalation figures survive a restart and add up across instances.
+    metrics = VoicebotMetrics(
+        escalation_window_seconds=settings.handoff.escalation_window_seconds, history=MetricsHistory(storage)
+    )
     telemetry = configure_telemetry(settings, metrics)
     audit = create_audit_trail(settings)
     # Every read or write of customer data is audited; caller lookups are cached for the call.
@@ -115,7 +120,9 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
     )
     await handoff.store.ensure_index()
     if handoff.monitor is not None:
-        metrics.use_escalation_source(handoff.monitor.rate)
+        handoff.monitor.restore(await metrics.history.ended_calls(handoff.monitor.window_seconds))
+        handoff.monitor.on_call(metrics.history.call_escalated)
+        metrics.use_escalation_source(handoff.monitor.rate, handoff.monitor.counts)
     deps = DialogDeps(
         replies=replies,
         crm=crm,
@@ -237,13 +244,17 @@ async def create_app(
     add_agent_routes(app, services.handoff, console_auth, proxies=proxies, easy_auth=easy_auth)
 
     async def start_background(_: web.Application) -> AsyncIterator[None]:
-        background = [asyncio.create_task(keep_secrets_fresh())]
+        background = [
+            asyncio.create_task(keep_secrets_fresh()),
+            asyncio.create_task(services.metrics.history.run_flusher()),
+        ]
         if settings.voice.warm_up_speech:
             background.append(asyncio.create_task(_warm_up_speech(services, speech_warm)))
         async with admission.running():  # samples event-loop lag for load shedding
             yield
         for task in background:
             task.cancel()
+        await services.metrics.history.flush()
         await services.close()
 
     app.cleanup_ctx.append(start_background)

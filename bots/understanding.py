@@ -90,7 +90,7 @@ class TurnUnderstanding(Middleware):
                 session.journal.add_turn("bot", redact(activity.text))
             elif activity.type == ActivityTypes.event and activity.name == HANDOFF_INITIATE:
                 reason = str((activity.value or {}).get("Reason", "unknown"))
-                self.metrics.record_escalation(reason)
+                self.metrics.record_escalation(reason, session.locale)
                 mark("escalation", reason=reason)
         return await send_next()
 

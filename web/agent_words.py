@@ -114,11 +114,21 @@ def _status(record: HandoffRecord, state: str, language: str) -> str:
     return _word(language, f"console.status.{state}", agent=agent) or _humanise(state)
 
 
+def reason_words(reason: str, language: str) -> str:
+    """ "Fraud report" for ``fraud`` (the console cards and the dashboard's handoffs by reason)."""
+    return _word(language, f"console.reason.{reason}") or _humanise(reason)
+
+
+def language_words(locale: str, language: str) -> str:
+    """ "Spanish" for ``es-MX``."""
+    return _word(language, f"console.language.{language_of(locale)}") or locale
+
+
 def _alert(record: HandoffRecord, language: str) -> str:
     """The desktop-notification text of a new high-priority call (no name, no number: it stays on screen)."""
     if record.priority.value != "high":
         return ""
-    reason = _word(language, f"console.reason.{record.reason.value}") or _humanise(record.reason.value)
+    reason = reason_words(record.reason.value, language)
     return _word(language, "console.alert", reason=reason) or reason
 
 
@@ -135,7 +145,7 @@ def agent_view(record: HandoffRecord, language: str) -> dict[str, Any]:
         "state": state,
         "status": _status(record, state, language),
         "priority": _word(language, f"console.priority.{record.priority.value}") or "",
-        "reason": _word(language, f"console.reason.{record.reason.value}") or _humanise(record.reason.value),
+        "reason": reason_words(record.reason.value, language),
         "language": _word(language, f"console.language.{language_of(record.language)}") or "",
         "caller": _caller(record, language),
         "wanted": _wanted(record, language),

@@ -1,14 +1,17 @@
-"""aiohttp routes: `GET /metrics` (JSON), `GET /dashboard` (page polling it) and `GET /healthz` (liveness)."""
+"""Routes: `GET /metrics` (JSON), `/metrics/history` (charts), `/dashboard` (the page), `/healthz`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
+from core.observability.history import RANGES
 from core.observability.metrics import MetricsRegistry
 from core.security.http_hardening import PAGE_HEADERS
+from web.agent_words import language_words, reason_words
 
 DASHBOARD_DIR = Path(__file__).resolve().parent / "dashboard"
 DASHBOARD_PAGE = DASHBOARD_DIR / "index.html"
@@ -16,6 +19,8 @@ METRICS_KEY: web.AppKey[MetricsRegistry] = web.AppKey("voicebot_metrics", Metric
 SignedIn = Callable[[web.Request], bool]
 GUARD_KEY: web.AppKey[SignedIn] = web.AppKey("voicebot_metrics_guard", Callable)  # type: ignore[arg-type]
 SIGN_IN_PAGE = "/agent/login"
+AGENT_LANGUAGE = "en-US"
+"""The dashboard's fixed labels are English (agent-facing), like the console page's."""
 
 
 def _open(request: web.Request) -> bool:
@@ -30,6 +35,34 @@ async def _metrics(request: web.Request) -> web.Response:
         )
     snapshot = request.app[METRICS_KEY].snapshot()
     return web.json_response(snapshot, headers={"Cache-Control": "no-store"})
+
+
+def _labelled(counts: dict[str, int], words: Callable[[str, str], str]) -> list[dict[str, Any]]:
+    rows: dict[str, int] = {}
+    for code, count in counts.items():
+        label = words(code, AGENT_LANGUAGE)
+        rows[label] = rows.get(label, 0) + count
+    return [{"label": label, "calls": n} for label, n in sorted(rows.items(), key=lambda row: -row[1])]
+
+
+async def _history(request: web.Request) -> web.Response:
+    """``GET /metrics/history?range=hour|day``: the dashboard's charts and the counts behind its rates."""
+    if not _open(request):
+        return web.json_response(
+            {"error": f"sign in at {SIGN_IN_PAGE}"}, status=401, headers={"Cache-Control": "no-store"}
+        )
+    range_name = request.query.get("range", "hour")
+    if range_name not in RANGES:
+        return web.json_response({"error": "range must be hour or day"}, status=400)
+    history = getattr(request.app[METRICS_KEY], "history", None)
+    if history is None:
+        return web.json_response({"error": "no history on this instance"}, status=404)
+    chart = await history.chart(range_name)
+    totals = chart["totals"]
+    # Handoffs in the console's words ("Fraud report", "Spanish"), most frequent first.
+    totals["handoffs_by_reason"] = _labelled(totals["handoffs_by_reason"], reason_words)
+    totals["handoffs_by_language"] = _labelled(totals["handoffs_by_language"], language_words)
+    return web.json_response(chart, headers={"Cache-Control": "no-store"})
 
 
 async def _dashboard(request: web.Request) -> web.FileResponse:
@@ -50,6 +83,7 @@ def add_routes(app: web.Application, metrics: MetricsRegistry, signed_in: Signed
     if signed_in is not None:
         app[GUARD_KEY] = signed_in
     app.router.add_get("/metrics", _metrics)
+    app.router.add_get("/metrics/history", _history)
     app.router.add_get("/dashboard", _dashboard)
     app.router.add_static("/dashboard/assets", DASHBOARD_DIR / "assets", show_index=False)
     app.router.add_get("/healthz", _healthz)

@@ -82,15 +82,25 @@ def normalise_caller(raw: str) -> str:
     return value if re.fullmatch(r"\+[1-9]\d{6,14}", value) else ""
 
 
+STAGE_OF_TIMING = (
+    ("endpointing", "endpointing_ms"),
+    ("stt", "stt_ms"),
+    ("tts", "tts_first_frame_ms"),
+    ("voice_to_voice", "voice_to_voice_ms"),
+)
+"""Metrics stage <- TurnTiming field; the bot's own time is the ``turn`` stage, timed around the turn."""
+
+
 def _stage_latencies(services: Any, call_id: str) -> Callable[[TurnTiming], None] | None:
-    """Report each turn's STT and TTS first-frame latency to the app's metrics (dashboard, telemetry)."""
+    """Report each turn's parts (endpointing, STT, TTS first frame) and the whole the caller waits (end of
+    speech -> first reply frame, ``voice_to_voice``) to the app's metrics (dashboard, telemetry)."""
     metrics = getattr(services, "metrics", None)
     if metrics is None:
         return None
 
     def record(timing: TurnTiming) -> None:
         split = timing.as_ms()
-        for stage, key in (("stt", "stt_ms"), ("tts", "tts_first_frame_ms")):
+        for stage, key in STAGE_OF_TIMING:
             if split[key] >= 0:
                 record_finished_stage(metrics, stage, split[key], call_id=call_id)
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from opentelemetry import metrics as otel_metrics
 
+from core.observability.history import MetricsHistory
+
 METER_NAME = "contoso.voicebot"
 Labels = tuple[tuple[str, str], ...]
 
@@ -189,7 +191,8 @@ class MetricsRegistry:
 class VoicebotMetrics(MetricsRegistry):
     """The bot's own metrics with domain helpers: stage latencies, intents, calls, escalations."""
 
-    STAGES = ("stt", "recognizer", "llm", "retrieval", "crm", "tts", "turn")
+    STAGES = ("stt", "recognizer", "llm", "retrieval", "crm", "tts", "turn", "endpointing", "voice_to_voice")
+    """``voice_to_voice``: end of caller speech -> first reply audio frame (what the caller waits)."""
 
     def __init__(
         self,
@@ -197,10 +200,14 @@ class VoicebotMetrics(MetricsRegistry):
         meter: otel_metrics.Meter | None = None,
         escalation_window_seconds: float = 3600.0,
         latency_window_seconds: float = 300.0,
+        history: MetricsHistory | None = None,
     ):
         super().__init__(clock, meter)
+        self.history = history or MetricsHistory(None, clock)
+        """Bucketed history for the dashboard's charts (in the state store when given one)."""
         self.escalation_window = escalation_window_seconds
         self._escalation_source: Callable[[], float] | None = None
+        self._escalation_counts: Callable[[], tuple[int, int]] | None = None
         self.latency = self.histogram("latency_ms", "ms", latency_window_seconds, "per-stage latency")
         self.intents = self.counter("intents", "top intent per recognised turn")
         self.intent_score = self.histogram(
@@ -218,6 +225,7 @@ class VoicebotMetrics(MetricsRegistry):
 
     def observe_latency(self, stage: str, milliseconds: float) -> None:
         self.latency.observe(milliseconds, stage=stage)
+        self.history.latency(stage, milliseconds)
 
     @contextmanager
     def timer(self, stage: str) -> Iterator[None]:
@@ -236,36 +244,51 @@ class VoicebotMetrics(MetricsRegistry):
     def call_started(self) -> None:
         self.calls_started.inc()
         self.calls_in_progress.add(1)
+        self.history.call_started()
 
     def call_ended(self, outcome: str) -> None:
         self.calls_ended.inc(outcome=outcome)
         self.calls_in_progress.add(-1)
+        self.history.call_ended(outcome)
 
     def record_llm_tokens(self, purpose: str, prompt: int, completion: int) -> None:
         """Tokens a language-model call used (purpose: ``knowledge`` answers, handoff ``summary``)."""
         self.llm_tokens.inc(prompt, kind="prompt", purpose=purpose)
         self.llm_tokens.inc(completion, kind="completion", purpose=purpose)
 
-    def record_escalation(self, reason: str) -> None:
+    def record_escalation(self, reason: str, language: str = "") -> None:
         self.escalations.inc(reason=reason)
+        self.history.handoff(reason, language)
 
-    def use_escalation_source(self, rate: Callable[[], float]) -> None:
-        """Report another component's rate instead (e.g. `EscalationMonitor.rate`), so the dashboard,
-        /metrics and the `escalation_rate` OpenTelemetry gauge (the Azure alert's input) agree with it."""
+    def use_escalation_source(
+        self, rate: Callable[[], float], counts: Callable[[], tuple[int, int]] | None = None
+    ) -> None:
+        """Report another component's rate (and its ``(escalated, ended)`` counts) instead, e.g. the
+        `EscalationMonitor`'s, so the dashboard, /metrics and the `escalation_rate` OpenTelemetry gauge
+        (the Azure alert's input) agree with it."""
         self._escalation_source = rate
+        self._escalation_counts = counts
 
     def escalation_rate(self) -> float:
         """Escalations over calls ended in the sliding window (0 when no call ended)."""
         if self._escalation_source is not None:
             return float(self._escalation_source())
-        ended = self.calls_ended.in_window(self.escalation_window)
-        return 0.0 if ended == 0 else min(1.0, self.escalations.in_window(self.escalation_window) / ended)
+        escalated, ended = self.escalation_counts()
+        return 0.0 if ended == 0 else min(1.0, escalated / ended)
+
+    def escalation_counts(self) -> tuple[int, int]:
+        """``(escalated, ended)`` calls in the window: the numbers behind the rate."""
+        if self._escalation_counts is not None:
+            return self._escalation_counts()
+        window = self.escalation_window
+        return int(self.escalations.in_window(window)), int(self.calls_ended.in_window(window))
 
     def snapshot(self) -> dict[str, Any]:
         snap = super().snapshot()
         snap["summary"] = {
             "calls_in_progress": self.calls_in_progress.value,
             "escalation_rate": round(self.escalation_rate(), 4),
+            "escalation_counts": dict(zip(("escalated", "ended"), self.escalation_counts(), strict=True)),
             "escalation_window_seconds": self.escalation_window,
             "latency_ms": {stage: self.latency.summary(stage=stage) for stage in self.STAGES},
             "intents": {k.split("=", 1)[1]: v for k, v in self.intents.snapshot().items() if "=" in k},

@@ -67,10 +67,26 @@ class EscalationMonitor:
         self._alerting = False
         self._listeners: list[RateListener] = []
         self._alert_listeners: list[RateListener] = []
+        self._call_listeners: list[Callable[[bool], None]] = []
 
     def on_change(self, listener: RateListener) -> None:
         """Called after every recorded call with the new snapshot (e.g. to set a metrics gauge)."""
         self._listeners.append(listener)
+
+    def on_call(self, listener: Callable[[bool], None]) -> None:
+        """Called with each recorded call's ``escalated`` flag (e.g. to keep it in the metrics history)."""
+        self._call_listeners.append(listener)
+
+    def restore(self, calls: list[tuple[float, bool]]) -> None:
+        """Calls ended before a restart, as ``(age in seconds, escalated)``: the window resumes with them
+        (no alert is raised for them; listeners are not told, the figures are already stored)."""
+        now = self._clock()
+        for age, escalated in sorted(calls, key=lambda call: -call[0]):
+            self._events.append((now - age, escalated))
+            self._escalated += escalated
+        self._expire()
+        snap = self.snapshot()
+        self._alerting = snap.calls >= self.min_calls and snap.rate >= self.threshold
 
     def on_alert(self, listener: RateListener) -> None:
         """Called once per breach, next to the log warning and the telemetry event."""
@@ -87,6 +103,11 @@ class EscalationMonitor:
         self._expire()
         return self._escalated / len(self._events) if self._events else 0.0
 
+    def counts(self) -> tuple[int, int]:
+        """``(escalated, ended)`` calls in the window."""
+        self._expire()
+        return self._escalated, len(self._events)
+
     def snapshot(self) -> EscalationSnapshot:
         rate = self.rate()
         return EscalationSnapshot(
@@ -102,6 +123,8 @@ class EscalationMonitor:
         """One ended call: escalated (handed to an agent, whether or not the transfer connected) or not."""
         self._events.append((self._clock(), escalated))
         self._escalated += escalated
+        for call_listener in self._call_listeners:
+            call_listener(escalated)
         snap = self.snapshot()
         breached = snap.calls >= self.min_calls and snap.rate >= self.threshold
         if breached and not self._alerting:

@@ -32,6 +32,7 @@ class Services:
     tts: Any = None
     conversation_state: Any = None
     user_state: Any = None
+    metrics: Any = None
 
 
 class RecordingBot(ActivityHandler):
