@@ -2,7 +2,8 @@
 # Installs the real servers the test suite starts on loopback ports: Redis (Debian) and the
 # Cosmos DB SQL-API emulation (npm @vercel/cosmosdb-server, pinned by tests/support/cosmos/package-lock.json),
 # and Microsoft's Bot Framework streaming client (npm botframework-streaming, pinned by
-# tests/support/streaming/package-lock.json) that the streaming-channel tests drive the bot with.
+# tests/support/streaming/package-lock.json) that the streaming-channel tests drive the bot with, and
+# axe-core (npm, pinned by tests/support/axe/package-lock.json) that the page tests run on the three pages.
 # Idempotent: skips what is already there.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,11 +26,19 @@ if [ ! -d "$COSMOS_DIR/node_modules/@vercel/cosmosdb-server" ]; then
     (cd "$COSMOS_DIR" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 STREAMING_DIR="$ROOT/tests/support/streaming"
-if [ ! -d "$STREAMING_DIR/node_modules/botframework-streaming" ]; then
+if [ ! -d "$STREAMING_DIR/node_modules/botframework-streaming, $AXE_DIR/node_modules/axe-core" ]; then
     if ! command -v npm >/dev/null 2>&1; then
         echo "npm (Node >= 18) is required for the Bot Framework streaming client" >&2
         exit 1
     fi
     (cd "$STREAMING_DIR" && npm ci --no-audit --no-fund --loglevel=error)
 fi
-echo "test servers installed: $(command -v redis-server), $COSMOS_DIR/node_modules/@vercel/cosmosdb-server, $STREAMING_DIR/node_modules/botframework-streaming"
+AXE_DIR="$ROOT/tests/support/axe"
+if [ ! -d "$AXE_DIR/node_modules/axe-core" ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "npm (Node >= 18) is required for axe-core (the page accessibility checks)" >&2
+        exit 1
+    fi
+    (cd "$AXE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "test servers installed: $(command -v redis-server), $COSMOS_DIR/node_modules/@vercel/cosmosdb-server, $STREAMING_DIR/node_modules/botframework-streaming, $AXE_DIR/node_modules/axe-core"
