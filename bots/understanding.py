@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 
+from adapters.acs.call_adapter import CHANNEL_ID as CALL_CHANNEL_ID
+from adapters.acs.channel_data import with_caller_state
 from adapters.telephony import HANDOFF_INITIATE, is_dtmf
 from bots.call_start import start_call
 from core.observability.logging_setup import call_scope
@@ -28,6 +30,15 @@ from services.handoff.journal import DetectedIntent
 logger = logging.getLogger(__name__)
 
 DTMF_TERMINATOR = "#"
+
+
+def caller_state(session: CallSession) -> str:
+    """What a call's own screen (the softphone) may show: verified by PIN, identified by number, or not."""
+    if session.verified:
+        return "verified"
+    return "identified" if session.customer_id else "unknown"
+
+
 DTMF_MAX_DIGITS = 4
 PIN_PLACEHOLDER = "[PIN]"
 CUSTOMER_NUMBER_PLACEHOLDER = "[CUSTOMER_NUMBER]"
@@ -82,7 +93,10 @@ class TurnUnderstanding(Middleware):
     ) -> list[ResourceResponse]:
         """Keep the last thing said (for "repeat" and silence reprompts) and the bot side of the journal."""
         session = await self.deps.session(context)
+        in_call = context.activity.channel_id == CALL_CHANNEL_ID
         for activity in activities:
+            if in_call and activity.type == ActivityTypes.message:
+                activity.channel_data = with_caller_state(activity.channel_data, caller_state(session))
             if activity.type == ActivityTypes.message and activity.text:
                 session.last_reply = LastReply(
                     text=activity.text, speak=activity.speak, input_hint=activity.input_hint

@@ -20,7 +20,7 @@ from botbuilder.schema import (
 
 from adapters.acs.call_adapter import CHANNEL_ID, SERVICE_URL, CallAdapter
 from adapters.acs.call_control import CallControl, CallControlError
-from adapters.acs.channel_data import acs_channel_data
+from adapters.acs.channel_data import acs_channel_data, caller_state_of
 from adapters.acs.registry import CallRecord, CallState
 from services.handoff.targets import is_transfer_target
 from voice.frames import CallAction, InputHint, Say
@@ -152,6 +152,9 @@ class CallBridge:
                 # The bot switched language (caller asked for it): follow it for STT as well as TTS.
                 self.locale = pipeline.locale = activity.locale
                 pipeline.locale_known = True
+            state = caller_state_of(activity.channel_data)
+            if state is not None:
+                asyncio.get_running_loop().create_task(pipeline.sink.send_event("Caller", {"state": state}))
             spoken = activity.speak or activity.text or ""
             pipeline.say(
                 Say(

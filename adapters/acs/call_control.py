@@ -100,4 +100,5 @@ class SocketCallControl:
         return "completed"
 
     async def hang_up(self) -> None:
+        await self._notify("HangUp", {})  # the page can tell the bot's goodbye from a lost connection
         await self._close()

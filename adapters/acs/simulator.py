@@ -29,6 +29,8 @@ class CallResult:
     transfers: list[dict[str, Any]] = field(default_factory=list)
     barge_in_ms: list[float] = field(default_factory=list)
     """Server-measured: first voiced frame of the interruption -> StopAudio sent and synthesis cancelled."""
+    caller_states: list[str] = field(default_factory=list)
+    """The caller's verification state as the bot's replies reported it (unknown/identified/verified)."""
     speech_sent_at: list[tuple[float, float]] = field(default_factory=list)
     """(start, end) monotonic times of each caller utterance sent."""
     closed_by_server: bool = False
@@ -82,6 +84,8 @@ class SimulatedCall:
                     self.result.server_timings.append({k: v for k, v in body.items() if k != "kind"})
                 elif kind == "Transfer":
                     self.result.transfers.append(body)
+                elif kind == "Caller":
+                    self.result.caller_states.append(str(body.get("state", "")))
                 elif kind == "BargeIn":
                     self.result.barge_in_ms.append(float(body.get("latency_ms", -1)))
         self.result.closed_by_server = True
