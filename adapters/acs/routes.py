@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -25,6 +26,7 @@ from adapters.acs.unconnected_calls import unconnected_call_sweeper
 from core.security.http_hardening import PAGE_HEADERS
 from services.call_automation import call_automation_client
 from voice.settings import softphone_on, voice_settings_from
+from web.softphone_demo import demo_callers_handler
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,12 @@ async def softphone_page(request: web.Request) -> web.FileResponse:
     if not softphone_on(services_of(request.app).settings):
         raise web.HTTPNotFound()
     return web.FileResponse(SOFTPHONE_DIR / "index.html", headers=PAGE_HEADERS)
+
+
+def _softphone_settings(app: web.Application) -> Any:
+    """The settings, or None (demo callers hidden) when the softphone itself is off."""
+    settings = services_of(app).settings
+    return settings if softphone_on(settings) else None
 
 
 def _acs_client_on_startup(app: web.Application) -> None:
@@ -60,6 +68,7 @@ def add_call_routes(app: web.Application) -> None:
     app.router.add_post("/api/calls/events", call_events)
     app.router.add_get("/ws/media", media_ws)
     app.router.add_get("/softphone", softphone_page)
+    app.router.add_get("/softphone/demo-callers", demo_callers_handler(_softphone_settings))
     app.router.add_static("/softphone/static", SOFTPHONE_DIR, show_index=False)
 
     async def startup(app: web.Application) -> None:

@@ -98,3 +98,24 @@ async def test_softphone_calls_never_take_a_phone_call_slot(serve, tmp_path):
             await call.hang_up()
     assert acs.answered == ["real-caller-context"]  # answered, not rejected as busy
     assert not [r for r in acs.requests if ":reject" in r["url"]]
+
+
+async def test_demo_callers_and_pins_only_on_the_embedded_crm_outside_production(serve, tmp_path):
+    """The PINs exist only in the embedded CRM's seed: with a real CRM, or in production even with the
+    softphone enabled, the page gets no list (404) and shows no demo callers."""
+    demo = await serve(_settings(tmp_path))
+    real_crm = await serve(_settings(tmp_path, crm="http"))
+    production = await serve(_settings(tmp_path, voice={"softphone_enabled": True}, **PRODUCTION))
+    async with aiohttp.ClientSession() as http:
+        async with http.get(demo.make_url("/softphone/demo-callers")) as shown:
+            assert shown.status == 200
+            assert {
+                "name": "Carlos Rivera",
+                "number": "+14255550100",
+                "pin": "1234",
+                "language": "en-US",
+            } in (await shown.json())
+        for server in (real_crm, production):
+            async with http.get(server.make_url("/softphone/demo-callers")) as hidden:
+                assert hidden.status == 404
+                assert "1234" not in await hidden.text()
