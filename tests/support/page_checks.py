@@ -42,6 +42,17 @@ async def horizontal_overflow(page: Any) -> int:
     )
 
 
+async def too_wide(page: Any) -> list[str]:
+    """The elements reaching past the viewport's right edge (what to fix when there is a scroll)."""
+    return list(
+        await page.evaluate(
+            "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > "
+            "window.innerWidth + 0.5).map(e => e.tagName + (e.id ? '#' + e.id : '') + "
+            "(e.className ? '.' + e.className : '')).slice(0, 10)"
+        )
+    )
+
+
 async def screenshot(page: Any, folder: str, name: str) -> Path:
     path = SCREENSHOTS / folder / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,14 @@ from botbuilder.core import MemoryStorage
 from core.observability.history import MetricsHistory
 from core.observability.metrics import VoicebotMetrics
 from tests.support.browser import chromium
-from tests.support.page_checks import WIDTHS, axe_violations, horizontal_overflow, screenshot, wait_until
+from tests.support.page_checks import (
+    WIDTHS,
+    axe_violations,
+    horizontal_overflow,
+    screenshot,
+    too_wide,
+    wait_until,
+)
 from tests.support.servers import serve_on_loopback
 from web.metrics_routes import add_routes
 
@@ -120,7 +127,7 @@ async def test_history_charts_handoffs_and_caller_wait_at_phone_and_desktop_widt
                 assert await page.locator(f"#chart-{name} canvas").count() == 1
             await page.click("button[data-range=day]")
             await wait_until(page, "document.querySelector('[data-range=day]').ariaPressed === 'true'")
-            assert await horizontal_overflow(page) == 0, f"horizontal scroll at {width} px"
+            assert await horizontal_overflow(page) == 0, f"scroll at {width} px: {await too_wide(page)}"
             await screenshot(page, "dashboard", f"history-{width}px")
             assert await axe_violations(page) == []
             # headings name every card for a screen reader
