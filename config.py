@@ -209,6 +209,8 @@ class VoiceSettings(BaseModel):
     preroll_ms: int = 300
     """Audio kept from before the detected start, so the first syllable reaches STT."""
     vad_aggressiveness: int = 2
+    noise_gate_dbfs: float | None = None
+    """Caller frames quieter than this (e.g. -50) are silenced before VAD and STT (``voice/filters.py``)."""
     max_utterance_ms: int = 13_000
     no_input_seconds: float = 7.0
     barge_in: bool = True
@@ -234,7 +236,7 @@ class VoiceSettings(BaseModel):
     playback_lead_frames: int = 3
     """Frames sent ahead of real time (jitter margin); StopAudio cuts whatever the far side buffered."""
 
-    @field_validator("softphone_enabled", mode="before")
+    @field_validator("softphone_enabled", "noise_gate_dbfs", mode="before")
     @classmethod
     def _blank_means_unset(cls, value: object) -> object:
         return None if value == "" else value

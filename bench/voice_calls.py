@@ -18,6 +18,7 @@ import numpy as np
 from adapters.acs.media_messages import audio_data_in, audio_data_out, parse_inbound, stop_audio_out
 from services.speech.base import FRAME_BYTES
 from tests.support.voice_relay import RelaySpeechToText, RelayTextToSpeech
+from voice.call import VoiceEngines, build_call
 from voice.frames import InputHint, Say
 from voice.pipeline import CallPipeline
 
@@ -91,7 +92,7 @@ async def run_level(n_calls: int, seconds: float, messages: list[str]) -> dict[s
 
     for i in range(n_calls):
         handler = EchoHandler()
-        pipeline = CallPipeline(CountingSink(), handler, stt=stt, tts=tts, call_id=f"bench-{i}")
+        pipeline = build_call(VoiceEngines(stt, tts), CountingSink(), handler, call_id=f"bench-{i}")
         handler.pipeline = pipeline
         pipeline.start()
         pipelines.append(pipeline)
@@ -125,7 +126,7 @@ async def cpu_cost(n_calls: int, audio_seconds: float, messages: list[str]) -> f
     pipelines = []
     for i in range(n_calls):
         handler = EchoHandler()
-        pipeline = CallPipeline(CountingSink(), handler, stt=stt, tts=tts, settings=unpaced, call_id=f"c{i}")
+        pipeline = build_call(VoiceEngines(stt, tts, unpaced), CountingSink(), handler, call_id=f"c{i}")
         handler.pipeline = pipeline
         pipeline.start()
         pipelines.append(pipeline)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
 
 from services.speech.base import FRAME_BYTES, FRAME_MS, SAMPLE_RATE
 from voice.frames import (
@@ -18,6 +19,16 @@ from voice.settings import VoiceSettings
 
 IsSpeech = Callable[[bytes], bool]
 EndpointEvent = SpeechStarted | SpeechAudio | SpeechPaused | SpeechResumed | SpeechEnded
+
+
+class Endpointing(Protocol):
+    """What the pipeline needs from an endpointer (inject another one through ``build_call``)."""
+
+    in_speech: bool
+
+    def feed(self, frame: AudioFrame) -> list[EndpointEvent]:
+        """One 20 ms frame in; the events it completes out (start, audio, pause, resume, end)."""
+        ...
 
 
 def webrtc_vad(aggressiveness: int = 2) -> IsSpeech:

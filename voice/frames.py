@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -83,8 +84,51 @@ class CallAction:
     """A call-control step (transfer, hang-up) run in order after the prompts queued before it."""
 
     name: str
-    run: object = field(compare=False)
-    """A zero-argument async callable."""
+    run: Callable[[], Awaitable[None]] = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class UtteranceTurn:
+    """A recognised caller utterance, ready for the bot."""
+
+    text: str
+    language: str
+    timing: TurnTiming
+
+
+@dataclass(frozen=True, slots=True)
+class DtmfTurn:
+    """A completed key sequence (terminator, max length or inter-digit pause)."""
+
+    digits: str
+
+
+@dataclass(frozen=True, slots=True)
+class SilenceTurn:
+    """The no-input timer fired: the ``count``-th reprompt, stale if the caller spoke since ``onsets``."""
+
+    count: int
+    onsets: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackTurn:
+    """A bot turn of the call's own (call start, a transfer's outcome), run in order with the others."""
+
+    run: Callable[[], Awaitable[None]] = field(compare=False)
+
+
+TurnFrame = UtteranceTurn | DtmfTurn | SilenceTurn | CallbackTurn
+"""What the turn stage takes: one bot turn each."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """What the output stage takes: a prompt or action, the turn it answers, the caller onsets it saw."""
+
+    item: Say | CallAction
+    timing: TurnTiming | None
+    onsets: int
 
 
 @dataclass(slots=True)

@@ -1,7 +1,9 @@
-"""One call's turn-taking: frames -> VAD endpointer -> STT -> bot turn -> TTS -> paced sender, with barge-in.
+"""One call's turn-taking: frames -> audio filters -> endpointer -> STT -> bot turn -> TTS -> paced sender.
 
-Stages are tasks joined by queues (STYLE.md rule 4). Barge-in is an event: the input stage cancels the
-playback task and sends StopAudio; queued prompts are dropped, queued call actions are kept.
+Input runs inline in ``push_audio``; STT, turn and output are tasks joined by queues of typed frames
+(``voice/frames.py``; STYLE.md rule 4). Barge-in is an event: the input stage cancels the playback task
+and sends StopAudio; queued prompts are dropped, queued call actions are kept. ``voice/call.py``
+``build_call()`` assembles it; docs/ARCHITECTURE.md draws the whole path.
 """
 
 from __future__ import annotations
@@ -10,24 +12,31 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from services.speech.base import FRAME_BYTES, SpeechError, SpeechToText, SttResult, TextToSpeech
 from voice.dtmf import DtmfCollector
-from voice.endpointer import Endpointer, EndpointEvent, IsSpeech, webrtc_vad
+from voice.endpointer import EndpointEvent, Endpointing
+from voice.filters import AudioFilter
 from voice.frames import (
     AudioFrame,
     CallAction,
+    CallbackTurn,
     DtmfFrame,
+    DtmfTurn,
     InputHint,
+    Outgoing,
     Say,
+    SilenceTurn,
     SpeechAudio,
     SpeechEnded,
     SpeechPaused,
     SpeechResumed,
     SpeechStarted,
+    TurnFrame,
     TurnTiming,
+    UtteranceTurn,
 )
 from voice.player import PacedSender
 from voice.recognition import UtteranceRecognizer
@@ -67,27 +76,27 @@ class CallPipeline:
         *,
         stt: SpeechToText | None,
         tts: TextToSpeech | None,
-        settings: VoiceSettings | None = None,
-        is_speech: IsSpeech | None = None,
+        settings: VoiceSettings,
+        endpointer: Endpointing,
+        audio_filters: Sequence[AudioFilter] = (),
         locale: str = "en-US",
         locale_known: bool = True,
         call_id: str = "",
         on_turn_timing: Callable[[TurnTiming], None] | None = None,
     ) -> None:
-        self.settings = settings or VoiceSettings()
+        self.settings = settings
         self.sink, self.handler, self.stt, self.tts = sink, handler, stt, tts
         self.locale = locale
         self.locale_known = locale_known
         """False until the caller's language is established: STT then gets no hint and detects it."""
         self.call_id = call_id
         self._on_turn_timing = on_turn_timing
-        self._endpointer = Endpointer(
-            self.settings, is_speech or webrtc_vad(self.settings.vad_aggressiveness)
-        )
+        self._endpointer = endpointer
+        self._filters = tuple(audio_filters)
         self._dtmf = DtmfCollector(self.settings.dtmf_terminator, self.settings.dtmf_max_digits)
         self._stt_q: asyncio.Queue[EndpointEvent] = asyncio.Queue()
-        self._turn_q: asyncio.Queue[tuple[str, Any, Any]] = asyncio.Queue()
-        self._out_q: asyncio.Queue[tuple[Say | CallAction, TurnTiming | None, int]] = asyncio.Queue()
+        self._turn_q: asyncio.Queue[TurnFrame] = asyncio.Queue()
+        self._out_q: asyncio.Queue[Outgoing] = asyncio.Queue()
         self._caller_idle = asyncio.Event()
         self._caller_idle.set()
         self._tasks: list[asyncio.Task[None]] = []
@@ -147,7 +156,10 @@ class CallPipeline:
         buf = self._pending + pcm
         whole = len(buf) - len(buf) % FRAME_BYTES
         for i in range(0, whole, FRAME_BYTES):
-            for event in self._endpointer.feed(AudioFrame(buf[i : i + FRAME_BYTES], now)):
+            frame = buf[i : i + FRAME_BYTES]
+            for audio_filter in self._filters:
+                frame = audio_filter.process(frame)
+            for event in self._endpointer.feed(AudioFrame(frame, now)):
                 self._on_endpoint_event(event)
         self._pending = buf[whole:]
 
@@ -163,17 +175,17 @@ class CallPipeline:
         if timing is not None and not timing.bot_reply_at:
             timing.bot_reply_at = time.monotonic()
         onsets = self._onsets if self._turn_onsets is None else self._turn_onsets
-        self._out_q.put_nowait((prompt, timing, onsets))
+        self._out_q.put_nowait(Outgoing(prompt, timing, onsets))
 
     def act(self, action: CallAction) -> None:
         """Queue a call action (transfer, hang-up) to run after the prompts queued before it."""
         self._cancel_no_input()
-        self._out_q.put_nowait((action, None, self._onsets))
+        self._out_q.put_nowait(Outgoing(action, None, self._onsets))
 
-    def run_turn(self, turn: Any) -> None:
-        """Queue a bot turn of the caller's own (``turn``: zero-argument async callable) behind the others."""
+    def run_turn(self, turn: Callable[[], Awaitable[None]]) -> None:
+        """Queue a bot turn of the call's own (call start, a transfer's outcome) behind the others."""
         if not self.closed:
-            self._turn_q.put_nowait(("call", turn, None))
+            self._turn_q.put_nowait(CallbackTurn(turn))
 
     @property
     def busy(self) -> bool:
@@ -222,7 +234,7 @@ class CallPipeline:
             self._dtmf_timer = None
         seq = self._dtmf.add(frame.digit)
         if seq:
-            self._turn_q.put_nowait(("dtmf", seq, None))
+            self._turn_q.put_nowait(DtmfTurn(seq))
         elif self._dtmf.pending:
             loop = asyncio.get_running_loop()
             self._dtmf_timer = loop.call_later(self.settings.dtmf_interdigit_ms / 1000, self._dtmf_pause)
@@ -231,7 +243,7 @@ class CallPipeline:
         self._dtmf_timer = None
         seq = self._dtmf.flush()
         if seq and not self.closed:
-            self._turn_q.put_nowait(("dtmf", seq, None))
+            self._turn_q.put_nowait(DtmfTurn(seq))
 
     def _barge_in(self, onset_at: float) -> None:
         """Cut the prompt now: cancel synthesis/playback, drop queued prompts, then send StopAudio."""
@@ -241,7 +253,7 @@ class CallPipeline:
         kept = []
         while not self._out_q.empty():
             queued = self._out_q.get_nowait()
-            if isinstance(queued[0], CallAction):
+            if isinstance(queued.item, CallAction):
                 kept.append(queued)
         for queued in kept:
             self._out_q.put_nowait(queued)
@@ -289,50 +301,48 @@ class CallPipeline:
             if result.language:
                 self.locale, self.locale_known = result.language, True
             await self.sink.send_event("Transcript", {"role": "caller", "text": text, "final": True})
-            self._turn_q.put_nowait(("utterance", (text, result.language or self.locale), timing))
+            self._turn_q.put_nowait(UtteranceTurn(text, result.language or self.locale, timing))
         elif self._play_hint is InputHint.EXPECTING and self._out_q.empty() and not self.playing:
             self._arm_no_input()
 
     async def _turn_loop(self) -> None:
         while True:
-            kind, payload, timing = await self._turn_q.get()
-            self._turn_timing = timing
+            turn = await self._turn_q.get()
+            if isinstance(turn, SilenceTurn) and turn.onsets != self._onsets:
+                continue  # the caller spoke after the timer fired: no "are you still there?"
+            self._turn_timing = turn.timing if isinstance(turn, UtteranceTurn) else None
             self._turn_onsets = self._onsets
-            if kind == "silence":
-                payload, self._turn_onsets = payload
-                if self._turn_onsets != self._onsets:
-                    self._turn_timing = self._turn_onsets = None
-                    continue  # the caller spoke after the timer fired: no "are you still there?"
             try:
-                if kind == "utterance":
-                    await self.handler.on_utterance(*payload)
-                elif kind == "dtmf":
-                    await self.handler.on_dtmf(payload)
-                elif kind == "silence":
-                    await self.handler.on_silence_timeout(payload)
-                elif kind == "call":
-                    await payload()
+                if isinstance(turn, UtteranceTurn):
+                    await self.handler.on_utterance(turn.text, turn.language)
+                elif isinstance(turn, DtmfTurn):
+                    await self.handler.on_dtmf(turn.digits)
+                elif isinstance(turn, SilenceTurn):
+                    await self.handler.on_silence_timeout(turn.count)
+                else:
+                    await turn.run()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 # The edge of a turn: one failed turn must not end the call's pipeline.
-                log.exception("bot turn failed", extra={"call_id": self.call_id, "turn": kind})
+                log.exception("bot turn failed", extra={"call_id": self.call_id, "turn": type(turn).__name__})
             finally:
                 self._turn_timing = self._turn_onsets = None
 
     async def _output_loop(self) -> None:
         while True:
-            item, timing, onsets = await self._out_q.get()
+            out = await self._out_q.get()
+            item, timing = out.item, out.timing
             await self._caller_idle.wait()
             if isinstance(item, CallAction):
                 try:
-                    await item.run()  # type: ignore[operator]
+                    await item.run()
                 except asyncio.CancelledError:
                     raise
                 except Exception:
                     log.exception("call action failed", extra={"call_id": self.call_id, "action": item.name})
                 continue
-            if self._talked_over(item, onsets):
+            if self._talked_over(item, out.onsets):
                 continue
             self._play_hint = item.hint
             self._play_task = asyncio.create_task(self._speak(item, timing))
@@ -397,4 +407,4 @@ class CallPipeline:
         if self.closed or self._endpointer.in_speech or self._dtmf.pending:
             return
         self._no_input_count += 1
-        self._turn_q.put_nowait(("silence", (self._no_input_count, self._onsets), None))
+        self._turn_q.put_nowait(SilenceTurn(self._no_input_count, self._onsets))

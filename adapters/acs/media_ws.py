@@ -9,7 +9,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -29,8 +29,11 @@ from adapters.acs.media_messages import (
 )
 from adapters.acs.registry import CallRecord, CallRegistry, CallState
 from adapters.app_keys import SERVICES_KEY
+from config import Settings
+from core.observability.metrics import VoicebotMetrics
 from core.observability.stages import record_finished_stage
-from services.speech.base import SAMPLE_RATE
+from services.speech.base import SAMPLE_RATE, SpeechToText, TextToSpeech
+from voice.call import VoiceEngines, build_call
 from voice.dtmf import normalise_digit
 from voice.frames import TurnTiming
 from voice.pipeline import CallPipeline
@@ -91,10 +94,28 @@ STAGE_OF_TIMING = (
 """Metrics stage <- TurnTiming field; the bot's own time is the ``turn`` stage, timed around the turn."""
 
 
-def _stage_latencies(services: Any, call_id: str) -> Callable[[TurnTiming], None] | None:
+class CallServices(Protocol):
+    """What a call takes from the app's services (app.Services; the voice tests' smaller harness)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def bot(self) -> Any: ...
+
+    @property
+    def stt(self) -> SpeechToText | None: ...
+
+    @property
+    def tts(self) -> TextToSpeech | None: ...
+
+    @property
+    def metrics(self) -> VoicebotMetrics | None: ...
+
+
+def _stage_latencies(metrics: VoicebotMetrics | None, call_id: str) -> Callable[[TurnTiming], None] | None:
     """Report each turn's parts (endpointing, STT, TTS first frame) and the whole the caller waits (end of
     speech -> first reply frame, ``voice_to_voice``) to the app's metrics (dashboard, telemetry)."""
-    metrics = getattr(services, "metrics", None)
     if metrics is None:
         return None
 
@@ -143,7 +164,7 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
 
     ws = web.WebSocketResponse(max_msg_size=WS_MAX_MSG_SIZE, heartbeat=30.0)
     await ws.prepare(request)
-    services = services_of(app)
+    services: CallServices = services_of(app)
     settings = services.settings
     sink = WsSink(ws, side_events=softphone)
 
@@ -156,21 +177,18 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
         control = SocketCallControl(close_socket, sink.send_event)
     else:
         control = AcsCallControl(app[ACS_CLIENT_KEY], record.connection_id)
-    default_locale: str = getattr(settings, "default_locale", "en-US")
-    locale: str = request.query.get("lang") or default_locale
-    if locale not in getattr(settings, "supported_locales", (locale,)):
-        locale = default_locale
+    locale = request.query.get("lang") or settings.default_locale
+    if locale not in settings.supported_locales:
+        locale = settings.default_locale
     session = CallBridge(record, app[ADAPTER_KEY], services.bot, control, locale)
-    pipeline = CallPipeline(
+    pipeline = build_call(
+        VoiceEngines(services.stt, services.tts, voice),
         sink,
         session,
-        stt=getattr(services, "stt", None),
-        tts=getattr(services, "tts", None),
-        settings=voice,
-        locale=locale,
-        locale_known=bool(request.query.get("lang")) or len(getattr(settings, "supported_locales", ())) < 2,
         call_id=record.call_id,
-        on_turn_timing=_stage_latencies(services, record.call_id),
+        locale=locale,
+        locale_known=bool(request.query.get("lang")) or len(settings.supported_locales) < 2,
+        on_turn_timing=_stage_latencies(services.metrics, record.call_id),
     )
     session.attach(pipeline)
     record.session = session

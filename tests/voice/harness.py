@@ -30,6 +30,7 @@ class Services:
     settings: Settings
     stt: Any = None
     tts: Any = None
+    metrics: Any = None
     conversation_state: Any = None
     user_state: Any = None
     metrics: Any = None

@@ -7,6 +7,7 @@ from typing import Any
 
 from services.speech.base import FRAME_BYTES
 from tests.support.voice_relay import RelaySpeechToText, RelayTextToSpeech
+from voice.call import VoiceEngines, build_call
 from voice.dtmf import DtmfCollector, normalise_digit
 from voice.frames import InputHint, Say
 from voice.pipeline import CallPipeline
@@ -48,14 +49,12 @@ class Handler:
 
 def make(**voice: Any) -> tuple[CallPipeline, Sink, Handler]:
     sink, handler = Sink(), Handler()
-    pipeline = CallPipeline(
-        sink,
-        handler,
-        stt=RelaySpeechToText("hello", delay_s=0.0),
-        tts=RelayTextToSpeech(first_frame_s=0.0, ms_per_char=100),
-        settings=VoiceSettings(**voice),
-        is_speech=lambda frame: frame[0] != 0,
+    engines = VoiceEngines(
+        RelaySpeechToText("hello", delay_s=0.0),
+        RelayTextToSpeech(first_frame_s=0.0, ms_per_char=100),
+        VoiceSettings(**voice),
     )
+    pipeline = build_call(engines, sink, handler, is_speech=lambda frame: frame[0] != 0)
     pipeline.start()
     return pipeline, sink, handler
 

@@ -1,0 +1,66 @@
+"""``build_call()``: the one place a call's voice pipeline is assembled (media socket, tests, benchmarks).
+
+Read top to bottom, it is the path of a caller's words (docs/ARCHITECTURE.md has the picture):
+caller PCM -> audio filters -> endpointer (VAD) -> STT -> bot turn -> TTS -> paced sender -> caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from services.speech.base import SpeechToText, TextToSpeech
+from voice.endpointer import Endpointer, Endpointing, IsSpeech, webrtc_vad
+from voice.filters import AudioFilter, NoiseGate
+from voice.frames import TurnTiming
+from voice.pipeline import CallHandler, CallPipeline, MediaSink
+from voice.settings import VoiceSettings
+
+
+@dataclass(frozen=True)
+class VoiceEngines:
+    """What every call of an app shares: the speech engines and the turn-taking settings."""
+
+    stt: SpeechToText | None
+    tts: TextToSpeech | None
+    settings: VoiceSettings = field(default_factory=VoiceSettings)
+
+
+def default_audio_filters(settings: VoiceSettings) -> list[AudioFilter]:
+    """The filters settings ask for (``VOICE__NOISE_GATE_DBFS``); none by default."""
+    if settings.noise_gate_dbfs is None:
+        return []
+    return [NoiseGate(settings.noise_gate_dbfs)]
+
+
+def build_call(
+    engines: VoiceEngines,
+    sink: MediaSink,
+    handler: CallHandler,
+    *,
+    call_id: str = "",
+    locale: str = "en-US",
+    locale_known: bool = True,
+    audio_filters: Sequence[AudioFilter] | None = None,
+    is_speech: IsSpeech | None = None,
+    endpointer: Endpointing | None = None,
+    on_turn_timing: Callable[[TurnTiming], None] | None = None,
+) -> CallPipeline:
+    """One call's pipeline, not started. ``audio_filters`` replace the configured ones; ``is_speech``
+    (a per-frame VAD) or a whole ``endpointer`` replace webrtcvad and the silence endpointer."""
+    settings = engines.settings
+    filters = default_audio_filters(settings) if audio_filters is None else list(audio_filters)
+    vad = is_speech or webrtc_vad(settings.vad_aggressiveness)
+    return CallPipeline(
+        sink,
+        handler,
+        stt=engines.stt,
+        tts=engines.tts,
+        settings=settings,
+        audio_filters=filters,
+        endpointer=endpointer or Endpointer(settings, vad),
+        locale=locale,
+        locale_known=locale_known,
+        call_id=call_id,
+        on_turn_timing=on_turn_timing,
+    )
