@@ -1,11 +1,13 @@
 """Shared pytest fixtures: real servers (Redis, Cosmos DB emulation) started on loopback ports by PID."""
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
 
 from config import PROJECT_ROOT, Settings
+from tests.support.markers import mark_kinds
 from tests.support.servers import cosmos_server, redis_server  # noqa: F401
 
 # Property-based tests explore new examples on every developer run; CI (HYPOTHESIS_PROFILE=ci) replays
@@ -14,6 +16,11 @@ from tests.support.servers import cosmos_server, redis_server  # noqa: F401
 hypothesis_settings.register_profile("dev", print_blob=True)
 hypothesis_settings.register_profile("ci", print_blob=True, derandomize=True)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test unit, integration, browser or voice (tests/support/markers.py says how)."""
+    mark_kinds(items, Path(__file__).parent)
 
 
 @pytest.fixture(scope="session")

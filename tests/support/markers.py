@@ -1,0 +1,62 @@
+"""Each test's kind (browser, voice, integration, unit), told from what it uses: new files need no marker.
+
+A test gets exactly one kind, the first that applies:
+
+- ``browser``: drives headless Chromium (the ``browser`` fixture or ``tests.support.browser.chromium``);
+- ``voice``: sends audio through the speech engines or the real-time call pipeline (tests/voice, the
+  ``engines``/``stt`` fixtures, or espeak-ng speech from ``tests.support.speech_fixtures``);
+- ``integration``: starts a process or a real server (subprocesses, Redis, the Cosmos emulation, a
+  bot process, a package-wide bot server) or runs the bot end to end (tests/e2e);
+- ``unit``: everything else (in-process, no audio, no browser): the fast half.
+
+A test that carries one of these markers itself keeps it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+KINDS = ("unit", "integration", "browser", "voice")
+BROWSER_FIXTURES = frozenset({"browser"})
+VOICE_FIXTURES = frozenset({"engines", "stt", "speech_data_dir"})
+INTEGRATION_FIXTURES = frozenset({"redis_server", "cosmos_server", "two_bots", "server", "authed_server"})
+BROWSER_SOURCE = re.compile(r"\bchromium\(|\bplaywright\b")
+VOICE_SOURCE = re.compile(r"tests\.support\.speech_fixtures|\bmake_speech_pcm\b")
+INTEGRATION_SOURCE = re.compile(
+    r"^\s*(import subprocess|from subprocess import)|create_subprocess_exec|\bPopen\(|sys\.executable"
+    r"|\bstart_redis\(|\bstart_cosmos\(|streaming_driver",
+    re.MULTILINE,
+)
+
+
+@cache
+def _source(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def kind_of(item: pytest.Item, tests_root: Path) -> str:
+    """The kind of one collected test (see the module docstring)."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    source = _source(item.path)
+    parts = item.path.relative_to(tests_root).parts if item.path.is_relative_to(tests_root) else ()
+    if fixtures & BROWSER_FIXTURES or BROWSER_SOURCE.search(source):
+        return "browser"
+    if parts[:1] == ("voice",) or fixtures & VOICE_FIXTURES or VOICE_SOURCE.search(source):
+        return "voice"
+    if parts[:1] == ("e2e",) or fixtures & INTEGRATION_FIXTURES or INTEGRATION_SOURCE.search(source):
+        return "integration"
+    return "unit"
+
+
+def mark_kinds(items: list[pytest.Item], tests_root: Path) -> None:
+    """Add the kind marker to every test that has none of the four yet."""
+    for item in items:
+        if not any(item.get_closest_marker(kind) for kind in KINDS):
+            item.add_marker(getattr(pytest.mark, kind_of(item, tests_root)))
