@@ -28,6 +28,7 @@ from core.observability.logging_setup import setup_logging
 from core.observability.metrics import VoicebotMetrics
 from core.observability.telemetry import RedactingTelemetryClient, configure_telemetry
 from core.observability.timing import TimedBackend
+from core.privacy.pseudonym import CallerPseudonyms
 from core.ratelimit import LanguageModelRateLimiter
 from core.secrets.key_vault import keep_secrets_fresh
 from core.security.client_address import TrustedProxies
@@ -142,6 +143,7 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
             telemetry=telemetry,
             metrics=metrics,
         ),
+        caller_pseudonyms=CallerPseudonyms(settings.pin_lockout.subject_key.get_secret_value().encode()),
     )
     # Bot Framework telemetry (activities, waterfall steps), with phone numbers and transcripts kept out.
     telemetry_client = RedactingTelemetryClient(telemetry)

@@ -13,6 +13,7 @@ from dialogs.deps import DialogDeps
 from services.crm.base import CrmError
 from services.crm.models import AccessContext
 from services.crm.phone import normalize_e164
+from services.handoff.models import mask_phone
 
 logger = logging.getLogger(__name__)
 
@@ -22,16 +23,16 @@ async def start_call(deps: DialogDeps, turn_context: TurnContext, session: CallS
     catalogue = deps.replies.catalogue
     session.greeted = True
     session.locale = catalogue.resolve_locale(turn_context.activity.locale)
-    session.caller_phone = normalize_e164(caller_number(turn_context.activity)) or ""
-    session.journal.caller_phone = session.caller_phone
+    # The number is used here and never stored: state keeps a keyed pseudonym and the last four digits.
+    phone = normalize_e164(caller_number(turn_context.activity)) or ""
+    session.caller_ref = session.journal.caller_ref = deps.caller_pseudonyms.of(phone)
+    session.journal.phone_masked = mask_phone(phone)
     # On an ACS phone call: the ids recording starts on, and its finished file is reported by.
     journal = session.journal
     journal.call_connection_id, journal.server_call_id = acs_call_ids(turn_context.activity.channel_data)
     ctx = AccessContext(conversation_id=turn_context.activity.conversation.id, intent="CallStart")
     try:
-        customer = (
-            await deps.crm.find_customer_by_phone(session.caller_phone, ctx) if session.caller_phone else None
-        )
+        customer = await deps.crm.find_customer_by_phone(phone, ctx) if phone else None
     except CrmError as error:
         # The CRM has no embedded twin: greet as an unknown caller; a request that needs customer data
         # gets the apology and the transfer (MainDialog), one that does not is still served.

@@ -20,7 +20,8 @@ class CallSession(BaseModel):
     locale: str = "en-US"
     language_settled: bool = False
     """Set after the caller's first utterance (or a known customer's preference): kept for the call."""
-    caller_phone: str = ""
+    caller_ref: str = ""
+    """A keyed pseudonym of the calling number (core/privacy/pseudonym.py): the number is never stored."""
     customer_id: str | None = None
     first_name: str | None = None
     verified: bool = False

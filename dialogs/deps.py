@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from botbuilder.core import TurnContext
 
 from config import RoutingSettings
+from core.privacy.pseudonym import CallerPseudonyms
 from core.ratelimit import LanguageModelRateLimiter
 from dialogs.call_session import CallSession, SessionAccessor
 from dialogs.replies import Replies
@@ -33,6 +34,7 @@ class DialogDeps:
     knowledge: Knowledge | None = None
     recording_enabled: bool = False
     llm_limiter: LanguageModelRateLimiter = field(default_factory=LanguageModelRateLimiter)
+    caller_pseudonyms: CallerPseudonyms = field(default_factory=CallerPseudonyms)
 
     async def session(self, turn_context: TurnContext) -> CallSession:
         return await self.sessions.get(turn_context)

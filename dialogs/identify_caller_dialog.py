@@ -112,7 +112,7 @@ class IdentifyCallerDialog(VoiceDialog):
         """The customer's counter; a caller not known by number also counts against the calling number."""
         session = await self.deps.session(step.context)
         known_by_number = session.customer_id == customer_id
-        caller = None if known_by_number else session.caller_phone
+        caller = None if known_by_number else session.caller_ref
         return self.deps.pin_lockout.subjects(customer_id, caller)
 
     async def _check_pin(self, step: WaterfallStepContext, customer_id: str, pin: str) -> str | None:

@@ -36,7 +36,7 @@ class KnowledgeDialog(VoiceDialog):
         ]
         try:
             async with self.deps.llm_limiter.limit(
-                session.caller_phone or step.context.activity.conversation.id
+                session.caller_ref or step.context.activity.conversation.id
             ):
                 answer = await knowledge.answer(question, history, session.locale)
         except (KnowledgeError, RateLimitExceeded) as error:

@@ -42,6 +42,11 @@ def production_problems(settings: Settings) -> list[str]:
         problems.append(
             "ACS__EVENT_GRID_SECRET is not set while ACS is configured: anyone could post call events"
         )
+    if not settings.pin_lockout.subject_key.get_secret_value():
+        problems.append(
+            "PIN_LOCKOUT__SUBJECT_KEY is not set: PIN-lockout counters and caller pseudonyms in the state "
+            "store would be keyed by a public default, so a calling number could be recovered from them"
+        )
     if not settings.security.service_url_hosts:
         problems.append("SECURITY__SERVICE_URL_HOSTS is empty: the bot could not reply on any channel")
     return problems

@@ -81,7 +81,7 @@ class EmbeddedHandoffService:
 
     def admit(self, journal: CallJournal) -> None:
         if self._limiter is not None:
-            self._limiter.admit(journal.caller_phone)
+            self._limiter.admit(journal.caller_ref)
 
     async def escalate(self, journal: CallJournal, reason: EscalationReason) -> HandoffTicket:
         handoff_id = new_handoff_id()

@@ -8,7 +8,6 @@ from collections import deque
 from collections.abc import Callable
 
 from config import SecuritySettings
-from core.ratelimit import caller_key
 from services.handoff.base import HandoffError
 from services.handoff.kpi import TelemetrySink
 
@@ -67,22 +66,22 @@ class HandoffRateLimiter:
             stamps.popleft()
         return len(stamps)
 
-    def admit(self, caller_phone: str) -> None:
-        """Count one handoff for ``caller_phone``, or raise HandoffRateLimited without counting it."""
+    def admit(self, caller_ref: str) -> None:
+        """Count one handoff for ``caller_ref``, or raise HandoffRateLimited without counting it."""
         now = self._clock()
-        stamps = self._callers.get(caller_phone) if caller_phone else None
+        stamps = self._callers.get(caller_ref) if caller_ref else None
         if stamps is not None and self._recent(stamps, now, self._caller_window) >= self._per_caller:
-            self._refuse("caller", caller_phone)
+            self._refuse("caller", caller_ref)
         if self._recent(self._instance, now, self._instance_window) >= self._per_instance:
-            self._refuse("instance", caller_phone)
-        if caller_phone:
-            if caller_phone not in self._callers and len(self._callers) >= MAX_TRACKED_CALLERS:
+            self._refuse("instance", caller_ref)
+        if caller_ref:
+            if caller_ref not in self._callers and len(self._callers) >= MAX_TRACKED_CALLERS:
                 self._callers.pop(next(iter(self._callers)))
-            self._callers.setdefault(caller_phone, deque()).append(now)
+            self._callers.setdefault(caller_ref, deque()).append(now)
         self._instance.append(now)
 
-    def _refuse(self, scope: str, caller_phone: str) -> None:
-        properties = {"scope": scope, "caller": caller_key(caller_phone) if caller_phone else ""}
+    def _refuse(self, scope: str, caller_ref: str) -> None:
+        properties = {"scope": scope, "caller": caller_ref}
         logger.warning("handoff refused: rate limit", extra={"event": HANDOFF_RATE_LIMIT_EVENT, **properties})
         if self._telemetry is not None:
             self._telemetry.track_event(HANDOFF_RATE_LIMIT_EVENT, properties)

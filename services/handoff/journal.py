@@ -38,7 +38,10 @@ class CallJournal(BaseModel):
     """Everything the agent who picks up should know, without personal values."""
 
     conversation_id: str = ""
-    caller_phone: str = ""
+    caller_ref: str = ""
+    """Keyed pseudonym of the calling number: per-caller limits count by it (the number is not kept)."""
+    phone_masked: str = ""
+    """The calling number's last four digits ("•••0123"), all the agent sees of it."""
     language: str = "en-US"
     customer_id: str | None = None
     customer_name: str | None = None

@@ -149,7 +149,7 @@ class HandoffRecord(BaseModel):
             verified=verified,
             customer_id=journal.customer_id if verified else None,
             name=journal.customer_name if verified else None,
-            phone_masked=mask_phone(journal.caller_phone),
+            phone_masked=journal.phone_masked,
         )
         return cls(
             handoff_id=handoff_id,

@@ -13,7 +13,8 @@ def escalating_call() -> CallJournal:
     """Scripted call: a verified caller reports a lost card, the bot blocks it, then asks for a human."""
     journal = CallJournal(
         conversation_id="e2e-call-1",
-        caller_phone="+14255550123",
+        caller_ref="caller-test-0123",
+        phone_masked="•••0123",
         customer_id="C001",
         customer_name="Carlos Rivera",
         verified=True,

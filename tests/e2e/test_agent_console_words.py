@@ -14,7 +14,8 @@ def spanish_balance_call() -> CallJournal:
     """A Spanish caller verified by PIN asks for the savings balance, then for a person."""
     journal = CallJournal(
         conversation_id="words-es",
-        caller_phone="+15205550188",
+        caller_ref="caller-test-0188",
+        phone_masked="•••0188",
         language="es-US",
         customer_id="C003",
         customer_name="María García",

@@ -60,12 +60,18 @@ PERSONAL = [
     "carlos.rivera@example.com",
     "GORC850101HDFNVR09",
 ]
+# The calling number: the CRM is looked up by it at call start; after that only a keyed pseudonym and the
+# last four digits are kept. Replies are addressed to it (the channel's recipient id) and the CRM's own
+# database holds it, by design; nothing else may.
+CALLER_FORMS = [CALLER, CALLER.removeprefix("+1")]
+ADDRESSED_TO_CALLER = ("replies", "handoff event", "crm.sqlite3")
 # A bare "1234" may appear inside ids and timestamps; only a standalone 1234 is the PIN.
 PIN_ALONE = re.compile(r"(?<![0-9A-Za-z])1\s?2\s?3\s?4(?![0-9A-Za-z])")
 
 
 def leaks(where: str, text: str) -> list[str]:
-    found = [f"{where}: {value!r}" for value in PERSONAL if value.lower() in text.lower()]
+    values = PERSONAL if where in ADDRESSED_TO_CALLER else PERSONAL + CALLER_FORMS
+    found = [f"{where}: {value!r}" for value in values if value.lower() in text.lower()]
     for m in PIN_ALONE.finditer(text):
         found.append(f"{where}: PIN in …{text[max(0, m.start() - 40) : m.end() + 40]!r}…")
     return found

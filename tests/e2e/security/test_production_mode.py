@@ -44,6 +44,7 @@ def _production(**values: object) -> Settings:
         "app_id": "00000000-0000-0000-0000-0000000000aa",
         "app_password": "secret-from-the-vault",
         "handoff": {"console_password": "a-long-console-password"},
+        "pin_lockout": {"subject_key": "a-key-from-the-vault"},
     }
     base.update(values)
     return Settings(_env_file=None, **base)  # type: ignore[arg-type]
@@ -68,6 +69,13 @@ def test_production_refuses_acs_without_an_event_grid_secret():
         acs={"endpoint": "https://contoso.communication.azure.com", "event_grid_secret": "s3cret"}
     )
     assert production_problems(secured) == []
+
+
+def test_production_refuses_a_public_key_for_caller_pseudonyms():
+    """Without the key, the names of PIN counters and callers in the state store are unkeyed hashes of
+    phone numbers: anyone with the store could recover a number by trying them all."""
+    with pytest.raises(UnsafeConfiguration, match="PIN_LOCKOUT__SUBJECT_KEY"):
+        ensure_safe_to_run(_production(pin_lockout={"subject_key": ""}))
 
 
 def test_development_runs_open_as_before():

@@ -19,7 +19,8 @@ def block_card_journal(conversation_id: str = "call-en-1") -> CallJournal:
     """Carlos blocks his lost credit card, then asks for a person (English call)."""
     journal = CallJournal(
         conversation_id=conversation_id,
-        caller_phone="+14255550123",
+        caller_ref="caller-test-0123",
+        phone_masked="•••0123",
         language="en-US",
         customer_id="C001",
         customer_name="Carlos Rivera",
@@ -49,7 +50,8 @@ def spanish_fraud_journal(conversation_id: str = "call-es-1") -> CallJournal:
     """An unverified Spanish-speaking caller reports charges they did not make."""
     journal = CallJournal(
         conversation_id=conversation_id,
-        caller_phone="+525555550188",
+        caller_ref="caller-test-0188",
+        phone_masked="•••0188",
         language="es-MX",
         dialog_step="MainDialog",
     )

@@ -110,7 +110,7 @@ async def test_transfer_failure_keeps_the_record_and_marks_a_callback(make_servi
 
 async def test_transfer_failure_without_any_number_is_marked_failed(make_service) -> None:
     journal = block_card_journal()
-    journal.caller_phone, journal.verified = "", False
+    journal.caller_ref, journal.phone_masked, journal.verified = "", "", False
     service = make_service()
     ticket = await service.escalate(journal, EscalationReason.CALLER_REQUEST)
     await service.transfer_failed(ticket.handoff_id, "busy")
