@@ -28,7 +28,7 @@ from services.handoff.models import HandoffRecord, PostCall, PostCallRecord, Red
 from services.handoff.store import INDEX_SIZE, HandoffEvents, HandoffStore
 from services.recording.base import CallRecorder, RecordingError, consent_given
 from services.speech.base import SpeechError, SpeechToText
-from services.summary.base import Summarizer, SummaryError
+from services.summary.base import Summarizer, SummaryError, language_of
 from services.summary.embedded_summary import EmbeddedSummarizer, compose_summary
 
 logger = logging.getLogger(__name__)
@@ -282,6 +282,30 @@ class EmbeddedHandoffService:
         except HandoffNotFound:
             logger.warning(
                 "summary for a handoff record that is gone", extra={"handoff_id": record.handoff_id}
+            )
+            return
+        if language_of(record.language) != language_of(self.agent_language):
+            await self._translate_transcript(record)
+
+    async def _translate_transcript(self, record: HandoffRecord) -> None:
+        """The transcript in the agent's language next to the caller's own words (model backends only)."""
+        try:
+            lines = await asyncio.wait_for(
+                self._summarizer.translate_transcript(record, self.agent_language), SUMMARY_TIMEOUT_SECONDS
+            )
+        except (SummaryError, TimeoutError) as exc:
+            logger.warning("transcript translation unavailable", extra={"error": type(exc).__name__})
+            return
+        if not lines:
+            return
+        try:
+            async with self._update(record.handoff_id) as stored:
+                if len(stored.transcript) == len(lines):
+                    for turn, line in zip(stored.transcript, lines, strict=True):
+                        turn.translation = line
+        except HandoffNotFound:
+            logger.warning(
+                "translation for a handoff record that is gone", extra={"handoff_id": record.handoff_id}
             )
 
     async def _attach_recording(self, journal: CallJournal, post: PostCall) -> None:

@@ -77,6 +77,8 @@ class TurnView(BaseModel):
     speaker: str
     text: str
     at: datetime
+    translation: str = ""
+    """The line in the agent's language by the summary model (Azure OpenAI), when one is configured."""
 
 
 class PostCall(BaseModel):

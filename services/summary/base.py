@@ -24,3 +24,8 @@ class Summarizer(Protocol):
     async def summarize(self, record: HandoffRecord, language: str) -> str:
         """Two or three sentences for the agent, in ``language`` (``en-US``/``es-MX``/``en``/``es``)."""
         ...
+
+    async def translate_transcript(self, record: HandoffRecord, language: str) -> list[str]:
+        """Each transcript line in ``language`` (same order and count), or [] when this backend cannot
+        translate free text (the embedded one: no translation model runs offline)."""
+        ...

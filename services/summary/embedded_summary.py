@@ -76,6 +76,11 @@ class EmbeddedSummarizer:
     async def summarize(self, record: HandoffRecord, language: str) -> str:
         return compose_summary(record, language)
 
+    async def translate_transcript(self, record: HandoffRecord, language: str) -> list[str]:
+        """None offline (EMBEDDED.md: no translation model ships in a registry package); the console words
+        the bot's own lines from its catalogue instead (web/transcript_words.py)."""
+        return []
+
 
 def compose_summary(record: HandoffRecord, language: str) -> str:
     """The summary text; synchronous and deterministic so tests and fallbacks can call it directly."""

@@ -185,3 +185,50 @@ async def test_model_failure_keeps_the_composed_summary(make_service, journal_en
     ticket = await service.escalate(journal_en, EscalationReason.CALLER_REQUEST)
     await service.aclose()
     assert (await service.get(ticket.handoff_id)).summary == ticket.summary
+
+
+class TranslatingAzureOpenAI(FakeAzureOpenAI):
+    """Answers the summary request with a summary and the transcript request with one line per line."""
+
+    def handler(self, request: httpx2.Request) -> httpx2.Response:
+        self.requests.append(request)
+        body = json.loads(request.content)
+        if body["messages"][0]["content"].startswith("You translate"):
+            lines = json.loads(body["messages"][1]["content"])
+            return httpx2.Response(200, json=_completion(json.dumps([f"EN: {line}" for line in lines])))
+        return httpx2.Response(200, json=_completion("A Spanish-speaking caller reports fraud."))
+
+
+async def test_a_spanish_transcript_is_translated_for_the_agent_by_the_model(
+    make_service, journal_es
+) -> None:
+    from web.agent_words import agent_view
+
+    fake = TranslatingAzureOpenAI()
+    service = make_service(summarizer=fake.summarizer(), agent_language="en-US")
+    ticket = await service.escalate(journal_es, EscalationReason.FRAUD)
+    await service.aclose()
+    record = await service.get(ticket.handoff_id)
+    assert [t.translation for t in record.transcript] == [f"EN: {t.text}" for t in record.transcript]
+    sent = json.loads(fake.body()["messages"][1]["content"])
+    assert sent == [t.text for t in record.transcript]  # the redacted lines only, nothing else
+    caller = agent_view(record, "en-US")["transcript"][1]
+    assert caller["text"] == "EN: hay cargos en mi tarjeta que yo no hice"
+    assert caller["original"] == "Said in Spanish: “hay cargos en mi tarjeta que yo no hice”"
+
+
+async def test_an_english_call_for_an_english_agent_is_not_translated(make_service, journal_en) -> None:
+    fake = TranslatingAzureOpenAI()
+    service = make_service(summarizer=fake.summarizer(), agent_language="en-US")
+    ticket = await service.escalate(journal_en, EscalationReason.CALLER_REQUEST)
+    await service.aclose()
+    assert len(fake.requests) == 1  # the summary only
+    assert all(not t.translation for t in (await service.get(ticket.handoff_id)).transcript)
+
+
+async def test_a_translation_that_does_not_match_the_lines_is_not_stored(make_service, journal_es) -> None:
+    fake = FakeAzureOpenAI('["only one line"]')
+    service = make_service(summarizer=fake.summarizer(), agent_language="en-US")
+    ticket = await service.escalate(journal_es, EscalationReason.FRAUD)
+    await service.aclose()
+    assert all(not t.translation for t in (await service.get(ticket.handoff_id)).transcript)
