@@ -38,6 +38,10 @@ class Catalogue:
     def locales(self) -> tuple[str, ...]:
         return tuple(self._prompts)
 
+    def prompts(self, locale: str | None) -> dict[str, str]:
+        """Every prompt template of the locale serving ``locale``, by key."""
+        return dict(self._prompts[self.resolve_locale(locale)])
+
     def resolve_locale(self, locale: str | None) -> str:
         """The catalogue locale serving a caller locale: ``es``/``es-ES`` -> ``es-MX``."""
         if locale in self._prompts:

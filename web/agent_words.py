@@ -8,6 +8,7 @@ from typing import Any
 from locales.catalogue import Catalogue, MissingPrompt, language_of
 from services.handoff.base import Disposition, HandoffStatus
 from services.handoff.models import HandoffRecord
+from web.transcript_words import transcript_view
 
 NON_TOPICS = frozenset({"None", "TalkToAgent", "Cancel", "Help", "Repeat", "Goodbye"})
 """Intents that say nothing about what the caller wants (the reason already says "asked for an agent")."""
@@ -44,16 +45,25 @@ def state_of(record: HandoffRecord) -> str:
     return record.status.value
 
 
+def _intent_words(intent: str, language: str) -> str:
+    return (
+        _word(language, f"console.wanted.{intent}")
+        or _word(language, f"action.{intent}")
+        or _humanise(intent)
+    )
+
+
+def _understood(record: HandoffRecord, language: str) -> dict[str, str]:
+    """Each utterance the bot recognised -> what it understood, in the agent's words."""
+    return {i.text: _intent_words(i.intent, language) for i in record.intents if i.intent not in NON_TOPICS}
+
+
 def _wanted(record: HandoffRecord, language: str) -> list[str]:
     wanted: list[str] = []
     for intent in record.intents:
         if intent.intent in NON_TOPICS:
             continue
-        words = (
-            _word(language, f"console.wanted.{intent.intent}")
-            or _word(language, f"action.{intent.intent}")
-            or _humanise(intent.intent)
-        )
+        words = _intent_words(intent.intent, language)
         detail = record.entities.get(INTENT_DETAIL.get(intent.intent, ""))
         phrase = f"{words} ({detail})" if detail else words
         if phrase not in wanted:
@@ -164,6 +174,7 @@ def agent_view(record: HandoffRecord, language: str) -> dict[str, Any]:
             ),
             "",
         ),
+        "transcript": transcript_view(record, language, _understood(record, language)),
         "can_pick_up": state in ("waiting", "callback", "transfer_failed"),
         "alert": _alert(record, language),
         "wrap_up_due": _wrap_up_due(record),

@@ -82,7 +82,7 @@ async def test_escalation_appears_live_in_the_open_console(browser, agent_consol
     await expect(card.locator(".details")).to_have_text("Block reference: BLK123456")
     await card.locator(".transcript-box summary").click()
     await expect(card.locator(".transcript")).to_contain_text(
-        "caller: someone used my card [CARD], I want a person"
+        "Caller: someone used my card [CARD], I want a person"
     )
     assert "4111" not in await page.content()
 

@@ -37,6 +37,21 @@ function fillFact(card, field, value) {
   row.hidden = Array.isArray(value) ? value.length === 0 : !value;
 }
 
+function fillTranscript(list, lines) {
+  // The words in the agent's language; the caller's own words below when they differ.
+  list.replaceChildren(...lines.map((line) => {
+    const li = document.createElement("li");
+    li.textContent = `${line.speaker}: ${line.text}`;
+    if (line.original) {
+      const original = document.createElement("span");
+      original.className = "original";
+      original.textContent = line.original;
+      li.append(original);
+    }
+    return li;
+  }));
+}
+
 function render(record) {
   const view = record.view;
   let card = document.querySelector(`li.card[data-id="${CSS.escape(record.handoff_id)}"]`);
@@ -60,8 +75,7 @@ function render(record) {
   setText(card, ".handoff-id", record.handoff_id);
   setText(card, ".summary", record.summary);
   for (const field of ["caller", "wanted", "done", "told", "ticket", "details", "language"]) fillFact(card, field, view[field]);
-  fillList(card.querySelector(".transcript"),
-    record.transcript.map((t) => `${t.speaker}: ${t.text}`));
+  fillTranscript(card.querySelector(".transcript"), view.transcript);
   const button = card.querySelector(".pickup");
   button.hidden = !view.can_pick_up;
   const form = card.querySelector(".wrap-up");
