@@ -1,6 +1,7 @@
 """A Spanish call for an English-speaking agent: the transcript in English where that is honest (the bot's
 own catalogue sentences; a model's translation when Azure OpenAI summarises), the caller's own words always
-there, untranslated words labelled with what the bot understood. The console at 375 and 1280 px, axe-core."""
+there, untranslated words labelled with what the bot understood; the console and its sign-in page at 375 and
+1280 px with axe-core."""
 
 from __future__ import annotations
 
@@ -68,3 +69,14 @@ async def test_a_spanish_transcript_reads_in_english_with_the_callers_words_kept
         assert await axe_violations(page) == []
         assert errors == []
         await page.context.close()
+
+
+async def test_the_sign_in_page_at_phone_and_desktop_widths(browser, agent_console) -> None:
+    for width in WIDTHS:
+        context = await browser.new_context(viewport={"width": width, "height": 800}, bypass_csp=True)
+        page = await context.new_page()
+        await page.goto(f"{agent_console.base_url}/agent/login")
+        assert await horizontal_overflow(page) == 0, f"scroll at {width} px: {await too_wide(page)}"
+        assert await axe_violations(page) == []
+        await screenshot(page, "agent-console", f"sign-in-{width}px")
+        await context.close()
