@@ -138,6 +138,17 @@ class AzureSpeechSettings(BaseModel):
     key: SecretStr = SecretStr("")
 
 
+class EmbeddedSttSettings(BaseModel):
+    """The offline recogniser (``STT=embedded``, and Azure Speech's twin)."""
+
+    english_second_pass: bool = True
+    """Decode English again with whisper tiny.en once the caller pauses; its text replaces
+    pocketsphinx's when it is ready in time (``bench/speech_wer.py``: far fewer words lost)."""
+    second_pass_wait_ms: int = Field(default=300, ge=0)
+    """Longest the final result waits for that pass once asked for (the pass starts after 200 ms of
+    quiet, and the voice pipeline asks at ``VOICE__EARLY_FINAL_MS``, inside the endpoint wait)."""
+
+
 class AzureOpenAISettings(BaseModel):
     endpoint: str = ""
     key: SecretStr = SecretStr("")
@@ -373,6 +384,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = RedisSettings()
     cosmos: CosmosSettings = CosmosSettings()
     azure_speech: AzureSpeechSettings = AzureSpeechSettings()
+    embedded_stt: EmbeddedSttSettings = EmbeddedSttSettings()
     azure_openai: AzureOpenAISettings = AzureOpenAISettings()
     azure_search: AzureSearchSettings = AzureSearchSettings()
     acs: AcsSettings = AcsSettings()

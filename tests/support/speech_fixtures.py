@@ -53,14 +53,16 @@ def make_speech_pcm(
     pitch: int = 50,
     noise_db: float | None = None,
     trim: bool = False,
+    voice: str | None = None,
 ) -> bytes:
     """Speak ``text`` with espeak-ng; return 16-bit mono PCM at ``rate``, padded with silence.
 
     ``noise_db`` adds white noise at that level relative to full scale (e.g. -60) so silence is not
     digital zero, as on a real line. ``trim`` cuts espeak-ng's own leading/trailing silence first, so
-    ``lead_ms``/``trail_ms`` are the exact pauses.
+    ``lead_ms``/``trail_ms`` are the exact pauses. ``voice`` is any espeak-ng voice (``en-gb-x-rp``,
+    ``en-us+f3``); the default is the locale's.
     """
-    raw = np.frombuffer(_synth(text, espeak_voice(lang), speed, pitch), dtype=np.int16)
+    raw = np.frombuffer(_synth(text, voice or espeak_voice(lang), speed, pitch), dtype=np.int16)
     if trim:
         loud = np.flatnonzero(np.abs(raw) > 300)
         raw = raw[loud[0] : loud[-1] + 1] if loud.size else raw[:0]
@@ -72,6 +74,13 @@ def make_speech_pcm(
         rng = np.random.default_rng(1234)
         audio = audio + rng.normal(0.0, 10 ** (noise_db / 20), audio.shape).astype(np.float32)
     return (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+
+
+def telephone_band(pcm: bytes, rate: int = 16_000) -> bytes:
+    """16-bit PCM taken down to 8 kHz and back up, as a phone call reaches the bot (nothing above 4 kHz)."""
+    audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+    narrow = soxr.resample(soxr.resample(audio, rate, 8_000), 8_000, rate)
+    return (np.clip(narrow, -1.0, 1.0) * 32767).astype("<i2").tobytes()
 
 
 def write_wav(pcm: bytes, path: str | Path, rate: int = 16_000) -> Path:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services.speech.embedded_stt import EmbeddedSpeechToText, build_engines
+from services.speech.embedded_stt import EmbeddedSpeechToText, build_engines, build_english_pass
 from services.speech.sphinx_engine import SphinxModel, SphinxUtterance
 from services.speech.vocabulary import load_vocabulary
 from services.speech.whisper_engine import WhisperEngine
@@ -29,9 +29,23 @@ def engines(speech_data_dir: Path) -> tuple[SphinxModel, WhisperEngine]:
     return sphinx, whisper
 
 
+@pytest.fixture(scope="session")
+def english_pass() -> WhisperEngine:
+    return build_english_pass(load_vocabulary(None))
+
+
 @pytest.fixture
-def stt(speech_data_dir: Path, engines: tuple[SphinxModel, WhisperEngine]) -> EmbeddedSpeechToText:
+def stt(
+    speech_data_dir: Path, engines: tuple[SphinxModel, WhisperEngine], english_pass: WhisperEngine
+) -> EmbeddedSpeechToText:
+    """The engine as a call uses it, except that ``finish`` always waits for the English second pass
+    (whether it is ready in time depends on the machine's load, which a test must not)."""
     sphinx, whisper = engines
     return EmbeddedSpeechToText(
-        speech_data_dir, vocabulary=load_vocabulary(None), sphinx=sphinx, whisper=whisper
+        speech_data_dir,
+        vocabulary=load_vocabulary(None),
+        sphinx=sphinx,
+        whisper=whisper,
+        english_pass=english_pass,
+        second_pass_wait_ms=None,
     )

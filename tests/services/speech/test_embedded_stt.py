@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from pathlib import Path
 
 import pytest
 
 from services.speech.base import UnsupportedAudioFormat
 from services.speech.embedded_stt import EmbeddedSpeechToText
-from services.speech.vocabulary import load_vocabulary
+from services.speech.vocabulary import load_vocabulary, normalize
+from services.speech.whisper_engine import WhisperResult
 from tests.support.speech_fixtures import frames, make_speech_pcm
 
 
@@ -47,7 +49,7 @@ async def stream_frames(stt: EmbeddedSpeechToText, pcm: bytes, hint: str | None)
 async def test_english_utterances_keep_the_words_an_intent_needs(stt, text, keywords) -> None:
     final, _ = await stream_frames(stt, speech(text, "en-US"), "en-US")
     assert final.is_final and final.language == "en-US"
-    assert keywords <= set(final.text.split())
+    assert keywords <= set(normalize(final.text).split())
     assert 0 <= final.start_ms < final.end_ms
 
 
@@ -170,3 +172,33 @@ async def test_hanging_up_mid_utterance_closes_cleanly_and_the_engine_keeps_serv
     assert all(not p.is_final for p in partials)
     again = await stt.transcribe(speech("what is my balance", "en-US"), "en-US")
     assert "balance" in again.text
+
+
+class _StuckEnglishPass:
+    """A second-pass engine that has not finished yet (until released)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def transcribe(self, pcm: bytes, language: str) -> WhisperResult:
+        self.release.wait(30)
+        return WhisperResult("something else entirely", language, 0, 100, 0.9)
+
+
+async def test_a_second_pass_not_ready_in_time_leaves_the_streamed_result(speech_data_dir, engines) -> None:
+    sphinx, whisper = engines
+    stuck = _StuckEnglishPass()
+    stt = EmbeddedSpeechToText(
+        speech_data_dir,
+        vocabulary=load_vocabulary(None),
+        sphinx=sphinx,
+        whisper=whisper,
+        english_pass=stuck,  # type: ignore[arg-type]
+        second_pass_wait_ms=0,
+    )
+    try:
+        final, _ = await stream_frames(stt, speech("what is my balance", "en-US"), "en-US")
+    finally:
+        stuck.release.set()
+    assert final.is_final and "balance" in final.text.split()
+    assert "else" not in final.text
