@@ -143,10 +143,17 @@
   function release() {
     if (state.node) state.node.disconnect();
     if (state.mic) state.mic.getTracks().forEach((t) => t.stop());
-    if (state.ctx) state.ctx.close().catch(() => {});
+    const ctx = state.ctx;
+    if (ctx) {
+      // The bot's last words (a goodbye) may still be queued: let them play unless you hung up.
+      const left = state.endedByUs ? 0 : Math.max(0, state.playAt - ctx.currentTime);
+      if (!left) stopPlayback();
+      setTimeout(() => ctx.close().catch(() => {}), left * 1000 + 100);
+      state.playAt = 0;  // the next call has its own audio context and clock
+      state.sources = [];
+    }
     clearInterval(state.timer);
     state.node = state.mic = state.ctx = state.ws = null;
-    stopPlayback();
     controls(false);
     $("mute").setAttribute("aria-pressed", "false");
     $("mute").textContent = "Mute";
