@@ -144,9 +144,10 @@ class EmbeddedSttSettings(BaseModel):
     english_second_pass: bool = True
     """Decode English again with whisper tiny.en once the caller pauses; its text replaces
     pocketsphinx's when it is ready in time (``bench/speech_wer.py``: far fewer words lost)."""
-    second_pass_wait_ms: int = Field(default=300, ge=0)
-    """Longest the final result waits for that pass once asked for (the pass starts after 200 ms of
-    quiet, and the voice pipeline asks at ``VOICE__EARLY_FINAL_MS``, inside the endpoint wait)."""
+    second_pass_budget_ms: int = Field(default=600, ge=0)
+    """That pass is used when ready this long after the caller's last voiced frame (it starts after
+    200 ms of quiet): the final result is never later than this, or pocketsphinx's. Keep it at or below
+    ``VOICE__END_SILENCE_MS`` and the pass costs the caller no wait."""
 
 
 class AzureOpenAISettings(BaseModel):

@@ -8,7 +8,7 @@ decides whether the English result stands or the utterance is decoded again in S
 English second pass: pocketsphinx streams partials, but on telephone-band audio it loses words that
 change the intent ("i lost my card" -> "are card"). Once the caller has been quiet for 200 ms, whisper
 tiny.en decodes the utterance speculatively; ``finish`` uses its text when it is ready within
-``second_pass_wait_ms``, pocketsphinx's otherwise (``bench/speech_wer.py`` has the figures).
+``second_pass_budget_ms`` of the end of speech, pocketsphinx's otherwise (figures: bench/speech_wer.py).
 """
 
 from __future__ import annotations
@@ -81,10 +81,11 @@ class EmbeddedSpeechToText:
         whisper: WhisperEngine | None = None,
         english_pass: WhisperEngine | None = None,
         english_second_pass: bool = True,
-        second_pass_wait_ms: int | None = 300,
+        second_pass_budget_ms: int | None = 600,
     ) -> None:
         """``sphinx``/``whisper``/``english_pass`` let several instances share loaded engines (tests,
-        benchmarks). ``second_pass_wait_ms`` None: ``finish`` always waits for the English second pass."""
+        benchmarks). ``second_pass_budget_ms``: the English second pass is used when ready that long after
+        the caller's last voiced frame (None: ``finish`` always waits for it)."""
         self._data_dir = data_dir
         self.vocabulary = vocabulary or load_vocabulary(clu_project_file)
         self._whisper_threads = whisper_threads
@@ -92,7 +93,7 @@ class EmbeddedSpeechToText:
         self._whisper: WhisperEngine | None = whisper
         self._english: WhisperEngine | None = english_pass
         self.english_second_pass = english_second_pass
-        self.second_pass_wait_s = None if second_pass_wait_ms is None else second_pass_wait_ms / 1000
+        self.second_pass_budget_s = None if second_pass_budget_ms is None else second_pass_budget_ms / 1000
         self._sphinx_lock = asyncio.Lock()
         self._whisper_lock = asyncio.Lock()
         self._english_lock = asyncio.Lock()
@@ -164,7 +165,7 @@ class EmbeddedSpeechToText:
         self, locale_hint: str | None = None, sample_rate: int = SAMPLE_RATE
     ) -> EmbeddedSttStream:
         check_rate(sample_rate)
-        return EmbeddedSttStream(self, _language(locale_hint), second_pass_wait_s=self.second_pass_wait_s)
+        return EmbeddedSttStream(self, _language(locale_hint), second_pass_budget_s=self.second_pass_budget_s)
 
     async def transcribe(
         self, pcm: bytes, locale_hint: str | None = None, sample_rate: int = SAMPLE_RATE
@@ -173,7 +174,7 @@ class EmbeddedSpeechToText:
         check_pcm(pcm)
         # A whole recording (post-call transcript): nobody is waiting on the line, so the English second
         # pass is always awaited.
-        stream = EmbeddedSttStream(self, _language(locale_hint), max_seconds=None, second_pass_wait_s=None)
+        stream = EmbeddedSttStream(self, _language(locale_hint), max_seconds=None, second_pass_budget_s=None)
         try:
             await stream.push(pcm)
             return await stream.finish()
@@ -197,11 +198,12 @@ class EmbeddedSttStream:
         stt: EmbeddedSpeechToText,
         lang: str | None,
         max_seconds: int | None = _MAX_SECONDS,
-        second_pass_wait_s: float | None = None,
+        second_pass_budget_s: float | None = None,
     ) -> None:
-        """``second_pass_wait_s``: longest ``finish`` waits for the English second pass (None: until done)."""
+        """``second_pass_budget_s``: how long after the last voiced frame the English second pass may be
+        used (None: ``finish`` waits until it is done)."""
         self._stt = stt
-        self._wait_s = second_pass_wait_s
+        self._budget_s = second_pass_budget_s
         self._max_bytes = max_seconds * SAMPLE_RATE * 2 if max_seconds else None
         self._lang = lang
         self._audio = bytearray()
@@ -274,7 +276,7 @@ class EmbeddedSttStream:
             log.debug("language detected", extra={"language": detected, "share": round(share, 2)})
         chosen: str = lang if lang is not None else detected
         if chosen == "en":
-            return chosen, await self._stt.second_pass(audio, queue=self._wait_s is None)
+            return chosen, await self._stt.second_pass(audio, queue=self._budget_s is None)
         whisper = await self._stt.whisper()
         return chosen, await asyncio.to_thread(whisper.transcribe, audio, chosen)
 
@@ -325,15 +327,22 @@ class EmbeddedSttStream:
             return SttResult(text, True, LOCALES["en"], start, end, conf)
         return SttResult(res.text, True, LOCALES[lang], res.start_ms, res.end_ms, res.confidence)
 
+    def _wait_left(self) -> float | None:
+        """What is left of the budget: the quiet already received since the last voiced frame counts."""
+        if self._budget_s is None:
+            return None
+        quiet_s = (len(self._audio) - self._voiced_end) / (SAMPLE_RATE * 2)
+        return max(0.0, self._budget_s - quiet_s)
+
     async def _second_pass(self, audio: bytes) -> WhisperResult | None:
-        """English: whisper tiny.en's result if it is ready within the wait, else None (pocketsphinx's)."""
+        """English: whisper tiny.en's result if it is ready within the budget, else None (pocketsphinx's)."""
         if not self._stt.english_second_pass:
             return None
         if self._spec is None or self._spec[0] != self._voiced_end:
             self._spec = (self._voiced_end, asyncio.create_task(self._whisper(audio, "en")))
         task = self._spec[1]
         try:
-            async with asyncio.timeout(self._wait_s):
+            async with asyncio.timeout(self._wait_left()):
                 _, res = await asyncio.shield(task)
         except TimeoutError:
             log.debug("english second pass not ready in time")

@@ -33,7 +33,7 @@ def embedded_stt(settings: Settings, vocabulary: DomainVocabulary) -> SpeechToTe
         settings.data_dir,
         vocabulary=vocabulary,
         english_second_pass=settings.embedded_stt.english_second_pass,
-        second_pass_wait_ms=settings.embedded_stt.second_pass_wait_ms,
+        second_pass_budget_ms=settings.embedded_stt.second_pass_budget_ms,
     )
 
 

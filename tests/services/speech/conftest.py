@@ -47,5 +47,5 @@ def stt(
         sphinx=sphinx,
         whisper=whisper,
         english_pass=english_pass,
-        second_pass_wait_ms=None,
+        second_pass_budget_ms=None,
     )

@@ -194,7 +194,7 @@ async def test_a_second_pass_not_ready_in_time_leaves_the_streamed_result(speech
         sphinx=sphinx,
         whisper=whisper,
         english_pass=stuck,  # type: ignore[arg-type]
-        second_pass_wait_ms=0,
+        second_pass_budget_ms=0,
     )
     try:
         final, _ = await stream_frames(stt, speech("what is my balance", "en-US"), "en-US")
