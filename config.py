@@ -214,8 +214,13 @@ class VoiceSettings(BaseModel):
     Defaults follow common IVR practice (Lex: 13 s max speech; ~600 ms end silence)."""
 
     end_silence_ms: int = 600
-    early_final_ms: int = 300
+    """Silence that ends an utterance when the words heard say nothing either way (or STT is slow)."""
+    early_final_ms: int = 200
     """Silence after which STT finalises speculatively (0 = off); must be below ``end_silence_ms``."""
+    complete_turn_silence_ms: int = 250
+    """Silence that ends a phrase judged complete (``voice/turn_completion.py``); 0 = off."""
+    incomplete_turn_silence_ms: int = 1000
+    """Silence a phrase ending on "my", "and", "to", "quiero"… waits for before it ends."""
     speech_start_ms: int = 60
     """Voiced audio needed before an utterance (and a barge-in) starts."""
     preroll_ms: int = 300

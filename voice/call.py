@@ -1,7 +1,7 @@
 """``build_call()``: the one place a call's voice pipeline is assembled (media socket, tests, benchmarks).
 
 Read top to bottom, it is the path of a caller's words (docs/ARCHITECTURE.md has the picture):
-caller PCM -> audio filters -> endpointer (VAD) -> STT -> bot turn -> TTS -> paced sender -> caller.
+caller PCM -> audio filters -> endpointer (VAD + turn completion) -> STT -> bot turn -> TTS -> paced sender.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from voice.filters import AudioFilter, NoiseGate
 from voice.frames import TurnTiming
 from voice.pipeline import CallHandler, CallPipeline, MediaSink
 from voice.settings import VoiceSettings
+from voice.turn_completion import LexicalTurnCompletion, TurnCompletion
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,12 @@ def build_call(
     audio_filters: Sequence[AudioFilter] | None = None,
     is_speech: IsSpeech | None = None,
     endpointer: Endpointing | None = None,
+    turn_completion: TurnCompletion | None = None,
     on_turn_timing: Callable[[TurnTiming], None] | None = None,
 ) -> CallPipeline:
     """One call's pipeline, not started. ``audio_filters`` replace the configured ones; ``is_speech``
-    (a per-frame VAD) or a whole ``endpointer`` replace webrtcvad and the silence endpointer."""
+    (a per-frame VAD) or a whole ``endpointer`` replace webrtcvad and the silence endpointer;
+    ``turn_completion`` judges whether the words heard at a pause are a whole request."""
     settings = engines.settings
     filters = default_audio_filters(settings) if audio_filters is None else list(audio_filters)
     vad = is_speech or webrtc_vad(settings.vad_aggressiveness)
@@ -59,6 +62,7 @@ def build_call(
         settings=settings,
         audio_filters=filters,
         endpointer=endpointer or Endpointer(settings, vad),
+        turn_completion=turn_completion or LexicalTurnCompletion(),
         locale=locale,
         locale_known=locale_known,
         call_id=call_id,

@@ -30,6 +30,10 @@ class Endpointing(Protocol):
         """One 20 ms frame in; the events it completes out (start, audio, pause, resume, end)."""
         ...
 
+    def end_silence_for(self, pause_seq: int, silence_ms: int) -> None:
+        """The turn-completion verdict for pause ``pause_seq``: end it after ``silence_ms`` of silence."""
+        ...
+
 
 def webrtc_vad(aggressiveness: int = 2) -> IsSpeech:
     """A per-frame speech detector on webrtcvad (3.5 µs per 20 ms frame measured here)."""
@@ -44,7 +48,8 @@ def webrtc_vad(aggressiveness: int = 2) -> IsSpeech:
 
 
 class Endpointer:
-    """Speech starts after ``speech_start_ms`` of voiced frames; ends after ``end_silence_ms`` unvoiced."""
+    """Speech starts after ``speech_start_ms`` of voiced frames; ends after ``end_silence_ms`` unvoiced,
+    or after the silence a turn-completion verdict on the pause asks for (``end_silence_for``)."""
 
     def __init__(self, settings: VoiceSettings, is_speech: IsSpeech) -> None:
         self._is_speech = is_speech
@@ -61,11 +66,25 @@ class Endpointer:
         self._silent_run = 0
         self._frames_in_utt = 0
         self._last_voice_at = 0.0
+        self._pauses = 0
+        self._paused = False
+        self._default_end_frames = self._end_frames
+        self._verdict = ""
 
     def reset(self) -> None:
         self.in_speech = False
         self._voiced_run = self._silent_run = self._frames_in_utt = 0
         self._preroll.clear()
+        self._resume()
+
+    def _resume(self) -> None:
+        self._paused = False
+        self._end_frames, self._verdict = self._default_end_frames, ""
+
+    def end_silence_for(self, pause_seq: int, silence_ms: int) -> None:
+        if self._paused and pause_seq == self._pauses:
+            self._end_frames = max(1, silence_ms // FRAME_MS)
+            self._verdict = "complete" if self._end_frames < self._default_end_frames else ""
 
     def feed(self, frame: AudioFrame) -> list[EndpointEvent]:
         voiced = self._is_speech(frame.pcm)
@@ -88,14 +107,17 @@ class Endpointer:
         if voiced:
             if self._early_frames and self._silent_run >= self._early_frames:
                 out.append(SpeechResumed(frame.at))
+                self._resume()
             self._silent_run = 0
             self._last_voice_at = frame.at
         else:
             self._silent_run += 1
             if self._silent_run == self._early_frames:
-                out.append(SpeechPaused(frame.at))
+                self._pauses += 1
+                self._paused = True
+                out.append(SpeechPaused(frame.at, self._pauses))
         if self._silent_run >= self._end_frames:
-            out.append(SpeechEnded("silence", self._last_voice_at, frame.at))
+            out.append(SpeechEnded(self._verdict or "silence", self._last_voice_at, frame.at))
         elif self._frames_in_utt >= self._max_frames:
             out.append(SpeechEnded("max_length", self._last_voice_at, frame.at))
         else:

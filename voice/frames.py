@@ -54,6 +54,8 @@ class SpeechPaused:
     """``early_final_ms`` of silence inside an utterance: STT may finalise speculatively."""
 
     at: float
+    seq: int = 0
+    """Which pause of the call this is: a turn-completion verdict applies to its own pause only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +66,7 @@ class SpeechResumed:
 @dataclass(frozen=True, slots=True)
 class SpeechEnded:
     reason: str
-    """``silence`` or ``max_length``."""
+    """``silence``, ``complete`` (a complete phrase, after the short silence) or ``max_length``."""
     last_voice_at: float
     decided_at: float
 

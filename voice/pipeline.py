@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -41,6 +42,7 @@ from voice.frames import (
 from voice.player import PacedSender
 from voice.recognition import UtteranceRecognizer
 from voice.settings import VoiceSettings
+from voice.turn_completion import TurnCompletion, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,7 @@ class CallPipeline:
         tts: TextToSpeech | None,
         settings: VoiceSettings,
         endpointer: Endpointing,
+        turn_completion: TurnCompletion,
         audio_filters: Sequence[AudioFilter] = (),
         locale: str = "en-US",
         locale_known: bool = True,
@@ -92,6 +95,7 @@ class CallPipeline:
         self.call_id = call_id
         self._on_turn_timing = on_turn_timing
         self._endpointer = endpointer
+        self._completion = turn_completion
         self._filters = tuple(audio_filters)
         self._dtmf = DtmfCollector(self.settings.dtmf_terminator, self.settings.dtmf_max_digits)
         self._stt_q: asyncio.Queue[EndpointEvent] = asyncio.Queue()
@@ -278,7 +282,9 @@ class CallPipeline:
                 elif isinstance(event, SpeechStarted):
                     await recognizer.start(self.locale if self.locale_known else None)
                 elif isinstance(event, SpeechPaused):
-                    recognizer.pause()
+                    early = recognizer.pause()
+                    if early is not None and self.settings.complete_turn_silence_ms > 0:
+                        early.add_done_callback(functools.partial(self._judge_pause, pause_seq=event.seq))
                 elif isinstance(event, SpeechResumed):
                     await recognizer.resume()
                 else:
@@ -286,6 +292,18 @@ class CallPipeline:
                     await self._recognized(event, result)
         finally:
             await recognizer.close()
+
+    def _judge_pause(self, early: asyncio.Task[SttResult], *, pause_seq: int) -> None:
+        """The speculative final is in: a complete phrase ends the turn after a short silence."""
+        if early.cancelled() or early.exception() is not None or self.closed:
+            return
+        result = early.result()
+        verdict = self._completion.verdict(result.text, result.language or self.locale)
+        silence_ms = {
+            Verdict.COMPLETE: self.settings.complete_turn_silence_ms,
+            Verdict.INCOMPLETE: self.settings.incomplete_turn_silence_ms,
+        }.get(verdict, self.settings.end_silence_ms)
+        self._endpointer.end_silence_for(pause_seq, silence_ms)
 
     async def _partial(self, text: str) -> None:
         await self.sink.send_event("Transcript", {"role": "caller", "text": text, "final": False})

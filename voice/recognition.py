@@ -72,10 +72,11 @@ class UtteranceRecognizer:
             log.error("stt push failed: %s", exc, extra=self._extra())
             await self._close_stream()
 
-    def pause(self) -> None:
-        """The caller paused long enough that the utterance is probably over: finalise now."""
+    def pause(self) -> asyncio.Task[SttResult] | None:
+        """The caller paused long enough that the utterance is probably over: finalise now (the task)."""
         if self._stream is not None and self._early is None:
             self._early = asyncio.create_task(self._stream.finish())
+        return self._early
 
     async def resume(self) -> None:
         """Speech again after a pause: drop the speculative result, replay the audio into a new stream."""

@@ -1,0 +1,102 @@
+"""Ending the turn on meaning as well as silence: a complete request is answered after a short pause, a
+caller pausing mid-sentence is not cut off. Frames are synthetic (non-zero first byte = speech)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator
+
+import pytest
+
+from services.speech.base import FRAME_BYTES, SttResult
+from tests.support.voice_relay import RelayTextToSpeech
+from tests.voice.test_pipeline_units import Handler, Sink
+from voice.call import VoiceEngines, build_call
+from voice.settings import VoiceSettings
+from voice.turn_completion import LexicalTurnCompletion, Verdict
+
+SPEECH = b"\x01" + b"\x00" * (FRAME_BYTES - 1)
+SILENCE = b"\x00" * FRAME_BYTES
+
+
+class ChunkStream:
+    def __init__(self, chunks: list[str]) -> None:
+        self._chunks, self._voiced = chunks, 0
+
+    async def push(self, pcm: bytes) -> None:
+        self._voiced += sum(1 for i in range(0, len(pcm), FRAME_BYTES) if pcm[i])
+
+    async def partials(self) -> AsyncIterator[SttResult]:
+        return
+        yield
+
+    async def finish(self) -> SttResult:
+        await asyncio.sleep(0)
+        heard = self._chunks[: math.ceil(self._voiced / 10)]
+        return SttResult(" ".join(heard), True, "en-US", 0, 0, 0.9)
+
+    async def close(self) -> None:
+        return None
+
+
+class ChunkStt:
+    """Hears one phrase chunk per 10 voiced frames: a pause after the first chunk gives its words only."""
+
+    def __init__(self, *chunks: str) -> None:
+        self.chunks = list(chunks)
+
+    def open_stream(self, locale_hint: str | None = None) -> ChunkStream:
+        return ChunkStream(self.chunks)
+
+    async def transcribe(self, pcm: bytes, locale_hint: str | None = None) -> SttResult:
+        raise NotImplementedError
+
+
+async def call(stt: ChunkStt, frames: list[bytes]) -> list[tuple[str, object]]:
+    sink, handler = Sink(), Handler()
+    engines = VoiceEngines(stt, RelayTextToSpeech(first_frame_s=0.0), VoiceSettings())
+    pipeline = build_call(engines, sink, handler, is_speech=lambda frame: frame[0] != 0)
+    pipeline.start()
+    for frame in frames:
+        pipeline.push_audio(frame)
+        await asyncio.sleep(0.002)  # the line keeps sending frames while the verdict is worked out
+    await asyncio.sleep(0.05)
+    await pipeline.close()
+    return handler.turns
+
+
+async def test_a_complete_request_is_answered_without_waiting_out_the_long_silence() -> None:
+    # 400 ms of silence: less than the 600 ms a plain silence endpointer needs.
+    turns = await call(ChunkStt("what is my balance"), [SPEECH] * 10 + [SILENCE] * 20)
+    assert turns == [("utterance", "what is my balance")]
+
+
+async def test_a_pause_after_an_unfinished_phrase_does_not_cut_the_caller_off() -> None:
+    # "I want to ... (700 ms) ... block my card": longer than the plain 600 ms end silence.
+    frames = [SPEECH] * 10 + [SILENCE] * 35 + [SPEECH] * 10 + [SILENCE] * 40
+    turns = await call(ChunkStt("I want to", "block my card"), frames)
+    assert turns == [("utterance", "I want to block my card")]
+
+
+async def test_a_lone_word_waits_the_usual_silence_before_it_ends() -> None:
+    frames = [SPEECH] * 10 + [SILENCE] * 20
+    assert await call(ChunkStt("balance"), frames) == [], "one word may start a sentence"
+    assert await call(ChunkStt("balance"), frames + [SILENCE] * 15) == [("utterance", "balance")]
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "verdict"),
+    [
+        ("I lost my credit card", "en-US", Verdict.COMPLETE),
+        ("what is my", "en-US", Verdict.INCOMPLETE),
+        ("I want to block my card and", "en-US", Verdict.INCOMPLETE),
+        ("quiero bloquear mi tarjeta", "es-MX", Verdict.COMPLETE),
+        ("cuál es el saldo de", "es-MX", Verdict.INCOMPLETE),
+        ("quisiera saber más", "es-MX", Verdict.COMPLETE),
+        ("podría", "es-MX", Verdict.INCOMPLETE),
+        ("", "en-US", Verdict.UNKNOWN),
+    ],
+)
+def test_lexical_verdicts(text: str, locale: str, verdict: Verdict) -> None:
+    assert LexicalTurnCompletion().verdict(text, locale) is verdict
