@@ -78,7 +78,8 @@ function renderHistory() {
   const xs = h.series.map((b) => b.t);
   const t = h.totals;
   const ended = Object.values(t.ended).reduce((a, b) => a + b, 0);
-  $("history-totals").textContent = `${t.calls} calls started, ${ended} ended, ${t.escalated} of ${t.counted} ended calls handed to an agent (${pct(t.escalation_rate)}).`;
+  const calls = (n) => `${n} call${n === 1 ? "" : "s"}`;
+  $("history-totals").textContent = `${calls(t.calls)} started, ${ended} ended, ${t.escalated} of ${t.counted} ended call${t.counted === 1 ? "" : "s"} handed to an agent (${pct(t.escalation_rate)}).`;
   plot("calls", $("chart-calls"), [{ label: "Calls", stroke: "#0b3d91", fill: "rgba(11,61,145,.12)" }],
     [xs, h.series.map((b) => b.calls)]);
   const dots = { show: true, size: 6 };  // a lone bucket has no line to draw: show it as a point
