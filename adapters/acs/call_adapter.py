@@ -5,13 +5,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import Activity, ConversationReference, ResourceResponse
 
-if TYPE_CHECKING:
-    from adapters.acs.call_bridge import CallBridge
+from adapters.acs.registry import CallRegistry
 
 log = logging.getLogger(__name__)
 
@@ -20,11 +18,16 @@ SERVICE_URL = "urn:contoso:acs"
 
 
 class CallAdapter(BotAdapter):
-    """One adapter per app; each call registers its session under its conversation id (= call id)."""
+    """One adapter per app; a bot activity goes to the bridge the registry holds for its conversation id
+    (= call id)."""
 
-    def __init__(self, on_turn_error: Callable[[TurnContext, Exception], Awaitable] | None = None) -> None:
+    def __init__(
+        self,
+        registry: CallRegistry,
+        on_turn_error: Callable[[TurnContext, Exception], Awaitable] | None = None,
+    ) -> None:
         super().__init__(on_turn_error or _log_turn_error)
-        self.sessions: dict[str, CallBridge] = {}
+        self.registry = registry
 
     async def process_call_activity(
         self, activity: Activity, logic: Callable[[TurnContext], Awaitable]
@@ -36,14 +39,14 @@ class CallAdapter(BotAdapter):
         self, context: TurnContext, activities: list[Activity]
     ) -> list[ResourceResponse]:
         conversation_id = context.activity.conversation.id if context.activity.conversation else ""
-        session = self.sessions.get(conversation_id)
+        bridge = self.registry.bridge(conversation_id)
         responses = []
         for activity in activities:
             activity_id = activity.id or str(uuid.uuid4())
-            if session is None:
+            if bridge is None:
                 log.warning("activity for a call that has ended dropped", extra={"call_id": conversation_id})
             else:
-                session.deliver(activity)
+                bridge.deliver(activity)
             responses.append(ResourceResponse(id=activity_id))
         return responses
 

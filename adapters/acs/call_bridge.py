@@ -69,7 +69,6 @@ class CallBridge:
     def attach(self, pipeline: CallPipeline) -> None:
         self.pipeline = pipeline
         pipeline.locale = self.locale
-        self.adapter.sessions[self.call_id] = self
 
     # ---- caller -> bot ---------------------------------------------------------------------------
     def _activity(self, activity_type: str, **fields: Any) -> Activity:
@@ -112,13 +111,13 @@ class CallBridge:
         await self._turn(self._activity(ActivityTypes.event, name="silence.timeout", value={"count": count}))
 
     async def end(self, reason: str = "caller_hangup") -> None:
-        """The call is over (caller hung up, media failed): tell the bot once, stop the pipeline."""
+        """The call is over (caller hung up, media failed): tell the bot once, stop the pipeline.
+        Called by the registry (``CallRegistry.end``), which then forgets the call."""
         if self.pipeline is not None:
             await self.pipeline.close()
         if self._waiter is not None:
             self._waiter.cancel()
         if self.ended:
-            self.adapter.sessions.pop(self.call_id, None)
             return
         self.ended = True
         self.record.state = CallState.DISCONNECTED
@@ -131,7 +130,6 @@ class CallBridge:
                 )
             )
         finally:
-            self.adapter.sessions.pop(self.call_id, None)
             log.info("call ended", extra={"call_id": self.call_id, "reason": reason})
 
     def transfer_result(self, state: str, message: str) -> None:
@@ -220,9 +218,8 @@ class CallBridge:
     async def _hang_up(self) -> None:
         self.ended = True  # the bot ended it: no endOfConversation back to the bot
         self.record.state = CallState.DISCONNECTED
+        # The socket closing (softphone) or CallDisconnected (ACS) then ends the call in the registry.
         try:
             await self.control.hang_up()
         except CallControlError as exc:
             log.error("hang-up failed: %s", exc, extra={"call_id": self.call_id})
-        finally:
-            self.adapter.sessions.pop(self.call_id, None)

@@ -1,5 +1,5 @@
 """POST /api/calls/events: Call Automation callbacks (CloudEvents), authenticated by ACS's JWT and bound to
-their call by the per-call token in the callback URL, update the registry and the session."""
+their call by the per-call token in the callback URL, update the registry and the call's bridge."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from aiohttp import web
 from adapters.acs.callback_auth import CALLBACK_AUTH_KEY, CallbackAuthError, CallbackAuthUnavailable
 from adapters.acs.incoming import CALL_QUERY, event_type, json_object, read_events
 from adapters.acs.media_ws import REGISTRY_KEY
-from adapters.acs.registry import CallRecord, CallState
+from adapters.acs.registry import CallRecord, CallRegistry, CallState
 
 log = logging.getLogger(__name__)
 
@@ -66,24 +66,22 @@ def _result_message(data: dict[str, Any]) -> str:
     return f"{info.get('message', 'no detail')} (code {code}/{sub})"
 
 
-async def apply_event(registry: Any, record: CallRecord, kind: str, data: dict[str, Any]) -> None:
-    session = record.session
+async def apply_event(registry: CallRegistry, record: CallRecord, kind: str, data: dict[str, Any]) -> None:
+    bridge = registry.bridge(record.call_id)
     extra = {"call_id": record.call_id, "event_type": kind}
     if kind == "CallConnected":
         record.state = CallState.CONNECTED
     elif kind == "CallDisconnected":
         record.state = CallState.DISCONNECTED
-        if session is not None:
-            await session.end("caller_hangup")
-        registry.remove(record.call_id)
+        await registry.end(record.call_id, "caller_hangup")
     elif kind == "CallTransferAccepted":
         record.state = CallState.TRANSFERRED
-        if session is not None:
-            session.transfer_result("completed", "transfer accepted")
+        if bridge is not None:
+            bridge.transfer_result("completed", "transfer accepted")
     elif kind == "CallTransferFailed":
         record.state = CallState.CONNECTED
-        if session is not None:
-            session.transfer_result("failed", _result_message(data))
+        if bridge is not None:
+            bridge.transfer_result("failed", _result_message(data))
     elif kind in ("PlayFailed", "RecognizeFailed", "MediaStreamingFailed"):
         log.error("call automation failure: %s", _result_message(data), extra=extra)
         return

@@ -27,7 +27,7 @@ from adapters.acs.media_messages import (
     parse_inbound,
     stop_audio_out,
 )
-from adapters.acs.registry import CallRecord, CallRegistry, CallState
+from adapters.acs.registry import CallRecord, CallRegistry
 from adapters.app_keys import SERVICES_KEY
 from config import Settings
 from core.observability.metrics import VoicebotMetrics
@@ -158,7 +158,7 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
     else:
         # The per-call token is the only way in: no header (x-ms-call-connection-id) or first-come fallback.
         record = registry.by_token(request.query.get("call", ""))
-        if record is None or record.session is not None:
+        if record is None or registry.bridge(record.call_id) is not None:
             log.warning("media socket for an unknown call refused")
             raise web.HTTPUnauthorized(text="unknown call")
 
@@ -191,8 +191,7 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
         on_turn_timing=_stage_latencies(services.metrics, record.call_id),
     )
     session.attach(pipeline)
-    record.session = session
-    record.state = CallState.CONNECTED
+    registry.attach(record, session)
     pipeline.start()
     pipeline.run_turn(session.start_call)
     log.info("media connected", extra={"call_id": record.call_id, "softphone": softphone})
@@ -200,18 +199,15 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
         await _read_loop(ws, pipeline, record)
     finally:
         # aiohttp cancels this handler when the peer disconnects: finish the clean-up in its own task.
-        cleanup = asyncio.create_task(_end_call(ws, session, registry, record))
+        cleanup = asyncio.create_task(_end_call(ws, registry, record))
         await asyncio.shield(cleanup)
     return ws
 
 
-async def _end_call(
-    ws: web.WebSocketResponse, session: CallBridge, registry: CallRegistry, record: CallRecord
-) -> None:
+async def _end_call(ws: web.WebSocketResponse, registry: CallRegistry, record: CallRecord) -> None:
     try:
-        await session.end("caller_hangup")
+        await registry.end(record.call_id, "caller_hangup")
     finally:
-        registry.remove(record.call_id)
         if not ws.closed:
             await ws.close()
 
@@ -281,8 +277,8 @@ async def _handle(
 
 
 async def close_all_calls(app: web.Application) -> None:
-    """On shutdown: end every live call's session."""
+    """On shutdown: end every live call."""
     registry = app[REGISTRY_KEY]
-    sessions = [r.session for r in registry.calls() if r.session is not None]
-    if sessions:
-        await asyncio.gather(*(s.end("server_shutdown") for s in sessions), return_exceptions=True)
+    calls = [bridge.call_id for bridge in registry.bridges()]
+    if calls:
+        await asyncio.gather(*(registry.end(c, "server_shutdown") for c in calls), return_exceptions=True)

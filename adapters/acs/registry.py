@@ -1,4 +1,5 @@
-"""Live calls by id and by ACS call connection id, plus the replay guard for webhook event ids."""
+"""The one owner of live calls: their records (by id, media token and ACS call connection id) and their
+bridges to the bot, plus the replay guard for webhook event ids."""
 
 from __future__ import annotations
 
@@ -36,7 +37,6 @@ class CallRecord:
     correlation_id: str = ""
     state: CallState = CallState.ANSWERING
     softphone: bool = False
-    session: CallBridge | None = None
     last_event: str = ""
     created_at: float = field(default_factory=time.monotonic)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -48,8 +48,12 @@ def _token_key(token: str) -> str:
 
 
 class CallRegistry:
+    """Calls are added when answered (or when a softphone connects), get their bridge when the media socket
+    connects, and leave through ``end`` or ``remove`` only; everything else asks here."""
+
     def __init__(self, max_seen_events: int = 20_000) -> None:
         self._calls: dict[str, CallRecord] = {}
+        self._bridges: dict[str, CallBridge] = {}
         self._by_token: dict[str, str] = {}
         self._by_connection: dict[str, str] = {}
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -77,7 +81,31 @@ class CallRegistry:
         call_id = self._by_connection.get(connection_id)
         return self._calls.get(call_id) if call_id else None
 
+    def attach(self, record: CallRecord, bridge: CallBridge) -> None:
+        """The call's media socket connected: ``bridge`` carries its turns from now on."""
+        self._bridges[record.call_id] = bridge
+        record.state = CallState.CONNECTED
+
+    def bridge(self, call_id: str) -> CallBridge | None:
+        """The call's bridge to the bot; None before its media connects and after it ends."""
+        return self._bridges.get(call_id)
+
+    def bridges(self) -> list[CallBridge]:
+        return list(self._bridges.values())
+
+    async def end(self, call_id: str, reason: str) -> None:
+        """The call is over (hang-up, socket dropped, ``CallDisconnected``, shutdown): its bridge tells the
+        bot once and stops the audio, then the call is forgotten."""
+        bridge = self._bridges.get(call_id)
+        try:
+            if bridge is not None:
+                await bridge.end(reason)
+        finally:
+            self.remove(call_id)
+
     def remove(self, call_id: str) -> None:
+        """Forget the call and its bridge (the one place both go; ``end`` first when the bot must know)."""
+        self._bridges.pop(call_id, None)
         record = self._calls.pop(call_id, None)
         if record is None:
             return
@@ -90,7 +118,7 @@ class CallRegistry:
         return [
             record
             for record in self._calls.values()
-            if record.session is None
+            if record.call_id not in self._bridges
             and not record.softphone
             and record.state == CallState.ANSWERING
             and record.created_at <= deadline

@@ -58,10 +58,10 @@ def _acs_client_on_startup(app: web.Application) -> None:
 
 def add_call_routes(app: web.Application) -> None:
     """Add ``/api/calls/incoming``, ``/api/calls/events``, ``/ws/media``, ``/softphone`` (+ its assets)."""
-    app[REGISTRY_KEY] = CallRegistry()
+    app[REGISTRY_KEY] = registry = CallRegistry()
     # Phone calls' turns fail the way Bot Framework turns do: same spoken apology / store-outage transfer.
     bot_adapter = getattr(services_of(app), "adapter", None)
-    app[ADAPTER_KEY] = CallAdapter(getattr(bot_adapter, "on_turn_error", None))
+    app[ADAPTER_KEY] = CallAdapter(registry, getattr(bot_adapter, "on_turn_error", None))
     acs = services_of(app).settings.acs
     app[CALLBACK_AUTH_KEY] = AcsCallbackVerifier(acs.resource_id, acs.openid_configuration_url)
     app.router.add_post("/api/calls/incoming", incoming_call)

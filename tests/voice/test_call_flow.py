@@ -8,7 +8,7 @@ import time
 import aiohttp
 import pytest
 
-from adapters.acs.media_ws import ADAPTER_KEY, REGISTRY_KEY
+from adapters.acs.media_ws import REGISTRY_KEY
 from adapters.acs.simulator import open_call
 from tests.support.speech_fixtures import make_speech_pcm
 from tests.support.voice_relay import RelaySpeechToText, RelayTextToSpeech
@@ -115,7 +115,7 @@ async def test_caller_hang_up_mid_prompt_ends_the_conversation_and_cleans_up(sta
         a.type for a in bot.received
     ]
     assert await wait_for(lambda: len(server.app[REGISTRY_KEY]) == 0)
-    assert server.app[ADAPTER_KEY].sessions == {}
+    assert server.app[REGISTRY_KEY].bridges() == []
 
 
 async def test_bot_end_of_conversation_hangs_up_after_the_goodbye(start_server, speech) -> None:

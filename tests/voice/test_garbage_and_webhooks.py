@@ -7,7 +7,7 @@ import asyncio
 import aiohttp
 
 from adapters.acs.media_messages import audio_data_in, audio_metadata_in
-from adapters.acs.media_ws import ADAPTER_KEY, REGISTRY_KEY
+from adapters.acs.media_ws import REGISTRY_KEY
 from adapters.acs.simulator import open_call
 from tests.support.fake_acs import FakeCallAutomationService
 from tests.support.speech_fixtures import make_speech_pcm
@@ -68,7 +68,7 @@ async def test_wrong_sample_rate_closes_the_call_cleanly(start_server, caplog) -
     assert call.result.close_code == 1003
     assert "expected PCM/16000 Hz" in caplog.text
     assert await wait_for(
-        lambda: server.app[ADAPTER_KEY].sessions == {} and len(server.app[REGISTRY_KEY]) == 0
+        lambda: server.app[REGISTRY_KEY].bridges() == [] and len(server.app[REGISTRY_KEY]) == 0
     )
 
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.acs.media_messages import MAX_MESSAGE_BYTES, audio_data_in, audio_metadata_in, dtmf_in
-from adapters.acs.media_ws import ADAPTER_KEY, REGISTRY_KEY, WS_MAX_MSG_SIZE
+from adapters.acs.media_ws import REGISTRY_KEY, WS_MAX_MSG_SIZE
 from tests.e2e.bad_input.support import (
     CLEAN_CLOSE,
     FUZZ,
@@ -77,11 +77,12 @@ async def _media_call(
 
 
 def _media_calls_cleaned_up(server: Server) -> bool:
-    """Every socket call has left the registry and the call adapter (answered phone calls may remain)."""
+    """Every socket call has left the registry with its bridge (answered phone calls may remain)."""
 
     def left() -> list[str]:
-        calls = [r.call_id for r in server.app[REGISTRY_KEY].calls() if r.softphone or r.session]
-        return calls + list(server.app[ADAPTER_KEY].sessions)
+        registry = server.app[REGISTRY_KEY]
+        calls = [r.call_id for r in registry.calls() if r.softphone or registry.bridge(r.call_id)]
+        return calls + [bridge.call_id for bridge in registry.bridges()]
 
     async def wait() -> bool:
         for _ in range(250):

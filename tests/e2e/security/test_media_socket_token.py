@@ -44,11 +44,11 @@ async def test_the_connection_id_header_does_not_open_a_phone_call_s_media(calls
     assert await _refused(calls, bare, headers) == 401
     assert await _refused(calls, bare + "?call=", headers) == 401
     assert await _refused(calls, bare + "?call=" + record.call_id, headers) == 401
-    assert record.session is None and record.state == CallState.ANSWERING
+    assert calls.registry.bridge(record.call_id) is None and record.state == CallState.ANSWERING
     # The socket ACS opens with the URL it was given still gets the call.
     ws = await calls.http.ws_connect(calls.media_url())
     await ws.send_str(audio_metadata_in())
-    assert await wait_for(lambda: record.session is not None)
+    assert await wait_for(lambda: calls.registry.bridge(record.call_id) is not None)
     # ...and a second socket, even with the right token, does not take it over.
     assert await _refused(calls, calls.media_url()) == 401
     await ws.close()
