@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from typing import cast
 
 from aiohttp import web
-from botbuilder.core import ConversationState, Storage, TelemetryLoggerMiddleware, TurnContext, UserState
+from botbuilder.core import ConversationState, Storage, TurnContext, UserState
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
 from adapters.acs.routes import add_call_routes
+from adapters.adapter_setup import AdapterSetup, adapter_setup
 from adapters.app_keys import ADMISSION_KEY, SERVICES_KEY
 from adapters.bot_adapter import create_adapter
 from adapters.messages_endpoint import messages_handler
@@ -56,7 +57,7 @@ from services.speech.base import SpeechToText, TextToSpeech
 from services.speech.factory import create_stt, create_tts
 from storage.factory import close_storage, create_storage
 from storage.pin_lockout import PinLockout
-from storage.turn_serializer import create_conversation_locks, create_turn_serializer
+from storage.turn_serializer import create_conversation_locks
 from web.console_auth import ConsoleAuth
 from web.console_routes import add_agent_routes, signed_in
 from web.easy_auth import EasyAuth
@@ -80,6 +81,8 @@ class Services:
     handoff: EmbeddedHandoffService
     replies: Replies
     bot: VoiceBot
+    adapter_setup: AdapterSetup
+    """Middleware and error handling shared by every adapter (Bot Framework and ACS calls)."""
     adapter: CloudAdapter
     metrics: VoicebotMetrics
     stt: SpeechToText
@@ -156,10 +159,8 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
         return replies.say(session.locale, "error.apology")
 
     store_outage = StoreOutageResponder(replies, settings.handoff.agent_phone_number, telemetry)
-    adapter = create_adapter(settings, conversation_state, apology, store_outage)
-    # One turn per conversation at a time, across instances, before anything loads state.
-    adapter.use(create_turn_serializer(settings, storage))
-    adapter.use(TelemetryLoggerMiddleware(telemetry_client, log_personal_information=False))
+    setup = adapter_setup(settings, storage, conversation_state, telemetry_client, apology, store_outage)
+    adapter = create_adapter(settings, setup)
     return Services(
         settings,
         storage,
@@ -172,6 +173,7 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
         handoff,
         replies,
         bot,
+        setup,
         adapter,
         metrics,
         stt,
@@ -236,7 +238,8 @@ async def create_app(
     app.router.add_get("/readyz", readyz)
     # /healthz; /metrics and /dashboard need a console session
     add_observability_routes(app, services.metrics, signed_in=signed_in)
-    add_call_routes(app)  # ACS: /api/calls/incoming, /api/calls/events, /ws/media, /softphone
+    # ACS: /api/calls/incoming, /api/calls/events, /ws/media, /softphone
+    add_call_routes(app, services.adapter_setup)
     console_auth = ConsoleAuth.from_settings(
         settings.handoff.console_user,
         settings.handoff.console_password.get_secret_value(),

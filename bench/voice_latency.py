@@ -17,7 +17,6 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.acs.routes import add_call_routes
 from adapters.acs.simulator import open_call
 from bench.stats import percentile
 from config import Settings
@@ -48,8 +47,6 @@ async def build_app(settings: Settings, bot_kind: str) -> web.Application:
         application = await app_module.create_app(settings)
         services: Any = application[app_module.SERVICES_KEY]
         services.stt, services.tts = services.stt or stt, services.tts or tts
-        if not any(getattr(r.resource, "canonical", "") == "/ws/media" for r in application.router.routes()):
-            add_call_routes(application)
         return application
     from tests.voice.harness import RecordingBot, make_app
 

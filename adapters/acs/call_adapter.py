@@ -21,12 +21,8 @@ class CallAdapter(BotAdapter):
     """One adapter per app; a bot activity goes to the bridge the registry holds for its conversation id
     (= call id)."""
 
-    def __init__(
-        self,
-        registry: CallRegistry,
-        on_turn_error: Callable[[TurnContext, Exception], Awaitable] | None = None,
-    ) -> None:
-        super().__init__(on_turn_error or _log_turn_error)
+    def __init__(self, registry: CallRegistry) -> None:
+        super().__init__()  # middleware and error handling: adapters.adapter_setup.configure_adapter
         self.registry = registry
 
     async def process_call_activity(
@@ -55,8 +51,3 @@ class CallAdapter(BotAdapter):
 
     async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
         raise NotImplementedError("spoken activities cannot be deleted")
-
-
-async def _log_turn_error(context: TurnContext, error: Exception) -> None:
-    conversation_id = context.activity.conversation.id if context.activity.conversation else ""
-    log.error("bot turn failed: %s", type(error).__name__, extra={"call_id": conversation_id}, exc_info=error)

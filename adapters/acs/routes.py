@@ -23,6 +23,7 @@ from adapters.acs.media_ws import (
 )
 from adapters.acs.registry import CallRegistry
 from adapters.acs.unconnected_calls import unconnected_call_sweeper
+from adapters.adapter_setup import AdapterSetup, configure_adapter
 from core.security.http_hardening import PAGE_HEADERS
 from services.call_automation import call_automation_client
 from voice.settings import softphone_on, voice_settings_from
@@ -56,12 +57,12 @@ def _acs_client_on_startup(app: web.Application) -> None:
         )
 
 
-def add_call_routes(app: web.Application) -> None:
-    """Add ``/api/calls/incoming``, ``/api/calls/events``, ``/ws/media``, ``/softphone`` (+ its assets)."""
+def add_call_routes(app: web.Application, setup: AdapterSetup) -> None:
+    """Add ``/api/calls/incoming``, ``/api/calls/events``, ``/ws/media``, ``/softphone`` (+ its assets).
+    Call turns run with ``setup``, the bot's adapter setup: the same middleware and spoken apology as
+    Bot Framework turns."""
     app[REGISTRY_KEY] = registry = CallRegistry()
-    # Phone calls' turns fail the way Bot Framework turns do: same spoken apology / store-outage transfer.
-    bot_adapter = getattr(services_of(app), "adapter", None)
-    app[ADAPTER_KEY] = CallAdapter(registry, getattr(bot_adapter, "on_turn_error", None))
+    app[ADAPTER_KEY] = configure_adapter(CallAdapter(registry), setup)
     acs = services_of(app).settings.acs
     app[CALLBACK_AUTH_KEY] = AcsCallbackVerifier(acs.resource_id, acs.openid_configuration_url)
     app.router.add_post("/api/calls/incoming", incoming_call)

@@ -14,6 +14,7 @@ from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from adapters.acs.routes import add_call_routes
+from adapters.adapter_setup import AdapterSetup
 from adapters.app_keys import SERVICES_KEY
 from config import Settings
 from services.speech.base import FRAME_BYTES, SttResult
@@ -160,7 +161,7 @@ def real_engines(settings: Settings) -> tuple[Any, Any, str]:
 def make_app(settings: Settings, bot: Any, stt: Any, tts: Any) -> web.Application:
     app = web.Application()
     app[SERVICES_KEY] = Services(bot=bot, settings=settings, stt=stt, tts=tts)
-    add_call_routes(app)
+    add_call_routes(app, AdapterSetup())  # a bot without state: a failed turn is logged
     return app
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from aiohttp.test_utils import TestServer
 
-from adapters.acs.routes import add_call_routes
 from adapters.acs.simulator import run_call
 from tests.support.speech_fixtures import make_speech_pcm
 from tests.voice.harness import rms
@@ -22,8 +21,6 @@ async def bot_server(settings):
     services = app[app_module.SERVICES_KEY]
     if services.stt is None:
         services.stt, services.tts = create_stt(settings), create_tts(settings)
-    if not any(r.resource.canonical == "/ws/media" for r in app.router.routes() if r.resource):
-        add_call_routes(app)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     yield server

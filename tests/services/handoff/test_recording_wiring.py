@@ -21,6 +21,7 @@ from botbuilder.schema import Activity
 from adapters.acs.channel_data import acs_channel_data
 from adapters.acs.media_ws import ACS_CLIENT_KEY
 from adapters.acs.routes import add_call_routes
+from adapters.adapter_setup import AdapterSetup
 from adapters.app_keys import SERVICES_KEY
 from adapters.telephony import HANDOFF_INITIATE, RECORDING_START
 from config import AcsSettings, HandoffSettings, Settings
@@ -116,7 +117,7 @@ async def test_recording_file_status_updated_from_event_grid_attaches_the_transc
         app = web.Application()
         app[SERVICES_KEY] = SimpleNamespace(settings=settings, handoff=service, bot=None, stt=None, tts=None)
         app[ACS_CLIENT_KEY] = None
-        add_call_routes(app)
+        add_call_routes(app, AdapterSetup())
         async with TestServer(app, host="127.0.0.1") as bot, aiohttp.ClientSession() as http:
             url = bot.make_url("/api/calls/incoming")
             headers = {"X-Contoso-Event-Secret": SECRET}
