@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from services.audit.base import AuditEntry, AuditTrail, AuditUnavailable, DataCategory, Operation
-from services.crm.base import CardNotFound, Crm, CrmUnavailable
+from services.crm.base import CardNotFound, Crm, CrmUnavailable, CrmWrapper
 from services.crm.models import (
     AccessContext,
     Account,
@@ -22,7 +22,7 @@ from services.crm.models import (
 T = TypeVar("T")
 
 
-class AuditedCrm:
+class AuditedCrm(CrmWrapper):
     """Wraps any Crm. Each call appends one entry — actor, conversation id and intent from the
     AccessContext, the customer id, data category, operation and outcome — after the call (so the
     outcome is known) and before the data is handed back: if the trail cannot record, the caller
@@ -31,7 +31,7 @@ class AuditedCrm:
     recorded too."""
 
     def __init__(self, inner: Crm, audit: AuditTrail) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._audit = audit
 
     async def _record(
@@ -133,10 +133,3 @@ class AuditedCrm:
             ctx, customer_id, DataCategory.TICKETS, Operation.READ, "get_open_tickets",
             lambda: self._inner.get_open_tickets(customer_id, ctx),
         )  # fmt: skip
-
-    async def ping(self) -> bool:
-        ping: Any = getattr(self._inner, "ping", None)
-        return bool(await ping()) if ping is not None else True
-
-    async def close(self) -> None:
-        await self._inner.close()

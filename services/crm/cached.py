@@ -7,24 +7,17 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from services.crm.base import Crm
+from services.crm.base import Crm, CrmWrapper
 from services.crm.models import (
     AccessContext,
-    Account,
-    AccountType,
-    Card,
-    CardStatement,
-    CardType,
     Customer,
-    Ticket,
-    Transaction,
 )
 from services.crm.phone import normalize_e164
 
 _MISSING = object()
 
 
-class CallScopedCrm:
+class CallScopedCrm(CrmWrapper):
     """Caches ``find_customer_by_phone`` and ``get_customer`` per conversation: the caller is looked
     up once at call start, and every later turn (on any dialog) reuses it. Balances, cards and
     tickets are always read fresh. Entries expire after ``ttl_seconds`` and the cache is bounded;
@@ -39,7 +32,7 @@ class CallScopedCrm:
         default_region: str = "US",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._ttl = ttl_seconds
         self._max = max_entries
         self._region = default_region
@@ -89,33 +82,3 @@ class CallScopedCrm:
         customer = await self._inner.get_customer(customer_id, ctx)
         self._put(key, customer)
         return customer
-
-    async def verify_pin(self, customer_id: str, pin: str, ctx: AccessContext) -> bool:
-        return await self._inner.verify_pin(customer_id, pin, ctx)
-
-    async def get_accounts(self, customer_id: str, ctx: AccessContext) -> list[Account]:
-        return await self._inner.get_accounts(customer_id, ctx)
-
-    async def get_transactions(
-        self, customer_id: str, account_type: AccountType, limit: int, ctx: AccessContext
-    ) -> list[Transaction]:
-        return await self._inner.get_transactions(customer_id, account_type, limit, ctx)
-
-    async def get_cards(self, customer_id: str, ctx: AccessContext) -> list[Card]:
-        return await self._inner.get_cards(customer_id, ctx)
-
-    async def get_card_statement(self, customer_id: str, ctx: AccessContext) -> CardStatement | None:
-        return await self._inner.get_card_statement(customer_id, ctx)
-
-    async def block_card(self, customer_id: str, card_type: CardType, ctx: AccessContext) -> str:
-        return await self._inner.block_card(customer_id, card_type, ctx)
-
-    async def get_open_tickets(self, customer_id: str, ctx: AccessContext) -> list[Ticket]:
-        return await self._inner.get_open_tickets(customer_id, ctx)
-
-    async def ping(self) -> bool:
-        ping = getattr(self._inner, "ping", None)
-        return bool(await ping()) if ping is not None else True
-
-    async def close(self) -> None:
-        await self._inner.close()

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from services.crm.base import CardNotFound
+from services.crm.base import CardNotFound, Crm
 from services.crm.models import (
     AccessContext,
     Account,
@@ -67,7 +67,7 @@ def _last_monday(today: date) -> date:
     return today - timedelta(days=back)
 
 
-class EmbeddedSqliteCrm:
+class EmbeddedSqliteCrm(Crm):
     """The CRM port over SQLite. sqlite3 runs in a worker thread: the stdlib driver is
     well kept and the load is tiny, so an extra async driver dependency buys nothing here."""
 

@@ -16,7 +16,7 @@ import aiohttp
 
 from config import CrmHttpSettings
 from core.resilience import CircuitBreaker, CircuitOpen
-from services.crm.base import CardNotFound, CrmError, CrmUnavailable
+from services.crm.base import CardNotFound, Crm, CrmError, CrmUnavailable
 from services.crm.models import (
     AccessContext,
     Account,
@@ -89,7 +89,7 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-class HttpCrm:
+class HttpCrm(Crm):
     """aiohttp client: per-attempt timeout, retries with exponential backoff (full jitter) on
     429/5xx and connection errors honouring ``Retry-After`` (up to ``max_retry_after``), a circuit
     breaker, and ``CrmUnavailable`` for every failure a dialog should speak around. POSTs carry an
