@@ -16,7 +16,7 @@ customer-data intent that yields to a document answer counts as routed to the kn
 The CLU path is CluRecognizer end to end (request, response mapping, out-of-scope arbitration) over a fake
 azure-core transport answering in CLU's recorded response shape. No CLU service is reachable here, so its
 intent scores are a stand-in: the embedded classifier's own probabilities sharpened (p^3, renormalised)
-into the over-confident shape CLU answers with. The held-out file is only ever read here, for figures.
+into the over-confident shape CLU answers with. The held-out files are only ever read here, for figures.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from config import CluSettings, RecognizerBackend, RoutingSettings, Settings, ge
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 HELD_OUT = DATA / "routing_heldout.jsonl"
+HELD_OUT_2 = DATA / "routing_heldout2.jsonl"
 TUNING = DATA / "routing_tuning.jsonl"
 LOCALES = {"en": "en-US", "es": "es-MX"}
 CLU_SHARPENING = 3.0
@@ -202,17 +203,17 @@ def main() -> None:
     print(f"trained on {report.utterances} utterances in {report.seconds:.2f} s")
     routing = settings.routing
     print(f"thresholds: high {routing.high_threshold}, confirm {routing.confirm_threshold}\n")
-    sets = [("held-out", HELD_OUT), ("tuning", TUNING)]
+    sets = [("held-out", HELD_OUT), ("held-out2", HELD_OUT_2), ("tuning", TUNING)]
     index_dir = Path(tempfile.mkdtemp(prefix="bench-routing-kb-"))
     knowledge = embedded_knowledge(settings, index_dir)
     header = (
-        f"{'set':9} {'path':11} {'lang':4} {'business acc':>14} {'None recall':>13} {'conf. misroute':>15}"
+        f"{'set':10} {'path':11} {'lang':4} {'business acc':>14} {'None recall':>13} {'conf. misroute':>15}"
     )
     print(header)
     print("-" * len(header))
     for set_name, path in sets:
         if not path.exists():
-            print(f"{set_name:9} (missing: {path.name})")
+            print(f"{set_name:10} (missing: {path.name})")
             continue
         rows = load_rows(path)
         paths = {
@@ -224,7 +225,7 @@ def main() -> None:
         for path_name, predictions in paths.items():
             for lang, f in figures(predictions, routing).items():
                 print(
-                    f"{set_name:9} {path_name:11} {lang:4} {f.business_accuracy:>8.3f} (n={f.business:3})"
+                    f"{set_name:10} {path_name:11} {lang:4} {f.business_accuracy:>8.3f} (n={f.business:3})"
                     f" {f.none_recall:>7.3f} (n={f.none:3}) {f.confident_misroute:>15.3f}"
                 )
 
