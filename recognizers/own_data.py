@@ -19,6 +19,7 @@ _ACT_EN = (
     r"(check|show|tell me|read|give me|pull up|look up|block|freeze|lock|cancel|stop|deactivate|"
     r"disable|turn off|report)"
 )
+_ASK_FOR_EN = r"(can|could|may) (i|you) (please )?(get|have|hear|see|check|tell me|give me|read)"
 _DATA_ES = (
     r"(saldo|movimientos?|compras?|cargos?|gastos?|estado de cuenta|pago minimo|fecha de pago|fecha limite)"
 )
@@ -39,6 +40,10 @@ OWN_DATA_CUES: tuple[re.Pattern[str], ...] = tuple(
         r"\bhow much (money |cash )?(is|have i got|is there) (left )?(in|on) my\b",
         r"\b(did|have) i (spend|spent|pay|paid|buy|bought|use|used)\b",
         r"\bmy (\w+ )?card (was|is|has been|got) (stolen|lost|taken|missing)\b",
+        rf"\b{_ASK_FOR_EN}\b.*\b{_DATA_EN}\b",
+        r"\bmy (\w+ )?card (locked|blocked|frozen|cancell?ed|turned off|shut off)\b",
+        r"\bhow much (money )?can i (spend|use)\b.*\bmy\b",
+        r"\b(is there|do i have) enough (money )?(in|on) my\b",
         r"\bi (lost|cant find|can't find) my\b",
         r"\bsomeone (stole|took|used|is using) my\b",
         # Spanish (accents folded)
@@ -49,6 +54,8 @@ OWN_DATA_CUES: tuple[re.Pattern[str], ...] = tuple(
         r"\b(en )?que (compre|gaste|pague)\b",
         r"\b(me robaron|perdi|extravie|se me perdio|me la robaron)\b",
         r"\bmi (\w+ )?tarjeta (fue|esta|ha sido) (robada|perdida|extraviada)\b",
+        r"\bcuanto (dinero )?puedo (gastar|usar)\b.*\bmis?\b",
+        r"\bme alcanza\b",
     )
 )
 
@@ -79,7 +86,11 @@ RULES_QUESTION_CUES: tuple[re.Pattern[str], ...] = (
 )
 
 
+# "Fecha límite (de pago)" is a due date, not a limit: taken out before the rules cues are looked for.
+_DUE_DATE_ES = re.compile(r"\bfecha (limite|de vencimiento)\b")
+
+
 def asks_about_rules(text: str) -> bool:
     """True when the words ask about the bank's fees, rates, limits, requirements or how things work."""
-    folded = fold(text)
+    folded = _DUE_DATE_ES.sub(" ", fold(text))
     return any(pattern.search(folded) for pattern in RULES_QUESTION_CUES)

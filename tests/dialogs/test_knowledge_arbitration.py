@@ -83,6 +83,16 @@ async def test_the_rule_is_switched_off_by_configuration(bot_settings, recognize
         ("bloquea mi tarjeta de débito", True),
         ("cuánto gasté este mes", True),
         ("me robaron la cartera con la tarjeta", True),
+        # Polite requests for the caller's own data are requests, though "can I" also opens rules questions.
+        ("could you please tell me the balance on savings", True),
+        ("can I hear the charges from yesterday", True),
+        ("could I have my debit card frozen", True),
+        ("how much can I spend from my savings today", True),
+        ("is there enough money in my checking for the rent", True),
+        ("cuánto puedo gastar de mi cuenta de ahorro", True),
+        ("me alcanza para pagar la renta", True),
+        ("can I see my PIN in the app", False),
+        ("can I have two savings accounts", False),
         ("what are the fees for wiring money overseas", False),
         ("can I raise the daily limit on withdrawals", False),
         ("qué documentos piden para abrir una cuenta", False),
@@ -104,6 +114,8 @@ def test_own_data_cues(text, own):
         ("when is the payment due", False),
         ("quiero bloquear la tarjeta", False),
         ("para cuándo hay que pagar la tarjeta", False),
+        ("dígame la fecha límite de pago de la tarjeta", False),  # a due date, not a limit
+        ("cuál es el límite de retiro en cajero", True),
     ],
 )
 def test_rules_question_cues(text, rules):
