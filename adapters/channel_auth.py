@@ -16,6 +16,7 @@ from botframework.connector.auth import (
 )
 from botframework.connector.skills import BotFrameworkClient
 
+from adapters.connector_clients import ReusedClients
 from core.security.service_urls import ServiceUrlPolicy
 
 logger = logging.getLogger(__name__)
@@ -25,20 +26,26 @@ class RefusingAuthentication(BotFrameworkAuthentication):
     """Wraps botbuilder's authentication, whose token checks raise IndexError (a ``kid`` not among the
     signing keys), a bare Exception (an algorithm or endorsement it refuses), ValueError (no header on a
     WebSocket upgrade) or the key fetch's network errors: every one becomes PermissionError, which the
-    CloudAdapter answers with 401. Connector clients are only made for allowed ``serviceUrl`` hosts."""
+    CloudAdapter answers with 401. Connector clients are only made for allowed ``serviceUrl`` hosts, and
+    are made once per host rather than once per turn (`ReusedClients`)."""
 
     def __init__(self, inner: BotFrameworkAuthentication, service_urls: ServiceUrlPolicy) -> None:
         self._inner = inner
         self._service_urls = service_urls
+        self._clients = ReusedClients()
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
         try:
-            return await self._inner.authenticate_request(activity, auth_header)
+            result = await self._inner.authenticate_request(activity, auth_header)
         except PermissionError:
             raise
         except Exception as error:  # botbuilder raises untyped errors for bad tokens (see class doc)
             logger.info("channel token refused", extra={"reason": type(error).__name__})
             raise PermissionError("channel token could not be verified") from error
+        result.connector_factory = self._clients.connector_factory(
+            result.connector_factory, result.claims_identity
+        )
+        return result
 
     async def authenticate_streaming_request(
         self, auth_header: str, channel_id_header: str
@@ -52,12 +59,15 @@ class RefusingAuthentication(BotFrameworkAuthentication):
             raise PermissionError("channel token could not be verified") from error
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
+        inner = self._inner.create_connector_factory(claims_identity)
         return _AllowedHostsConnectorFactory(
-            self._inner.create_connector_factory(claims_identity), self._service_urls
+            self._clients.connector_factory(inner, claims_identity), self._service_urls
         )
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
-        return await self._inner.create_user_token_client(claims_identity)
+        return await self._clients.user_token_client(
+            claims_identity, lambda: self._inner.create_user_token_client(claims_identity)
+        )
 
     def create_bot_framework_client(self) -> BotFrameworkClient:
         return self._inner.create_bot_framework_client()
