@@ -58,6 +58,7 @@ from services.speech.factory import create_stt, create_tts
 from storage.factory import close_storage, create_storage
 from storage.pin_lockout import PinLockout
 from storage.turn_serializer import create_conversation_locks
+from voice.prompt_cache import PromptAudioCache
 from web.console_auth import ConsoleAuth
 from web.console_routes import add_agent_routes, signed_in
 from web.easy_auth import EasyAuth
@@ -118,7 +119,8 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
     knowledge.generator = TimedBackend(knowledge.generator, metrics, "llm")
     # Train the intent model and load (or build) the knowledge index before the first call.
     await asyncio.gather(recognizer.warm_up(), knowledge.warm_up())
-    stt, tts = create_stt(settings), create_tts(settings)  # engines load on the first call
+    stt = create_stt(settings)  # engines load on the first call
+    tts = PromptAudioCache(create_tts(settings), replies.fixed_speech())
     handoff = build_handoff(
         settings, storage, stt=stt, telemetry=telemetry, on_llm_usage=metrics.record_llm_tokens
     )

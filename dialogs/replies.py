@@ -23,6 +23,15 @@ class Replies:
     def voice(self, locale: str) -> str:
         return self._voices.get(locale) or next(iter(self._voices.values()))
 
+    def fixed_speech(self) -> frozenset[str]:
+        """The SSML of every prompt without placeholders (no caller's data): its audio may be cached."""
+        return frozenset(
+            to_ssml(template, locale, self.voice(locale))
+            for locale in self.catalogue.locales
+            for template in self.catalogue.prompts(locale).values()
+            if "{" not in template
+        )
+
     def message(
         self, locale: str | None, text: str, input_hint: str = InputHints.accepting_input
     ) -> Activity:
