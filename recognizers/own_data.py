@@ -44,6 +44,9 @@ OWN_DATA_CUES: tuple[re.Pattern[str], ...] = tuple(
         r"\bmy (\w+ )?card (locked|blocked|frozen|cancell?ed|turned off|shut off)\b",
         r"\bhow much (money )?can i (spend|use)\b.*\bmy\b",
         r"\b(is there|do i have) enough (money )?(in|on) my\b",
+        r"\b(can|could) (i|you|we) (please )?(block|freeze|lock|cancel|deactivate|disable|turn off|stop) "
+        r"(the|this|that) (\w+ )?card\b",
+        r"\bhow many (transactions|purchases|charges|payments) (did i|have i|were there|have there been)\b",
         r"\bi (lost|cant find|can't find) my\b",
         r"\bsomeone (stole|took|used|is using) my\b",
         # Spanish (accents folded)
@@ -56,6 +59,12 @@ OWN_DATA_CUES: tuple[re.Pattern[str], ...] = tuple(
         r"\bmi (\w+ )?tarjeta (fue|esta|ha sido) (robada|perdida|extraviada)\b",
         r"\bcuanto (dinero )?puedo (gastar|usar)\b.*\bmis?\b",
         r"\bme alcanza\b",
+        r"\b(puedo|puede|pueden|se puede|podria|podrian) (bloquear|congelar|cancelar|desactivar|apagar) "
+        r"(la|esta|esa) (\w+ )?tarjeta\b",
+        r"\bcuant[oa]s (movimientos|compras|cargos|retiros|transacciones|pagos) "
+        r"(hice|hubo|he hecho|llevo|tuve|me hicieron|me han hecho)\b",
+        r"\bhay (algun|algunos|nuevos?) (cargos?|movimientos?|compras?)\b(?! por\b)",
+        r"\bcuant[oa]s dias (faltan|me quedan|quedan) para (pagar|el pago)\b",
     )
 )
 
