@@ -110,6 +110,7 @@ def production_server(
         app_env="production",
         app_id=APP_ID,
         app_password="test-app-password",
+        pin_lockout={"subject_key": "test-subject-key"},
     )
     yield from serve_bot(settings, trained_recognizer)
 
