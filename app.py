@@ -39,6 +39,7 @@ from core.security.service_urls import ServiceUrlPolicy
 from dialogs.call_session import SessionAccessor
 from dialogs.deps import DialogDeps
 from dialogs.main_dialog import MainDialog
+from dialogs.registry import registered_intents
 from dialogs.replies import Replies
 from locales.catalogue import Catalogue
 from recognizers.base import CallerRecognizer
@@ -113,7 +114,7 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
     audit = create_audit_trail(settings)
     # Every read or write of customer data is audited; caller lookups are cached for the call.
     crm = cast(Crm, TimedBackend(AuditedCrm(CallScopedCrm(create_crm(settings)), audit), metrics, "crm"))
-    recognizer = recognizer or create_recognizer(settings, telemetry)
+    recognizer = recognizer or create_recognizer(settings, registered_intents(), telemetry)
     knowledge = create_knowledge(settings, on_llm_usage=metrics.record_llm_tokens)
     knowledge.index = TimedBackend(knowledge.index, metrics, "retrieval")
     knowledge.generator = TimedBackend(knowledge.generator, metrics, "llm")

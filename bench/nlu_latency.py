@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bench.stats import percentile
 from config import get_settings
+from dialogs.registry import registered_intents
 from recognizers.base import top_intent
 from recognizers.embedded_recognizer import EmbeddedRecognizer
 
@@ -21,7 +22,7 @@ LOCALES = {"en": "en-US", "es": "es-MX"}
 
 
 def _train(cache_dir: Path) -> tuple[EmbeddedRecognizer, float, float]:
-    recognizer = EmbeddedRecognizer(get_settings().clu_project_file, cache_dir)
+    recognizer = EmbeddedRecognizer(get_settings().clu_project_file, cache_dir, registered_intents())
     wall, cpu = time.perf_counter(), time.process_time()
     recognizer.train()
     return recognizer, time.perf_counter() - wall, time.process_time() - cpu

@@ -135,11 +135,11 @@ async def routed(
     """The predictions after MainDialog's action-vs-knowledge rule: a customer-data intent the documents
     answer instead becomes the knowledge dialog (intent None)."""
     from dialogs.arbitration import knowledge_answers_instead
-    from dialogs.registry import ROUTES_BY_INTENT
+    from dialogs.registry import route_for
 
     out = []
     for p in predictions:
-        route = ROUTES_BY_INTENT.get(p.intent)
+        route = route_for(p.intent)
         if route is not None and p.score >= routing.confirm_threshold:
             if await knowledge_answers_instead(
                 knowledge,
@@ -179,15 +179,16 @@ def clu_settings() -> Settings:
 
 
 def default_clu_factory(recognizer: Any) -> Callable[[Any], Any]:
+    from dialogs.registry import registered_intents
     from recognizers.clu_recognizer import CluRecognizer
 
     def make(transport: Any) -> Any:
-        try:
-            return CluRecognizer(
-                clu_settings(), transport=transport, out_of_scope=recognizer.out_of_scope_scores
-            )
-        except (TypeError, AttributeError):  # before the out-of-scope gate existed
-            return CluRecognizer(clu_settings(), transport=transport)
+        return CluRecognizer(
+            clu_settings(),
+            registered_intents(),
+            transport=transport,
+            out_of_scope=recognizer.out_of_scope_scores,
+        )
 
     return make
 
@@ -195,10 +196,11 @@ def default_clu_factory(recognizer: Any) -> Callable[[Any], Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.parse_args()
+    from dialogs.registry import registered_intents
     from recognizers.embedded_recognizer import EmbeddedRecognizer
 
     settings = get_settings()
-    recognizer = EmbeddedRecognizer(settings.clu_project_file, settings.nlu_cache_dir)
+    recognizer = EmbeddedRecognizer(settings.clu_project_file, settings.nlu_cache_dir, registered_intents())
     report = recognizer.train()
     print(f"trained on {report.utterances} utterances in {report.seconds:.2f} s")
     routing = settings.routing

@@ -15,6 +15,7 @@ from botbuilder.dialogs import (
 )
 
 from adapters.telephony import hang_up
+from dialogs import registry
 from dialogs.arbitration import knowledge_answers_instead
 from dialogs.base import ESCALATE, NO_MATCH, TRANSFERRED, VoiceDialog
 from dialogs.deps import DialogDeps
@@ -22,7 +23,7 @@ from dialogs.identify_caller_dialog import UNVERIFIED, IdentifyCallerDialog
 from dialogs.knowledge_dialog import KnowledgeDialog
 from dialogs.new_request import NOT_FOR_QUESTIONS, asks_something, innermost_dialog_id, is_new_request
 from dialogs.prompts import YES_NO_PROMPT
-from dialogs.registry import ESCALATING_INTENTS, ROUTES, ROUTES_BY_INTENT, IntentRoute
+from dialogs.registry import COMMAND_INTENTS, IntentRoute, route_for
 from dialogs.spoken_answers import yes_or_no
 from dialogs.transfer_dialog import TransferDialog
 from dialogs.turn import recognition
@@ -33,7 +34,6 @@ from services.knowledge.base import KnowledgeError
 
 logger = logging.getLogger(__name__)
 
-COMMAND_INTENTS = frozenset({"Cancel", "Help", "Repeat", "Goodbye"})
 _PLAN = "plan"
 
 
@@ -44,7 +44,7 @@ class MainDialog(VoiceDialog):
         super().__init__(MainDialog.__name__, deps)
         self.add_dialog(IdentifyCallerDialog(deps))
         self.add_dialog(KnowledgeDialog(deps))
-        for dialog_class in dict.fromkeys((*(route.dialog for route in ROUTES), TransferDialog)):
+        for dialog_class in dict.fromkeys((*(route.dialog for route in registry.ROUTES), TransferDialog)):
             self.add_dialog(dialog_class(deps))
         self.add_dialog(
             WaterfallDialog(
@@ -80,7 +80,7 @@ class MainDialog(VoiceDialog):
         if command and score >= routing.confirm_threshold:
             await self._run_command(step.context, intent)
             return await step.end_dialog()
-        route = ROUTES_BY_INTENT.get(intent)
+        route = route_for(intent)
         if route is not None and score >= routing.confirm_threshold:
             if await self._knowledge_first(step.context, route, result.text or ""):
                 route = None
@@ -245,7 +245,8 @@ class MainDialog(VoiceDialog):
         if result is None or inner_dc.active_dialog is None:
             return None
         intent, score = top_intent(result)
-        escalating = intent in ESCALATING_INTENTS
+        route = route_for(intent)
+        escalating = route is not None and route.escalates
         command = (
             intent in COMMAND_INTENTS
             and yes_or_no(result.text or "") is None
@@ -263,9 +264,8 @@ class MainDialog(VoiceDialog):
             await self._repeat(inner_dc.context)
             return DialogTurnResult(DialogTurnStatus.Waiting)
         await inner_dc.cancel_all_dialogs()
-        if escalating:
-            reason = ROUTES_BY_INTENT[intent].options["reason"]
-            return await inner_dc.begin_dialog(TransferDialog.__name__, {"reason": reason})
+        if route is not None and route.escalates:
+            return await inner_dc.begin_dialog(TransferDialog.__name__, {"reason": route.options["reason"]})
         await self._run_command(inner_dc.context, intent)
         return DialogTurnResult(DialogTurnStatus.Complete)
 

@@ -8,7 +8,7 @@ from botbuilder.core import TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogContext
 
 from dialogs.prompts import OPEN_TO_NEW_REQUESTS, YES_NO_PROMPT, prompt_answer
-from dialogs.registry import ROUTES_BY_INTENT
+from dialogs.registry import route_for
 from dialogs.spoken_answers import yes_or_no
 from dialogs.turn import recognition
 from recognizers.base import top_intent
@@ -124,7 +124,7 @@ def is_new_request(
         return False
     text = result.text or ""
     intent, score = top_intent(result)
-    route = ROUTES_BY_INTENT.get(intent)
+    route = route_for(intent)
     other_action = route is not None and score >= high_threshold and route.dialog.__name__ != in_progress
     answer = prompt_answer(prompt_id, turn_context)
     if answer is None:

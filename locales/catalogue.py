@@ -27,7 +27,9 @@ class Catalogue:
         self.default_locale = default_locale
 
     @classmethod
-    def load(cls, directory: Path = CATALOGUE_DIR, default_locale: str = "en-US") -> Catalogue:
+    def load(cls, directory: Path | None = None, default_locale: str = "en-US") -> Catalogue:
+        """Every ``<locale>.json`` in ``directory`` (default: this package's folder)."""
+        directory = directory or CATALOGUE_DIR
         prompts = {
             path.stem: json.loads(path.read_text(encoding="utf-8"))
             for path in sorted(directory.glob("*.json"))

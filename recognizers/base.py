@@ -9,19 +9,9 @@ from botbuilder.core import IntentScore, Recognizer, RecognizerResult, TurnConte
 
 from recognizers.text import clean
 
-INTENTS: tuple[str, ...] = (
-    "CheckBalance",
-    "RecentTransactions",
-    "BlockCard",
-    "CardPaymentInfo",
-    "ReportFraud",
-    "TalkToAgent",
-    "Cancel",
-    "Help",
-    "Repeat",
-    "Goodbye",
-    "None",
-)
+NONE_INTENT = "None"
+"""CLU's built-in intent for anything out of scope; every project file has it. The other intents are
+registered in dialogs/registry.py, which hands them to the recognizers (``registered_intents()``)."""
 
 LANGUAGE_PROPERTY = "language"
 """Key in ``RecognizerResult.properties`` holding the detected language: ``en`` or ``es``."""

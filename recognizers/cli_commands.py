@@ -15,7 +15,6 @@ from botbuilder.core import RecognizerResult
 from recognizers.base import (
     ENTITY_ACCOUNT_TYPE,
     ENTITY_CARD_TYPE,
-    INTENTS,
     LANGUAGE_PROPERTY,
     CallerRecognizer,
     RecognizerUnavailable,
@@ -28,9 +27,10 @@ LOCALES = {"en": "en-US", "es": "es-MX"}
 
 def _recognizer() -> CallerRecognizer:
     from config import get_settings
+    from dialogs.registry import registered_intents
     from recognizers.factory import create_recognizer
 
-    return create_recognizer(get_settings())
+    return create_recognizer(get_settings(), registered_intents())
 
 
 def _line(result: RecognizerResult) -> dict[str, Any]:
@@ -83,6 +83,8 @@ def _table(rows: list[list[str]]) -> str:
 
 def report(gold: list[str], predicted: list[str], languages: list[str]) -> str:
     """Accuracy (overall and per language), per-intent precision/recall and a confusion table."""
+    from dialogs.registry import registered_intents  # the CLI is wiring: dialogs hold the catalogue
+
     total = len(gold)
     correct = sum(g == p for g, p in zip(gold, predicted, strict=True))
     lines = [f"accuracy {correct / total:.3f} ({correct}/{total})"]
@@ -91,7 +93,7 @@ def report(gold: list[str], predicted: list[str], languages: list[str]) -> str:
         per_lang[lang][0] += g == p
         per_lang[lang][1] += 1
     lines += [f"accuracy[{lang}] {ok / n:.3f} ({ok}/{n})" for lang, (ok, n) in sorted(per_lang.items())]
-    labels = [i for i in INTENTS if i in set(gold) | set(predicted)]
+    labels = [i for i in registered_intents() if i in set(gold) | set(predicted)]
     pairs = Counter(zip(gold, predicted, strict=True))
     rows = [["intent", "precision", "recall", "support"]]
     for label in labels:
@@ -125,10 +127,11 @@ async def _run_eval(args: argparse.Namespace) -> int:
 
 async def _run_train(args: argparse.Namespace) -> int:
     from config import get_settings
+    from dialogs.registry import registered_intents
     from recognizers.embedded_recognizer import EmbeddedRecognizer
 
     settings = get_settings()
-    recognizer = EmbeddedRecognizer(settings.clu_project_file, settings.nlu_cache_dir)
+    recognizer = EmbeddedRecognizer(settings.clu_project_file, settings.nlu_cache_dir, registered_intents())
     report = await asyncio.to_thread(recognizer.train)
     print(
         json.dumps(

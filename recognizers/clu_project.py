@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from recognizers.base import INTENTS
+from recognizers.base import NONE_INTENT
 
 SUPPORTED_LANGUAGES: dict[str, str] = {"en-us": "en", "en": "en", "es": "es"}
 """Utterance language tags in the project file (codes from CLU's language list) -> the bot's language."""
@@ -52,15 +53,34 @@ def _require(condition: bool, message: str) -> None:
         raise CluProjectError(message)
 
 
-def parse_project(raw: dict, sha256: str = "") -> CluProject:
-    """Validate the decoded JSON and return the parts the recognizers need."""
+def _check_intents(declared: tuple[str, ...], registered: Collection[str] | None) -> None:
+    """The project's intents are exactly the registered ones (plus None): a model never predicts an
+    intent no dialog serves, and every registered intent has utterances to learn from."""
+    _require(NONE_INTENT in declared, f"the project has no {NONE_INTENT!r} intent")
+    if registered is None:
+        return
+    expected = {*registered, NONE_INTENT}
+    unregistered, missing = sorted(set(declared) - expected), sorted(expected - set(declared))
+    _require(
+        not unregistered and not missing,
+        f"intents differ from dialogs/registry.py: not registered {unregistered}, "
+        f"missing from the project {missing}",
+    )
+
+
+def parse_project(raw: dict, sha256: str = "", intents: Collection[str] | None = None) -> CluProject:
+    """Validate the decoded JSON and return the parts the recognizers need.
+
+    ``intents``: the registered intents (dialogs/registry.py ``registered_intents()``) the project must
+    declare, no more, no fewer; None checks only that the project is well formed.
+    """
     _require(raw.get("stringIndexType") == "Utf16CodeUnit", "stringIndexType must be Utf16CodeUnit")
     metadata = raw.get("metadata") or {}
     assets = raw.get("assets") or {}
     _require(metadata.get("projectKind") == "Conversation", "metadata.projectKind must be Conversation")
     _require(assets.get("projectKind") == "Conversation", "assets.projectKind must be Conversation")
-    intents = tuple(i["category"] for i in assets.get("intents", []))
-    _require(set(intents) == set(INTENTS), f"intents {sorted(intents)} differ from {sorted(INTENTS)}")
+    declared = tuple(i["category"] for i in assets.get("intents", []))
+    _check_intents(declared, intents)
     categories = {e["category"] for e in assets.get("entities", [])}
 
     list_entities: dict[str, dict[str, tuple[str, ...]]] = {}
@@ -77,7 +97,7 @@ def parse_project(raw: dict, sha256: str = "") -> CluProject:
         text = item.get("text", "")
         where = f"utterance {index} ({text!r})"
         _require(bool(text.strip()), f"{where}: empty text")
-        _require(item.get("intent") in intents, f"{where}: unknown intent {item.get('intent')!r}")
+        _require(item.get("intent") in declared, f"{where}: unknown intent {item.get('intent')!r}")
         language = str(item.get("language", metadata.get("language", ""))).lower()
         _require(language in SUPPORTED_LANGUAGES, f"{where}: unsupported language {language!r}")
         spans = []
@@ -99,7 +119,7 @@ def parse_project(raw: dict, sha256: str = "") -> CluProject:
     _require(bool(utterances), "the project has no utterances")
     return CluProject(
         name=str(metadata.get("projectName", "")),
-        intents=intents,
+        intents=declared,
         utterances=tuple(utterances),
         list_entities=list_entities,
         confidence_threshold=float((metadata.get("settings") or {}).get("confidenceThreshold", 0.0)),
@@ -107,11 +127,11 @@ def parse_project(raw: dict, sha256: str = "") -> CluProject:
     )
 
 
-def load_project(path: Path) -> CluProject:
-    """Read, hash and validate a CLU project file."""
+def load_project(path: Path, intents: Collection[str] | None = None) -> CluProject:
+    """Read, hash and validate a CLU project file (against the registered ``intents`` when given)."""
     data = Path(path).read_bytes()
     try:
         raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CluProjectError(f"{path}: not valid JSON ({exc})") from exc
-    return parse_project(raw, sha256=hashlib.sha256(data).hexdigest())
+    return parse_project(raw, sha256=hashlib.sha256(data).hexdigest(), intents=intents)

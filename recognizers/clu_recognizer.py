@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -22,7 +22,7 @@ from recognizers.base import (
     ENTITY_CARD_TYPE,
     ENTITY_DATETIME,
     ENTITY_NUMBER,
-    INTENTS,
+    NONE_INTENT,
     CallerRecognizer,
     RecognizerUnavailable,
     build_result,
@@ -96,9 +96,12 @@ def _moment(resolution: dict[str, Any], text: str) -> dict[str, str] | None:
     return item
 
 
-def map_prediction(text: str, language: str, prediction: dict[str, Any]) -> RecognizerResult:
-    """The CLU ``result.prediction`` object -> the RecognizerResult shape every recognizer returns."""
-    scores = {intent: 0.0 for intent in INTENTS}
+def map_prediction(
+    text: str, language: str, prediction: dict[str, Any], intents: Collection[str]
+) -> RecognizerResult:
+    """The CLU ``result.prediction`` object -> the RecognizerResult shape every recognizer returns:
+    a score for each of ``intents`` (the registered ones and None), whatever CLU listed."""
+    scores = dict.fromkeys((*intents, NONE_INTENT), 0.0)
     for item in prediction.get("intents", []):
         if item.get("category") in scores:
             scores[item["category"]] = float(item.get("confidenceScore", 0.0))
@@ -140,12 +143,14 @@ class CluRecognizer(CallerRecognizer):
     def __init__(
         self,
         settings: Settings,
+        intents: Collection[str],
         *,
         credential: Any = None,
         out_of_scope: OutOfScopeScorer | None = None,
         **client_kwargs: Any,
     ) -> None:
         self._settings = settings.clu
+        self._intents = tuple(intents)  # the registered ones (dialogs/registry.py); CLU's model has them
         self._out_of_scope = out_of_scope
         self._credential = credential
         self._client_kwargs = client_kwargs  # e.g. transport= in tests
@@ -190,12 +195,13 @@ class CluRecognizer(CallerRecognizer):
     async def recognize_text(self, text: str, locale_hint: str | None = None) -> RecognizerResult:
         language = detect_language(text, locale_hint)
         if not clean(text):
-            return map_prediction(text, language, {"intents": [{"category": "None", "confidenceScore": 1.0}]})
+            silence = {"intents": [{"category": NONE_INTENT, "confidenceScore": 1.0}]}
+            return map_prediction(text, language, silence, self._intents)
         task = build_task(text, language, self._settings.project_name, self._settings.deployment_name)
         try:
             async with asyncio.timeout(self._settings.timeout_seconds):
                 response = await self._get_client().analyze_conversation(task)
-            result = map_prediction(text, language, response["result"]["prediction"])
+            result = map_prediction(text, language, response["result"]["prediction"], self._intents)
         except TimeoutError as exc:
             raise RecognizerUnavailable(
                 f"CLU did not answer within {self._settings.timeout_seconds} s"

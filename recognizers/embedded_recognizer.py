@@ -8,7 +8,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from recognizers.base import INTENTS, CallerRecognizer, build_result
+from recognizers.base import NONE_INTENT, CallerRecognizer, build_result
 from recognizers.clu_project import CluProject, load_project
 from recognizers.entities import ListEntityMatcher, shared_builtin_extractor
 from recognizers.language import detect_language
@@ -60,10 +60,14 @@ class EmbeddedRecognizer(CallerRecognizer):
         self,
         project_file: Path,
         cache_dir: Path | None = None,
+        intents: Collection[str] | None = None,
         *,
         clock: Callable[[], datetime] = datetime.now,
     ) -> None:
+        """``intents``: the registered ones (dialogs/registry.py) the project file must declare."""
         self._project_file = Path(project_file)
+        self._registered = intents
+        self._intents: tuple[str, ...] = (NONE_INTENT,)
         self._cache_dir = Path(cache_dir) if cache_dir else None
         self._clock = clock
         self._lock = threading.Lock()
@@ -131,7 +135,8 @@ class EmbeddedRecognizer(CallerRecognizer):
                 assert self.report is not None
                 return self.report
             started = time.perf_counter()
-            project = project or load_project(self._project_file)
+            project = project or load_project(self._project_file, self._registered)
+            self._intents = project.intents
             utterances = project.training_utterances()
             cleaned = [clean(u.text) for u in utterances]
             unique = sorted(set(cleaned))
@@ -190,13 +195,13 @@ class EmbeddedRecognizer(CallerRecognizer):
         probabilities = self._classifier.predict_proba(self._features(dense, [fold(t) for t in texts]))
         results = []
         for row, vector, text in zip(probabilities, dense, cleaned, strict=True):
-            scores = {intent: 0.0 for intent in INTENTS}
+            scores = dict.fromkeys(self._intents, 0.0)
             if text:
                 scores.update({label: float(p) for label, p in zip(self._labels, row, strict=True)})
                 if gated:
                     scores = self._gate.apply(scores, vector)
             else:  # silence or pure hesitation: nothing to route
-                scores["None"] = 1.0
+                scores[NONE_INTENT] = 1.0
             results.append(scores)
         return results
 

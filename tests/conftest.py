@@ -26,12 +26,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def trained_recognizer(tmp_path_factory: pytest.TempPathFactory):
     """The embedded recognizer, trained once per test session from the CLU project file."""
+    from dialogs.registry import registered_intents
     from recognizers.embedded_recognizer import EmbeddedRecognizer
 
     # The embedding cache is keyed by the project file's hash, so every test session (and every bot
     # process a test starts) shares one: only the first run on a fresh clone embeds the utterances.
     recognizer = EmbeddedRecognizer(
-        PROJECT_ROOT / "cognitiveModels" / "banking.clu.json", Settings(_env_file=None).nlu_cache_dir
+        PROJECT_ROOT / "cognitiveModels" / "banking.clu.json",
+        Settings(_env_file=None).nlu_cache_dir,
+        registered_intents(),
     )
     recognizer.train()
     return recognizer

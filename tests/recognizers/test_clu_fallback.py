@@ -10,6 +10,7 @@ import pytest
 
 from config import CluSettings, RecognizerBackend, ResilienceSettings, Settings
 from core.resilience import DEGRADED_EVENT, TwinFallback
+from dialogs.registry import registered_intents
 from recognizers.base import top_intent
 from recognizers.clu_recognizer import CluRecognizer
 from recognizers.factory import create_recognizer
@@ -48,14 +49,18 @@ def with_twin(clu: CluRecognizer, twin: Any, events: RecordedEvents, clock: Cloc
 
 
 def test_the_factory_gives_clu_its_embedded_twin() -> None:
-    recognizer = create_recognizer(clu_settings("https://contoso-language.cognitiveservices.azure.com"))
+    recognizer = create_recognizer(
+        clu_settings("https://contoso-language.cognitiveservices.azure.com"), registered_intents()
+    )
     assert isinstance(recognizer, FallbackRecognizer)
     assert isinstance(recognizer.azure, CluRecognizer)
 
 
 async def test_a_closed_port_is_answered_by_the_embedded_twin(trained_recognizer) -> None:
     events = RecordedEvents()
-    recognizer = with_twin(CluRecognizer(clu_settings(closed_port_url())), trained_recognizer, events)
+    recognizer = with_twin(
+        CluRecognizer(clu_settings(closed_port_url()), registered_intents()), trained_recognizer, events
+    )
     result = await recognizer.recognize_text("I want to block my debit card", "en-US")
     await recognizer.close()
     assert top_intent(result)[0] == "BlockCard"
@@ -65,7 +70,9 @@ async def test_a_closed_port_is_answered_by_the_embedded_twin(trained_recognizer
 
 async def test_a_slow_clu_is_cut_at_its_budget(trained_recognizer) -> None:
     transport = FakeAzureTransport(fixed_answer(200, {}), delay=120)  # CLU would hold the caller 2 min
-    clu = CluRecognizer(clu_settings("https://x.cognitiveservices.azure.com", 0.2), transport=transport)
+    clu = CluRecognizer(
+        clu_settings("https://x.cognitiveservices.azure.com", 0.2), registered_intents(), transport=transport
+    )
     events = RecordedEvents()
     started = asyncio.get_running_loop().time()
     result = await with_twin(clu, trained_recognizer, events).recognize_text("¿cuál es mi saldo?", "es-MX")
@@ -84,7 +91,9 @@ async def test_after_three_failures_the_circuit_opens_then_one_trial_closes_it(t
         return 200, {"kind": "ConversationResult", "result": {"query": "x", "prediction": prediction}}
 
     transport = FakeAzureTransport(answer)
-    clu = CluRecognizer(clu_settings("https://x.cognitiveservices.azure.com"), transport=transport)
+    clu = CluRecognizer(
+        clu_settings("https://x.cognitiveservices.azure.com"), registered_intents(), transport=transport
+    )
     events, clock = RecordedEvents(), Clock()
     recognizer = with_twin(clu, trained_recognizer, events, clock)
     for _ in range(3):
@@ -105,7 +114,9 @@ async def test_the_caller_with_clu_down_is_served_not_looped(bot_settings, train
     settings = bot_settings.model_copy(
         update={"recognizer": RecognizerBackend.CLU, "clu": CluSettings(endpoint=closed_port_url(), key="k")}
     )
-    recognizer = with_twin(CluRecognizer(settings), trained_recognizer, RecordedEvents())
+    recognizer = with_twin(
+        CluRecognizer(settings, registered_intents()), trained_recognizer, RecordedEvents()
+    )
     caller = await dialog_harness(settings, recognizer, "+14255550100", "en-US")
     replies = " ".join(await caller.say("what's the balance of my savings account"))
     assert "something went wrong" not in replies

@@ -9,12 +9,12 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from config import CluSettings, RecognizerBackend, Settings
+from dialogs.registry import registered_intents
 from recognizers.base import (
     ENTITY_ACCOUNT_TYPE,
     ENTITY_AMOUNT,
     ENTITY_CARD_TYPE,
     ENTITY_DATETIME,
-    INTENTS,
     LANGUAGE_PROPERTY,
     RecognizerUnavailable,
     first_entity,
@@ -102,14 +102,14 @@ async def test_clu_result_maps_to_the_recognizer_result_shape_and_sends_the_docu
     transport = FakeLanguageTransport(
         body=lambda sent: block_card_answer(sent["analysisInput"]["conversationItem"]["text"])
     )
-    recognizer = CluRecognizer(clu_settings(), transport=transport)
+    recognizer = CluRecognizer(clu_settings(), registered_intents(), transport=transport)
     text = "eh bloquea la de débito me cobraron 250 pesos ayer"
 
     result = await recognizer.recognize_text(text, "es-MX")
     await recognizer.close()
 
     assert top_intent(result) == ("BlockCard", pytest.approx(0.9312))
-    assert set(result.intents) == set(INTENTS)
+    assert set(result.intents) == set(registered_intents())
     assert first_entity(result, ENTITY_CARD_TYPE) == "debit"
     assert first_entity(result, ENTITY_AMOUNT) == {"value": "250.00", "unit": "Mexican peso"}
     assert first_entity(result, ENTITY_DATETIME)["value"] == "2026-11-23"
@@ -168,7 +168,9 @@ async def test_list_entities_without_a_list_key_are_ignored_and_local_numbers_fi
             },
         },
     }
-    recognizer = CluRecognizer(clu_settings(), transport=FakeLanguageTransport(body=answer))
+    recognizer = CluRecognizer(
+        clu_settings(), registered_intents(), transport=FakeLanguageTransport(body=answer)
+    )
     result = await recognizer.recognize_text("check my savings balance 1234", "en-US")
     assert result.entities[ENTITY_ACCOUNT_TYPE] == ["savings"]
     assert result.entities["number"] == ["1234"]
@@ -185,7 +187,9 @@ async def test_list_entities_without_a_list_key_are_ignored_and_local_numbers_fi
     ],
 )
 async def test_service_errors_become_recognizer_unavailable(status, body):
-    recognizer = CluRecognizer(clu_settings(), transport=FakeLanguageTransport(status=status, body=body))
+    recognizer = CluRecognizer(
+        clu_settings(), registered_intents(), transport=FakeLanguageTransport(status=status, body=body)
+    )
     with pytest.raises(RecognizerUnavailable) as caught:
         await recognizer.recognize_text("what's my balance", "en-US")
     assert "balance" not in str(caught.value)  # the utterance is never echoed into errors/logs
@@ -193,7 +197,7 @@ async def test_service_errors_become_recognizer_unavailable(status, body):
 
 async def test_a_slow_service_times_out_as_unavailable():
     transport = FakeLanguageTransport(body=block_card_answer("la de débito ayer 250 pesos"), delay=5)
-    recognizer = CluRecognizer(clu_settings(timeout_seconds=0.2), transport=transport)
+    recognizer = CluRecognizer(clu_settings(timeout_seconds=0.2), registered_intents(), transport=transport)
     started = asyncio.get_running_loop().time()
     with pytest.raises(RecognizerUnavailable, match="within"):
         await recognizer.recognize_text("la de débito ayer 250 pesos", "es-MX")
@@ -201,7 +205,9 @@ async def test_a_slow_service_times_out_as_unavailable():
 
 
 async def test_missing_endpoint_is_unavailable_not_a_crash():
-    recognizer = CluRecognizer(Settings(recognizer=RecognizerBackend.CLU, clu=CluSettings(endpoint="")))
+    recognizer = CluRecognizer(
+        Settings(recognizer=RecognizerBackend.CLU, clu=CluSettings(endpoint="")), registered_intents()
+    )
     with pytest.raises(RecognizerUnavailable, match="endpoint"):
         await recognizer.recognize_text("hello", "en-US")
 
@@ -209,8 +215,8 @@ async def test_missing_endpoint_is_unavailable_not_a_crash():
 def test_factory_picks_the_backend_from_settings(tmp_path):
     from recognizers.embedded_recognizer import EmbeddedRecognizer
 
-    clu = create_recognizer(clu_settings())
+    clu = create_recognizer(clu_settings(), registered_intents())
     assert isinstance(clu.azure, CluRecognizer)  # with its embedded twin (recognizers/fallback.py)
-    embedded = create_recognizer(Settings(data_dir=tmp_path))
+    embedded = create_recognizer(Settings(data_dir=tmp_path), registered_intents())
     assert isinstance(embedded, EmbeddedRecognizer)
     assert not embedded.is_trained  # trains on warm_up, not on construction

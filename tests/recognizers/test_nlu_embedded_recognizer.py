@@ -8,12 +8,12 @@ import pytest
 from nlu_testdata import load_dev_set
 
 from config import RoutingSettings
+from dialogs.registry import registered_intents
 from recognizers.base import (
     ENTITY_ACCOUNT_TYPE,
     ENTITY_AMOUNT,
     ENTITY_CARD_TYPE,
     ENTITY_DATETIME,
-    INTENTS,
     LANGUAGE_PROPERTY,
     first_entity,
     top_intent,
@@ -50,7 +50,7 @@ def test_confident_predictions_are_reliable(dev_predictions):
 
 async def test_result_has_every_intent_entities_and_language(nlu):
     result = await nlu.recognize_text("um i want to check the balance of my savings", "en-US")
-    assert set(result.intents) == set(INTENTS)
+    assert set(result.intents) == set(registered_intents())
     assert abs(sum(s.score for s in result.intents.values()) - 1.0) < 1e-6
     assert top_intent(result)[0] == "CheckBalance"
     assert first_entity(result, ENTITY_ACCOUNT_TYPE) == "savings"

@@ -20,7 +20,8 @@ from bench.routing import (
     load_rows,
 )
 from config import RoutingSettings
-from recognizers.base import INTENTS, top_intent
+from dialogs.registry import registered_intents
+from recognizers.base import top_intent
 from recognizers.clu_recognizer import CluRecognizer
 from tests.support.clu_answers import conversation_result
 from tests.support.fake_azure import FakeAzureTransport
@@ -47,8 +48,8 @@ async def test_clu_path_routing_on_the_tuning_set_keeps_its_floors(nlu):
 
 
 def _confident(intent: str, score: float = 0.95) -> dict[str, float]:
-    rest = (1.0 - score) / (len(INTENTS) - 1)
-    return {name: score if name == intent else rest for name in INTENTS}
+    rest = (1.0 - score) / (len(registered_intents()) - 1)
+    return {name: score if name == intent else rest for name in registered_intents()}
 
 
 def _clu(nlu: Any, answer: dict[str, float], gated: bool) -> CluRecognizer:
@@ -61,7 +62,7 @@ def _clu(nlu: Any, answer: dict[str, float], gated: bool) -> CluRecognizer:
         )
     )
     scorer = nlu.out_of_scope_scores if gated else None
-    return CluRecognizer(clu_settings(), transport=transport, out_of_scope=scorer)
+    return CluRecognizer(clu_settings(), registered_intents(), transport=transport, out_of_scope=scorer)
 
 
 @pytest.mark.parametrize(

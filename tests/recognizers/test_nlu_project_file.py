@@ -10,7 +10,7 @@ from nlu_testdata import DEV_SET, PROJECT_FILE
 from recognizers_date_time import recognize_datetime
 from recognizers_number_with_unit import recognize_currency
 
-from recognizers.base import INTENTS
+from dialogs.registry import registered_intents
 from recognizers.clu_project import CluProjectError, load_project, parse_project, utf16_slice
 from recognizers.text import strip_accents, tokens
 
@@ -35,7 +35,7 @@ def test_project_file_has_the_language_studio_import_shape():
     )
     assert 0 < meta["settings"]["confidenceThreshold"] < 1
     assert RAW["assets"]["projectKind"] == "Conversation"
-    assert [i["category"] for i in RAW["assets"]["intents"]] == list(INTENTS)
+    assert [i["category"] for i in RAW["assets"]["intents"]] == list(registered_intents())
     for utterance in RAW["assets"]["utterances"]:
         assert set(utterance) >= {"text", "intent", "language", "dataset", "entities"}
         assert utterance["language"] in ("en-us", "es")
@@ -43,7 +43,7 @@ def test_project_file_has_the_language_studio_import_shape():
 
 
 @pytest.mark.parametrize("language", ["en-us", "es"])
-@pytest.mark.parametrize("intent", INTENTS)
+@pytest.mark.parametrize("intent", registered_intents())
 def test_every_intent_has_at_least_25_utterances_per_language(intent, language):
     count = sum(1 for u in RAW["assets"]["utterances"] if u["intent"] == intent and u["language"] == language)
     assert count >= 25
@@ -113,11 +113,19 @@ def test_offsets_count_utf16_code_units_not_bytes():
     assert utf16_slice("💳 débito", 3, 6) == "débito"  # the emoji is a surrogate pair: two units
 
 
-def test_loader_rejects_a_project_with_a_missing_intent():
+def test_loader_rejects_a_project_missing_a_registered_intent():
     broken = json.loads(json.dumps(RAW))
     broken["assets"]["intents"] = [i for i in broken["assets"]["intents"] if i["category"] != "Repeat"]
-    with pytest.raises(CluProjectError, match="intents"):
-        parse_project(broken)
+    broken["assets"]["utterances"] = [u for u in broken["assets"]["utterances"] if u["intent"] != "Repeat"]
+    with pytest.raises(CluProjectError, match=r"missing from the project \['Repeat'\]"):
+        parse_project(broken, intents=registered_intents())
+
+
+def test_loader_rejects_an_intent_no_dialog_is_registered_for():
+    extra = json.loads(json.dumps(RAW))
+    extra["assets"]["intents"].append({"category": "OpenAccount"})
+    with pytest.raises(CluProjectError, match=r"not registered \['OpenAccount'\]"):
+        parse_project(extra, intents=registered_intents())
 
 
 def test_loader_rejects_a_span_past_the_end():
@@ -133,5 +141,5 @@ def test_dev_set_is_separate_from_the_training_utterances():
     dev = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert not [d["text"] for d in dev if d["text"].casefold() in training]
     for lang in ("en", "es"):
-        for intent in INTENTS:
+        for intent in registered_intents():
             assert sum(1 for d in dev if d["lang"] == lang and d["intent"] == intent) >= 8, (lang, intent)

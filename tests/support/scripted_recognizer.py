@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from botbuilder.core import RecognizerResult
 
-from recognizers.base import INTENTS, CallerRecognizer, build_result
+from dialogs.registry import registered_intents
+from recognizers.base import CallerRecognizer, build_result
 from recognizers.language import detect_language
 
 
@@ -22,6 +23,7 @@ class ScriptedRecognizer(CallerRecognizer):
         if scripted is None:
             return await self.fallback.recognize_text(text, locale_hint)
         intent, score = scripted
-        scores = {name: (1.0 - score) / (len(INTENTS) - 1) for name in INTENTS}
+        intents = registered_intents()
+        scores = {name: (1.0 - score) / (len(intents) - 1) for name in intents}
         scores[intent] = score
         return build_result(text, scores, {}, detect_language(text, locale_hint))
