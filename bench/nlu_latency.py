@@ -14,11 +14,11 @@ from pathlib import Path
 from bench.stats import percentile
 from config import get_settings
 from dialogs.registry import registered_intents
+from locales.languages import locale_of
 from recognizers.base import top_intent
 from recognizers.embedded_recognizer import EmbeddedRecognizer
 
 DEV_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "nlu_dev.jsonl"
-LOCALES = {"en": "en-US", "es": "es-MX"}
 
 
 def _train(cache_dir: Path) -> tuple[EmbeddedRecognizer, float, float]:
@@ -36,7 +36,7 @@ async def _measure(
     hits: dict[str, list[bool]] = {"en": [], "es": []}
     for item in dev:
         started = time.perf_counter()
-        result = await recognizer.recognize_text(item["text"], LOCALES[item["lang"]])
+        result = await recognizer.recognize_text(item["text"], locale_of(item["lang"]))
         latencies.append(1000 * (time.perf_counter() - started))
         hits[item["lang"]].append(top_intent(result)[0] == item["intent"])
     return latencies, hits

@@ -33,12 +33,12 @@ from typing import Any
 from pydantic import SecretStr
 
 from config import CluSettings, RecognizerBackend, RoutingSettings, Settings, get_settings
+from locales.languages import locale_of
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 HELD_OUT = DATA / "routing_heldout.jsonl"
 HELD_OUT_2 = DATA / "routing_heldout2.jsonl"
 TUNING = DATA / "routing_tuning.jsonl"
-LOCALES = {"en": "en-US", "es": "es-MX"}
 CLU_SHARPENING = 3.0
 
 
@@ -122,7 +122,7 @@ async def clu_predictions(
     clu = make_clu(FakeAzureTransport(answer))
     out = []
     for r in rows:
-        result = await clu.recognize_text(r["text"], LOCALES[r["lang"]])
+        result = await clu.recognize_text(r["text"], locale_of(r["lang"]))
         name, score = max(result.intents.items(), key=lambda item: item[1].score or 0.0)
         out.append(Prediction(r["lang"], r["intent"], name, float(score.score or 0.0), text=r["text"]))
     await clu.close()
@@ -144,7 +144,7 @@ async def routed(
             if await knowledge_answers_instead(
                 knowledge,
                 p.text,
-                LOCALES[p.lang],
+                locale_of(p.lang),
                 enabled=routing.knowledge_first,
                 acts_on_customer_data=route.requires_identity,
             ):

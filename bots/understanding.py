@@ -23,8 +23,9 @@ from dialogs.deps import DialogDeps
 from dialogs.prompts import ASKED_ENTITIES, CUSTOMER_NUMBER_PROMPT, PIN_PROMPT
 from dialogs.spoken_answers import customer_number_from, is_pin_answer
 from dialogs.turn import remember_recognition
-from recognizers.base import LANGUAGE_PROPERTY, build_result, top_intent
-from recognizers.language import hint_language, language_to_follow, requested_language
+from locales.languages import code_of, locale_of
+from recognizers.base import LANGUAGE_PROPERTY, NONE_INTENT, build_result, top_intent
+from recognizers.language import language_to_follow, requested_language
 from services.handoff.journal import DetectedIntent
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,6 @@ def caller_state(session: CallSession) -> str:
 DTMF_MAX_DIGITS = 4
 PIN_PLACEHOLDER = "[PIN]"
 CUSTOMER_NUMBER_PLACEHOLDER = "[CUSTOMER_NUMBER]"
-_LOCALE_FOR_LANGUAGE = {"en": "en-US", "es": "es-MX"}
 
 
 class TurnUnderstanding(Middleware):
@@ -143,9 +143,9 @@ class TurnUnderstanding(Middleware):
         who says enough in the other language is answered in it from this turn on."""
         language = detected if not session.language_settled else None
         if session.language_settled:
-            language = language_to_follow(text, detected, hint_language(session.locale) or "en")
+            language = language_to_follow(text, detected, code_of(session.locale))
         if language is not None:
-            locale = _LOCALE_FOR_LANGUAGE.get(language, session.locale)
+            locale = locale_of(language)
             session.locale = self.deps.replies.catalogue.resolve_locale(locale)
         session.language_settled = True
         session.journal.language = session.locale
@@ -155,7 +155,7 @@ class TurnUnderstanding(Middleware):
         requested = requested_language(context.activity.text or "")
         if requested is None:
             return False
-        session.locale = self.deps.replies.catalogue.resolve_locale(_LOCALE_FOR_LANGUAGE[requested])
+        session.locale = self.deps.replies.catalogue.resolve_locale(locale_of(requested))
         session.language_settled = True
         session.journal.language = session.locale
         return True
@@ -168,7 +168,7 @@ class TurnUnderstanding(Middleware):
         if placeholder is not None:
             # A PIN or customer number is not sent to the recognizer (nor taken for a command) and
             # leaves nothing behind but its placeholder in the journal.
-            remember_recognition(context, build_result(text, {"None": 1.0}, {}, session.locale[:2]))
+            remember_recognition(context, build_result(text, {NONE_INTENT: 1.0}, {}, code_of(session.locale)))
             session.journal.add_turn("caller", placeholder)
             return
         hint = session.locale if session.language_settled else None

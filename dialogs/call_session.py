@@ -5,6 +5,7 @@ from __future__ import annotations
 from botbuilder.core import ConversationState, TurnContext
 from pydantic import BaseModel, Field
 
+from locales.languages import default_locale
 from services.handoff.journal import CallJournal
 
 _TURN_KEY = "voicebot.call_session"
@@ -17,7 +18,7 @@ class LastReply(BaseModel):
 
 
 class CallSession(BaseModel):
-    locale: str = "en-US"
+    locale: str = Field(default_factory=default_locale)
     language_settled: bool = False
     """Set after the caller's first utterance (or a known customer's preference): kept for the call."""
     caller_ref: str = ""

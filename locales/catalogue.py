@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from locales.languages import code_of, default_language
+
 CATALOGUE_DIR = Path(__file__).resolve().parent
 
 
@@ -13,21 +15,16 @@ class MissingPrompt(KeyError):
     """A prompt key that the catalogue of a locale does not define."""
 
 
-def language_of(locale: str | None) -> str:
-    """``es-MX`` -> ``es``; anything not Spanish is English (the bot's two languages)."""
-    return "es" if (locale or "").lower().startswith("es") else "en"
-
-
 class Catalogue:
     """All prompts of all supported locales, loaded once at start-up."""
 
-    def __init__(self, prompts: dict[str, dict[str, str]], default_locale: str = "en-US") -> None:
+    def __init__(self, prompts: dict[str, dict[str, str]], default_locale: str | None = None) -> None:
         self._prompts = prompts
-        self._by_language = {language_of(locale): locale for locale in prompts}
-        self.default_locale = default_locale
+        self._by_language = {code_of(locale): locale for locale in prompts}
+        self.default_locale = default_locale or default_language().locale
 
     @classmethod
-    def load(cls, directory: Path | None = None, default_locale: str = "en-US") -> Catalogue:
+    def load(cls, directory: Path | None = None, default_locale: str | None = None) -> Catalogue:
         """Every ``<locale>.json`` in ``directory`` (default: this package's folder)."""
         directory = directory or CATALOGUE_DIR
         prompts = {
@@ -48,7 +45,7 @@ class Catalogue:
         """The catalogue locale serving a caller locale: ``es``/``es-ES`` -> ``es-MX``."""
         if locale in self._prompts:
             return locale
-        return self._by_language.get(language_of(locale), self.default_locale)
+        return self._by_language.get(code_of(locale), self.default_locale)
 
     def text(self, locale: str | None, key: str, **values: Any) -> str:
         """The prompt ``key`` in the caller's locale with ``{placeholders}`` filled in."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from botbuilder.core import RecognizerResult
 
+from locales import languages
 from recognizers.base import (
     ENTITY_ACCOUNT_TYPE,
     ENTITY_CARD_TYPE,
@@ -22,7 +23,11 @@ from recognizers.base import (
     top_intent,
 )
 
-LOCALES = {"en": "en-US", "es": "es-MX"}
+
+def _hint(lang: str | None) -> str | None:
+    """A language code (``es``) -> its locale as the recognizer's hint; anything else as given."""
+    found = languages.find(lang)
+    return found.locale if found else lang or None
 
 
 def _recognizer() -> CallerRecognizer:
@@ -63,7 +68,7 @@ async def _run_nlu(args: argparse.Namespace) -> int:
     recognizer = _recognizer()
     await recognizer.warm_up()
     if args.text is not None:
-        result = await recognizer.recognize_text(args.text, LOCALES.get(args.lang or ""))
+        result = await recognizer.recognize_text(args.text, _hint(args.lang))
         print(json.dumps(_full(result), ensure_ascii=False, indent=2))
         return 0
     for raw in sys.stdin:
@@ -71,7 +76,7 @@ async def _run_nlu(args: argparse.Namespace) -> int:
             continue
         item = json.loads(raw)
         lang = item.get("lang") or args.lang or ""
-        result = await recognizer.recognize_text(str(item.get("text", "")), LOCALES.get(lang, lang or None))
+        result = await recognizer.recognize_text(str(item.get("text", "")), _hint(lang))
         print(json.dumps(_line(result), ensure_ascii=False), flush=True)
     return 0
 
@@ -119,7 +124,7 @@ async def _run_eval(args: argparse.Namespace) -> int:
     await recognizer.warm_up()
     predicted = []
     for item in items:
-        result = await recognizer.recognize_text(item["text"], LOCALES.get(item.get("lang", "")))
+        result = await recognizer.recognize_text(item["text"], _hint(item.get("lang")))
         predicted.append(top_intent(result)[0])
     print(report([i["intent"] for i in items], predicted, [i.get("lang", "?") for i in items]))
     return 0
@@ -163,7 +168,7 @@ def register(subparsers: Any) -> None:
     """Add `nlu` and `eval` to the CLI."""
     nlu = subparsers.add_parser("nlu", help="recognize TEXT, or JSON lines {text, lang} from stdin")
     nlu.add_argument("text", nargs="?", help="utterance; omit to read JSON lines from stdin")
-    nlu.add_argument("--lang", choices=("en", "es"), help="language hint")
+    nlu.add_argument("--lang", choices=languages.codes(), help="language hint")
     nlu.set_defaults(func=_sync(_run_nlu))
     evaluate = subparsers.add_parser("eval", help="accuracy and confusion table for a labelled JSONL file")
     evaluate.add_argument("file", help='JSON lines {"text", "lang", "intent", "entities"}')

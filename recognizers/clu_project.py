@@ -8,10 +8,14 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from locales import languages
 from recognizers.base import NONE_INTENT
 
-SUPPORTED_LANGUAGES: dict[str, str] = {"en-us": "en", "en": "en", "es": "es"}
-"""Utterance language tags in the project file (codes from CLU's language list) -> the bot's language."""
+
+def bot_language(tag: str) -> str | None:
+    """An utterance's language tag in the project file (CLU's code, or the bot's) -> the bot's code."""
+    tag = tag.lower()
+    return next((lang.code for lang in languages.LANGUAGES if tag in (lang.clu_language, lang.code)), None)
 
 
 class CluProjectError(ValueError):
@@ -22,7 +26,7 @@ class CluProjectError(ValueError):
 class Utterance:
     text: str
     intent: str
-    language: str  # "en" | "es"
+    language: str  # a code of locales/languages.py
     dataset: str
     entities: tuple[tuple[str, int, int], ...] = ()  # (category, offset, length) in UTF-16 code units
 
@@ -99,7 +103,8 @@ def parse_project(raw: dict, sha256: str = "", intents: Collection[str] | None =
         _require(bool(text.strip()), f"{where}: empty text")
         _require(item.get("intent") in declared, f"{where}: unknown intent {item.get('intent')!r}")
         language = str(item.get("language", metadata.get("language", ""))).lower()
-        _require(language in SUPPORTED_LANGUAGES, f"{where}: unsupported language {language!r}")
+        code = bot_language(language)
+        _require(code is not None, f"{where}: unsupported language {language!r} (locales/languages.py)")
         spans = []
         for ent in item.get("entities", []):
             _require(ent.get("category") in categories, f"{where}: unknown entity {ent.get('category')!r}")
@@ -111,7 +116,7 @@ def parse_project(raw: dict, sha256: str = "", intents: Collection[str] | None =
             Utterance(
                 text=text,
                 intent=item["intent"],
-                language=SUPPORTED_LANGUAGES[language],
+                language=str(code),
                 dataset=str(item.get("dataset", "Train")),
                 entities=tuple(spans),
             )

@@ -16,6 +16,7 @@ from azure.core.exceptions import AzureError
 from botbuilder.core import IntentScore, RecognizerResult
 
 from config import Settings
+from locales import languages
 from recognizers.base import (
     ENTITY_ACCOUNT_TYPE,
     ENTITY_AMOUNT,
@@ -33,7 +34,6 @@ from recognizers.text import clean
 
 logger = logging.getLogger(__name__)
 
-CLU_LANGUAGES: dict[str, str] = {"en": "en-us", "es": "es"}  # codes from CLU's language list
 LIST_CATEGORIES: frozenset[str] = frozenset({ENTITY_ACCOUNT_TYPE, ENTITY_CARD_TYPE})
 # Project entity category -> key in RecognizerResult.entities.
 BUILTIN_CATEGORIES: dict[str, str] = {
@@ -55,7 +55,7 @@ def build_task(text: str, language: str, project_name: str, deployment_name: str
                 "id": str(next(_ids)),
                 "participantId": "caller",
                 "text": text,
-                "language": CLU_LANGUAGES.get(language, "en-us"),
+                "language": languages.language_for(language).clu_language,
                 "modality": "text",
             }
         },

@@ -13,13 +13,10 @@ from typing import Any
 from recognizers_date_time import DateTimeRecognizer
 from recognizers_number import NumberRecognizer
 from recognizers_number_with_unit import NumberWithUnitRecognizer
-from recognizers_text import Culture
 
+from locales import languages
 from recognizers.base import ENTITY_AMOUNT, ENTITY_DATETIME, ENTITY_NUMBER
 from recognizers.text import strip_accents, tokens
-
-# Recognizers-Text has no es-MX culture; es-ES covers Mexican Spanish numbers and dates.
-CULTURES: dict[str, str] = {"en": Culture.English, "es": Culture.Spanish}
 
 
 class ListEntityMatcher:
@@ -154,7 +151,7 @@ class BuiltinEntityExtractor:
     def _models_for(self, language: str) -> tuple[Any, Any, Any]:
         with self._lock:
             if language not in self._models:
-                culture = CULTURES.get(language, Culture.English)
+                culture = languages.language_for(language).culture
                 self._models[language] = (
                     NumberWithUnitRecognizer(culture).get_currency_model(),
                     DateTimeRecognizer(culture).get_datetime_model(),
@@ -162,11 +159,11 @@ class BuiltinEntityExtractor:
                 )
             return self._models[language]
 
-    def warm_up(self, languages: tuple[str, ...] = ("en", "es")) -> None:
+    def warm_up(self) -> None:
         """Build the models and run them once: the first parse per language takes up to a second."""
-        for language in languages:
+        for language in languages.codes():
             currency, dates, numbers = self._models_for(language)
-            sample = "10 dollars tomorrow" if language == "en" else "10 pesos mañana"
+            sample = "10 dollars tomorrow, 10 pesos mañana"  # any text compiles the models
             currency.parse(sample)
             dates.parse(sample, reference=datetime(2026, 1, 1))
             numbers.parse(sample)

@@ -1,4 +1,4 @@
-"""Caller language detection limited to English and Spanish, biased by the channel's locale hint."""
+"""Caller language detection among the languages of locales/languages.py, biased by the channel's hint."""
 
 from __future__ import annotations
 
@@ -6,66 +6,57 @@ import threading
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+from locales import languages
 from recognizers.text import clean, strip_accents
 
-LANGUAGES: tuple[str, ...] = ("en", "es")
-
-# Short phone answers carry too little text for a character model; these words settle them.
-_SPANISH_CUES = frozenset(
-    "si no gracias adios hola que cual cuanto como quiero mi mis tarjeta cuenta saldo ayuda ya bueno "
-    "mande oiga perdon repita otra vez agente asesor persona cancelar olvidalo".split()
-)
-_ENGLISH_CUES = frozenset(
-    "yes yeah no thanks bye hello what which how want my card account balance help ok okay please "
-    "agent person cancel repeat again stop the".split()
-)
 _AMBIGUOUS = frozenset({"no", "ok", "bye", "menu", "agente"})
 
-_identifier: LanguageIdentifier | None = None
+_identifier: tuple[tuple[str, ...], LanguageIdentifier] | None = None
 _lock = threading.Lock()
 
 
 def _model() -> LanguageIdentifier:
+    """py3langid limited to the table's languages (rebuilt if the table changes, as in tests)."""
     global _identifier
     with _lock:
-        if _identifier is None:
+        codes = languages.codes()
+        if _identifier is None or _identifier[0] != codes:
             identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-            identifier.set_languages(list(LANGUAGES))
-            _identifier = identifier
-        return _identifier
+            identifier.set_languages(list(codes))
+            _identifier = (codes, identifier)
+        return _identifier[1]
 
 
 def hint_language(locale_hint: str | None) -> str | None:
-    """``es-MX`` -> ``es``; None for anything that is not English or Spanish."""
-    if not locale_hint:
-        return None
-    short = locale_hint.split("-")[0].lower()
-    return short if short in LANGUAGES else None
+    """``es-MX`` -> ``es``; None for anything that is not one of the bot's languages."""
+    found = languages.find(locale_hint) if locale_hint else None
+    return found.code if found else None
+
+
+def _by_cue_words(words: list[str]) -> str | None:
+    """Short phone answers carry too little text for a character model: the one language whose cue
+    words they hold most settles them; a tie settles nothing."""
+    counts = {language.code: sum(w in language.cue_words for w in words) for language in languages.LANGUAGES}
+    most = max(counts.values())
+    leaders = [code for code, count in counts.items() if count == most]
+    return leaders[0] if len(leaders) == 1 else None
 
 
 def detect_language(text: str, locale_hint: str | None = None, min_confidence: float = 0.9) -> str:
-    """``"en"`` or ``"es"``. The hint wins when the text is short, ambiguous or the model is unsure."""
+    """A code of locales/languages.py; the hint wins when the text is short, ambiguous or the model unsure."""
     hinted = hint_language(locale_hint)
     words = strip_accents(clean(text)).split()
     meaningful = [w for w in words if w not in _AMBIGUOUS]
     if not meaningful:
-        return hinted or "en"
-    if len(meaningful) <= 2:
-        es = sum(w in _SPANISH_CUES for w in meaningful)
-        en = sum(w in _ENGLISH_CUES for w in meaningful)
-        if es != en:
-            return "es" if es > en else "en"
+        return hinted or languages.default_language().code
+    if len(meaningful) <= 2 and (cued := _by_cue_words(meaningful)) is not None:
+        return cued
     language, confidence = _model().classify(" ".join(words))
     if hinted and confidence < min_confidence:
         return hinted
     return str(language)
 
 
-# What callers call each language when they ask for it ("in Spanish, please", "en inglés, por favor").
-LANGUAGE_NAMES: dict[str, frozenset[str]] = {
-    "en": frozenset({"english", "ingles"}),
-    "es": frozenset({"spanish", "espanol", "castellano"}),
-}
 _ASKING_WORDS = frozenset(
     "in please speak speaks talk continue switch change to the a can could would we you i me someone "
     "anyone somebody who is there do does this it lets let's us go ok okay yes prefer want like language "
@@ -89,12 +80,12 @@ def requested_language(text: str) -> str | None:
     words = strip_accents(clean(text)).split()
     if not words or len(words) > MAX_REQUEST_WORDS or _NEGATIONS & set(words):
         return None
-    named = [language for language, names in LANGUAGE_NAMES.items() if names & set(words)]
+    named = [language for language in languages.LANGUAGES if language.called & set(words)]
     if len(named) != 1:
         return None
     # Only a request made of asking words: "a Spanish bank transfer" names a language, it asks for none.
-    rest = set(words) - LANGUAGE_NAMES[named[0]] - _ASKING_WORDS
-    return named[0] if not rest else None
+    rest = set(words) - named[0].called - _ASKING_WORDS
+    return named[0].code if not rest else None
 
 
 def language_to_follow(text: str, detected: str, current: str) -> str | None:
@@ -103,7 +94,7 @@ def language_to_follow(text: str, detected: str, current: str) -> str | None:
     ``detected`` comes from ``detect_language`` with the call's language as the hint, so an unsure
     model already keeps ``current``; a single "ok", a name or a string of digits never switches.
     """
-    if detected == current or detected not in LANGUAGES:
+    if detected == current or detected not in languages.codes():
         return None
     words = [w for w in strip_accents(clean(text)).split() if w.isalpha() and w not in _AMBIGUOUS]
     return detected if len(words) >= MIN_WORDS_TO_FOLLOW else None

@@ -40,7 +40,7 @@ def build_call(
     handler: CallHandler,
     *,
     call_id: str = "",
-    locale: str = "en-US",
+    locale: str | None = None,
     locale_known: bool = True,
     audio_filters: Sequence[AudioFilter] | None = None,
     is_speech: IsSpeech | None = None,

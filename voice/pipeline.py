@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
+from locales.languages import default_locale
 from services.speech.base import FRAME_BYTES, SpeechError, SpeechToText, SttResult, TextToSpeech
 from voice.dtmf import DtmfCollector
 from voice.endpointer import EndpointEvent, Endpointing
@@ -82,14 +83,14 @@ class CallPipeline:
         endpointer: Endpointing,
         turn_completion: TurnCompletion,
         audio_filters: Sequence[AudioFilter] = (),
-        locale: str = "en-US",
+        locale: str | None = None,
         locale_known: bool = True,
         call_id: str = "",
         on_turn_timing: Callable[[TurnTiming], None] | None = None,
     ) -> None:
         self.settings = settings
         self.sink, self.handler, self.stt, self.tts = sink, handler, stt, tts
-        self.locale = locale
+        self.locale = locale or default_locale()
         self.locale_known = locale_known
         """False until the caller's language is established: STT then gets no hint and detects it."""
         self.call_id = call_id

@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from locales.catalogue import Catalogue, MissingPrompt, language_of
+from locales.catalogue import Catalogue, MissingPrompt
+from locales.languages import code_of
 from services.handoff.base import Disposition, HandoffStatus
 from services.handoff.models import HandoffRecord
 from web.transcript_words import transcript_view
@@ -131,7 +132,7 @@ def reason_words(reason: str, language: str) -> str:
 
 def language_words(locale: str, language: str) -> str:
     """ "Spanish" for ``es-MX``."""
-    return _word(language, f"console.language.{language_of(locale)}") or locale
+    return _word(language, f"console.language.{code_of(locale)}") or locale
 
 
 def _alert(record: HandoffRecord, language: str) -> str:
@@ -156,7 +157,7 @@ def agent_view(record: HandoffRecord, language: str) -> dict[str, Any]:
         "status": _status(record, state, language),
         "priority": _word(language, f"console.priority.{record.priority.value}") or "",
         "reason": reason_words(record.reason.value, language),
-        "language": _word(language, f"console.language.{language_of(record.language)}") or "",
+        "language": _word(language, f"console.language.{code_of(record.language)}") or "",
         "caller": _caller(record, language),
         "wanted": _wanted(record, language),
         "done": _done(record, language),

@@ -8,7 +8,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from locales.catalogue import Catalogue, language_of
+from locales.catalogue import Catalogue
+from locales.languages import code_of
 from services.handoff.models import HandoffRecord, TurnView
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -64,8 +65,8 @@ def _word(language: str, key: str, /, **values: Any) -> str:
 def transcript_view(record: HandoffRecord, language: str, wanted: dict[str, str]) -> list[dict[str, str]]:
     """Each line: who said it, the words to read (in ``language`` when the call was in another one) and,
     then, the original words. ``wanted`` maps an utterance to what the bot understood from it."""
-    other = language_of(record.language) != language_of(language)
-    call_language = _word(language, f"console.language.{language_of(record.language)}")
+    other = code_of(record.language) != code_of(language)
+    call_language = _word(language, f"console.language.{code_of(record.language)}")
     lines: list[dict[str, str]] = []
     for turn in record.transcript:
         line = {

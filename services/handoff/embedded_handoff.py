@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from locales.languages import code_of, default_locale
 from services.handoff.base import (
     CallAlreadyEnded,
     CallOutcome,
@@ -28,7 +29,7 @@ from services.handoff.models import HandoffRecord, PostCall, PostCallRecord, Red
 from services.handoff.store import INDEX_SIZE, HandoffEvents, HandoffStore
 from services.recording.base import CallRecorder, RecordingError, consent_given
 from services.speech.base import SpeechError, SpeechToText
-from services.summary.base import Summarizer, SummaryError, language_of
+from services.summary.base import Summarizer, SummaryError
 from services.summary.embedded_summary import EmbeddedSummarizer, compose_summary
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class EmbeddedHandoffService:
         store: HandoffStore,
         *,
         target: str,
-        agent_language: str = "en-US",
+        agent_language: str | None = None,
         service_level_seconds: int = 20,
         summarizer: Summarizer | None = None,
         events: HandoffEvents | None = None,
@@ -66,7 +67,7 @@ class EmbeddedHandoffService:
         self.events = events or HandoffEvents()
         self.monitor = monitor
         self.target = target
-        self.agent_language = agent_language
+        self.agent_language = agent_language or default_locale()
         self.service_level_seconds = service_level_seconds
         self._summarizer = summarizer or EmbeddedSummarizer()
         self._recorder = recorder
@@ -284,7 +285,7 @@ class EmbeddedHandoffService:
                 "summary for a handoff record that is gone", extra={"handoff_id": record.handoff_id}
             )
             return
-        if language_of(record.language) != language_of(self.agent_language):
+        if code_of(record.language) != code_of(self.agent_language):
             await self._translate_transcript(record)
 
     async def _translate_transcript(self, record: HandoffRecord) -> None:

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
+from locales.languages import default_locale
+
 
 class JournalTurn(BaseModel):
     speaker: str  # "caller" | "bot"
@@ -42,7 +44,7 @@ class CallJournal(BaseModel):
     """Keyed pseudonym of the calling number: per-caller limits count by it (the number is not kept)."""
     phone_masked: str = ""
     """The calling number's last four digits ("•••0123"), all the agent sees of it."""
-    language: str = "en-US"
+    language: str = Field(default_factory=default_locale)
     customer_id: str | None = None
     customer_name: str | None = None
     verified: bool = False

@@ -6,6 +6,7 @@ from typing import Any, NoReturn
 
 from core.observability.stages import UsageSink, language_model_call, record_token_usage
 from core.resilience import EventSink
+from locales.languages import language_for
 from services.knowledge.base import AnswerFiltered, GenerationRequest, KnowledgeUnavailable
 
 FILTERED_EVENT = "AnswerFiltered"
@@ -13,7 +14,6 @@ FILTERED_EVENT = "AnswerFiltered"
 CONTENT_FILTER = "content_filter"
 
 NO_ANSWER = "NO_ANSWER"
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish (Mexico)"}
 
 SYSTEM_PROMPT = """You are the phone assistant of Contoso Bank, speaking to a caller on a voice line.
 Rules you must always follow:
@@ -37,7 +37,7 @@ Rules you must always follow:
 
 def build_messages(request: GenerationRequest) -> list[dict[str, str]]:
     """System prompt, then the recent history as user/assistant turns, then context + question."""
-    language = LANGUAGE_NAMES.get(request.lang, "English")
+    language = language_for(request.lang).name
     messages = [{"role": "system", "content": SYSTEM_PROMPT.format(no_answer=NO_ANSWER, language=language)}]
     for turn in request.history:
         messages.append({"role": "user" if turn.speaker == "caller" else "assistant", "content": turn.text})

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-LOCALES = {"en": "en-US", "es": "es-MX"}
+from locales import languages
 
 
 def register(subparsers: Any) -> None:
@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
     ask_p.add_argument("question", nargs="?", default=None)
     ask_p.add_argument("--index", type=Path, default=None, help="embedded index directory")
     ask_p.add_argument(
-        "--lang", choices=sorted(LOCALES), default=None, help="answer language (default: detect)"
+        "--lang", choices=languages.codes(), default=None, help="answer language (default: detect)"
     )
     ask_p.add_argument("--json", action="store_true", help="print one JSON object")
     ask_p.set_defaults(func=_ask)
@@ -78,7 +78,7 @@ def _ask(args: argparse.Namespace) -> int:
     knowledge = create_knowledge(get_settings(), index_path=args.index, refresh=False)
 
     async def one(question: str, lang: str | None) -> Any:
-        return await knowledge.answer(question, [], LOCALES.get(lang or "", ""))
+        return await knowledge.answer(question, [], languages.locale_of(lang) if lang else "")
 
     async def run() -> int:
         await knowledge.warm_up()

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from locales import languages
 from services.knowledge.base import Passage
 from services.knowledge.text import detect_lang
 
@@ -196,7 +197,7 @@ def _split_long(text: str) -> list[str]:
 def lang_for(source: str, document: ParsedDocument) -> str:
     """The folder name when it says (``en/``, ``es/``), otherwise detected from the text."""
     first = source.split("/", 1)[0].lower()
-    if first in ("en", "es"):
+    if first in languages.codes():
         return first
     sample = " ".join([document.title, *(s.text for s in document.sections[:3])])
     return detect_lang(sample)

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from core.resilience import TwinFallback
 from core.safety.sanitizer import sanitize
+from locales import languages
 from services.knowledge.base import (
     AnswerFiltered,
     ConversationTurn,
@@ -113,7 +114,11 @@ class RagKnowledge:
         lang = lang_of_locale(locale)
         if lang is None:
             # py3langid loads its model on first use (about a second): keep that off the event loop.
-            lang = await asyncio.to_thread(detect_lang, checked.text) if checked.text else "en"
+            lang = (
+                await asyncio.to_thread(detect_lang, checked.text)
+                if checked.text
+                else languages.default_language().code
+            )
         if checked.blocked:
             return KnowledgeAnswer(phrase(BLOCKED, lang), [], grounded=False, blocked=True)
         if not tokens(checked.text):

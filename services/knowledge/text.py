@@ -7,6 +7,8 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
+from locales import languages
+
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?<![ap]\.m\.)\s+(?=[A-ZÁÉÍÓÚÑ¿¡0-9$])")
 
@@ -67,23 +69,22 @@ def sentences(text: str) -> list[str]:
 
 
 def lang_of_locale(locale: str | None) -> str | None:
-    """ "es-MX" -> "es", "en-US" -> "en"; None for anything else."""
-    if not locale:
-        return None
-    code = locale.split("-")[0].lower()
-    return code if code in ("en", "es") else None
+    """ "es-MX" -> "es", "en-US" -> "en"; None for anything not in locales/languages.py."""
+    found = languages.find(locale) if locale else None
+    return found.code if found else None
 
 
 def detect_lang(text: str) -> str:
-    """English or Spanish, decided by py3langid limited to those two."""
+    """One of the bot's languages (locales/languages.py), decided by py3langid limited to them."""
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     global _IDENTIFIER
-    if _IDENTIFIER is None:
+    codes = languages.codes()
+    if _IDENTIFIER is None or _IDENTIFIER[0] != codes:
         identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
-        identifier.set_languages(["en", "es"])
-        _IDENTIFIER = identifier
-    lang, _ = _IDENTIFIER.classify(text)
+        identifier.set_languages(list(codes))
+        _IDENTIFIER = (codes, identifier)
+    lang, _ = _IDENTIFIER[1].classify(text)
     return str(lang)
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import azure.cognitiveservices.speech as speechsdk
 
+from locales import languages
 from services.speech.audio import check_pcm, check_rate
 from services.speech.azure_auth import SpeechAuth
 from services.speech.base import SAMPLE_RATE, SpeechUnavailable, SttResult, partials_until_closed
@@ -40,12 +41,12 @@ class AzureSpeechToText:
     def __init__(
         self,
         auth: SpeechAuth,
-        locales: Sequence[str] = ("en-US", "es-MX"),
+        locales: Sequence[str] | None = None,
         phrase_hints: Sequence[str] = (),
         timeout_seconds: float = 10.0,
     ) -> None:
         self.auth = auth
-        self.locales = tuple(locales)
+        self.locales = tuple(locales or languages.locales())
         self.phrase_hints = tuple(phrase_hints)
         self.timeout_seconds = timeout_seconds
 
@@ -53,9 +54,10 @@ class AzureSpeechToText:
         if not hint:
             return None
         for loc in self.locales:
-            if loc.lower() == hint.lower() or loc.lower()[:2] == hint.lower()[:2]:
+            if loc.lower() == hint.lower():
                 return loc
-        return None
+        found = languages.find(hint)
+        return found.locale if found is not None and found.locale in self.locales else None
 
     async def build_recognizer(
         self, locale: str | None, segmentation_silence_ms: int | None = None

@@ -18,6 +18,8 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from locales import languages
+from locales.catalogue import Catalogue
 from services.speech.audio import check_pcm, check_rate
 from services.speech.base import FRAME_BYTES, SAMPLE_RATE, SpeechUnavailable, SttResult, partials_until_closed
 from services.speech.sphinx_engine import SphinxModel, SphinxUtterance
@@ -32,7 +34,6 @@ from services.speech.whisper_engine import (
 
 log = logging.getLogger(__name__)
 
-LOCALES = {"en": "en-US", "es": "es-MX"}
 _CHUNK_BYTES = 3200  # pocketsphinx is fed 100 ms at a time: one thread hop per 5 frames
 _MAX_SECONDS = 60
 _SPECULATE_MS = 200
@@ -40,8 +41,18 @@ _ENGLISH_PASSES_AT_ONCE = 1  # CTranslate2 runs one decode at a time per model (
 
 
 def _language(locale_hint: str | None) -> str | None:
-    lang = (locale_hint or "").lower()[:2]
-    return lang if lang in LOCALES else None
+    found = languages.find(locale_hint) if locale_hint else None
+    return found.code if found else None
+
+
+def _streams(lang: str) -> bool:
+    """Pocketsphinx decodes this language as it streams; whisper decodes the others after the endpoint."""
+    return languages.language_for(lang).stt_engine == "pocketsphinx"
+
+
+def _sphinx_language() -> str:
+    """The language of pocketsphinx's domain LM (its bundled model is English: one language at most)."""
+    return next(language.code for language in languages.LANGUAGES if _streams(language.code))
 
 
 def whisper_prompt(vocab: DomainVocabulary, lang: str) -> str:
@@ -52,14 +63,14 @@ def whisper_prompt(vocab: DomainVocabulary, lang: str) -> str:
     """
     phrases = vocab.for_language(lang)
     step = max(1, len(phrases) // 10)
-    intro = {"es": "Banco Contoso.", "en": "Contoso Bank."}[lang]
+    intro = Catalogue.load().text(lang, "speech.intro")
     return " ".join([intro, *(f"{p}." for p in phrases[::step][:10])])
 
 
 def build_engines(data_dir: Path, vocabulary: DomainVocabulary) -> tuple[SphinxModel, WhisperEngine]:
     """Load both engines synchronously (start-up scripts, test fixtures, benchmarks)."""
-    sphinx = SphinxModel(vocabulary.for_language("en"), data_dir / "stt")
-    prompts = {lang: whisper_prompt(vocabulary, lang) for lang in LOCALES}
+    sphinx = SphinxModel(vocabulary.for_language(_sphinx_language()), data_dir / "stt")
+    prompts = {lang: whisper_prompt(vocabulary, lang) for lang in languages.codes()}
     return sphinx, WhisperEngine(install_whisper_base(data_dir), 0, prompts)
 
 
@@ -102,7 +113,7 @@ class EmbeddedSpeechToText:
     async def sphinx(self) -> SphinxModel:
         async with self._sphinx_lock:
             if self._sphinx is None:
-                phrases = self.vocabulary.for_language("en")
+                phrases = self.vocabulary.for_language(_sphinx_language())
                 self._sphinx = await asyncio.to_thread(SphinxModel, phrases, self._data_dir / "stt")
                 log.info(
                     "english domain LM built",
@@ -115,7 +126,7 @@ class EmbeddedSpeechToText:
             if self._whisper is None:
                 try:
                     model_dir = await asyncio.to_thread(install_whisper_base, self._data_dir)
-                    prompts = {lang: whisper_prompt(self.vocabulary, lang) for lang in LOCALES}
+                    prompts = {lang: whisper_prompt(self.vocabulary, lang) for lang in languages.codes()}
                     self._whisper = await asyncio.to_thread(
                         WhisperEngine, model_dir, self._whisper_threads, prompts
                     )
@@ -157,7 +168,8 @@ class EmbeddedSpeechToText:
     async def warm_up(self) -> None:
         """Build the English LM and load both whispers now, so the first caller does not wait (~3 s)."""
         _, whisper, english = await asyncio.gather(self.sphinx(), self.whisper(), self.english_pass())
-        await asyncio.to_thread(whisper.transcribe, b"\x00\x00" * SAMPLE_RATE, "es")
+        whispered = next(code for code in languages.codes() if not _streams(code))
+        await asyncio.to_thread(whisper.transcribe, b"\x00\x00" * SAMPLE_RATE, whispered)
         if english is not None:
             await asyncio.to_thread(english.transcribe, b"\x00\x00" * SAMPLE_RATE, "en")
 
@@ -217,14 +229,16 @@ class EmbeddedSttStream:
         self._final: SttResult | None = None
         # Whisper decodes after the endpoint; a speculative decode starts once the caller has been quiet
         # for _SPECULATE_MS, and is used at finish() if no speech came after it.
-        self._vad = WebRtcFrameClassifier() if lang in (None, "es") or stt.english_second_pass else None
+        self._vad = (
+            WebRtcFrameClassifier() if lang is None or not _streams(lang) or stt.english_second_pass else None
+        )
         self._vad_pos = 0
         self._voiced_end = 0
         self._spec: tuple[int, asyncio.Task[tuple[str, WhisperResult | None]]] | None = None
 
     @property
     def streams_english(self) -> bool:
-        return self._lang in (None, "en")
+        return self._lang is None or _streams(self._lang)
 
     async def push(self, pcm: bytes) -> None:
         check_pcm(pcm)
@@ -265,7 +279,7 @@ class EmbeddedSttStream:
             return
         lang, res = task.result()
         if res is not None and res.text:
-            self._partials.put_nowait(SttResult(res.text, False, LOCALES[lang], 0, 0))
+            self._partials.put_nowait(SttResult(res.text, False, languages.locale_of(lang), 0, 0))
 
     async def _whisper(self, audio: bytes, lang: str | None) -> tuple[str, WhisperResult | None]:
         """Language (detected among en/es when not given) and whisper's transcript (English: the second
@@ -275,7 +289,7 @@ class EmbeddedSttStream:
             detected, share = await asyncio.to_thread(whisper.detect, audio)
             log.debug("language detected", extra={"language": detected, "share": round(share, 2)})
         chosen: str = lang if lang is not None else detected
-        if chosen == "en":
+        if _streams(chosen):
             return chosen, await self._stt.second_pass(audio, queue=self._budget_s is None)
         whisper = await self._stt.whisper()
         return chosen, await asyncio.to_thread(whisper.transcribe, audio, chosen)
@@ -292,7 +306,7 @@ class EmbeddedSttStream:
             if partial and partial != self._last_partial:
                 self._last_partial = partial
                 end_ms = self._fed * 1000 // (SAMPLE_RATE * 2)
-                lang = LOCALES[self._lang or "en"]
+                lang = languages.locale_of(self._lang or _sphinx_language())
                 self._partials.put_nowait(SttResult(partial, False, lang, 0, end_ms))
 
     def partials(self) -> AsyncIterator[SttResult]:
@@ -316,16 +330,16 @@ class EmbeddedSttStream:
             if self._utt is not None:
                 utt, self._utt = self._utt, None
                 english = await asyncio.to_thread(utt.finish)
-        if self._lang == "en":
-            lang, res = "en", await self._second_pass(audio)
+        if self._lang is not None and _streams(self._lang):
+            lang, res = self._lang, await self._second_pass(audio)
         elif self._spec is not None and self._spec[0] == self._voiced_end:
             lang, res = await self._spec[1]  # nothing but silence since the speculative work started
         else:
             lang, res = await self._whisper(audio, self._lang)
         if res is None or (lang == "en" and not res.text):
             text, start, end, conf = english or ("", 0, 0, 0.0)
-            return SttResult(text, True, LOCALES["en"], start, end, conf)
-        return SttResult(res.text, True, LOCALES[lang], res.start_ms, res.end_ms, res.confidence)
+            return SttResult(text, True, languages.locale_of(_sphinx_language()), start, end, conf)
+        return SttResult(res.text, True, languages.locale_of(lang), res.start_ms, res.end_ms, res.confidence)
 
     def _wait_left(self) -> float | None:
         """What is left of the budget: the quiet already received since the last voiced frame counts."""

