@@ -11,6 +11,7 @@ from aiohttp import web
 from core.observability.history import RANGES
 from core.observability.metrics import MetricsRegistry
 from core.security.http_hardening import PAGE_HEADERS
+from locales.languages import default_locale
 from web.agent_words import language_words, reason_words
 
 DASHBOARD_DIR = Path(__file__).resolve().parent / "dashboard"
@@ -19,8 +20,8 @@ METRICS_KEY: web.AppKey[MetricsRegistry] = web.AppKey("voicebot_metrics", Metric
 SignedIn = Callable[[web.Request], bool]
 GUARD_KEY: web.AppKey[SignedIn] = web.AppKey("voicebot_metrics_guard", Callable)  # type: ignore[arg-type]
 SIGN_IN_PAGE = "/agent/login"
-AGENT_LANGUAGE = "en-US"
-"""The dashboard's fixed labels are English (agent-facing), like the console page's."""
+AGENT_LANGUAGE = default_locale()
+"""The dashboard's fixed labels are English (agent-facing, the table's first language), like the console's."""
 
 
 def _open(request: web.Request) -> bool:
