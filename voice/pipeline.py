@@ -97,6 +97,7 @@ class CallPipeline:
         self._on_turn_timing = on_turn_timing
         self._endpointer = endpointer
         self._completion = turn_completion
+        self._last_partial = ""
         self._filters = tuple(audio_filters)
         self._dtmf = DtmfCollector(self.settings.dtmf_terminator, self.settings.dtmf_max_digits)
         self._stt_q: asyncio.Queue[EndpointEvent] = asyncio.Queue()
@@ -281,8 +282,10 @@ class CallPipeline:
                 if isinstance(event, SpeechAudio):
                     await recognizer.audio(event.pcm)
                 elif isinstance(event, SpeechStarted):
+                    self._last_partial = ""
                     await recognizer.start(self.locale if self.locale_known else None)
                 elif isinstance(event, SpeechPaused):
+                    self._judge_partial(event.seq)
                     early = recognizer.pause()
                     if early is not None and self.settings.complete_turn_silence_ms > 0:
                         early.add_done_callback(functools.partial(self._judge_pause, pause_seq=event.seq))
@@ -306,7 +309,16 @@ class CallPipeline:
         }.get(verdict, self.settings.end_silence_ms)
         self._endpointer.end_silence_for(pause_seq, silence_ms)
 
+    def _judge_partial(self, pause_seq: int) -> None:
+        """At the pause, the streaming partial can only make the turn wait longer (an unfinished phrase,
+        while the final, perhaps a slow second pass, is still coming); only a final ends it sooner."""
+        if self.settings.complete_turn_silence_ms <= 0 or not self._last_partial:
+            return
+        if self._completion.verdict(self._last_partial, self.locale) is Verdict.INCOMPLETE:
+            self._endpointer.end_silence_for(pause_seq, self.settings.incomplete_turn_silence_ms)
+
     async def _partial(self, text: str) -> None:
+        self._last_partial = text
         await self.sink.send_event("Transcript", {"role": "caller", "text": text, "final": False})
 
     async def _recognized(self, end: SpeechEnded, result: SttResult | None) -> None:

@@ -53,7 +53,7 @@ class ChunkStt:
         raise NotImplementedError
 
 
-async def call(stt: ChunkStt, frames: list[bytes]) -> list[tuple[str, object]]:
+async def call(stt: ChunkStt, frames: list[bytes], settle_s: float = 0.05) -> list[tuple[str, object]]:
     sink, handler = Sink(), Handler()
     engines = VoiceEngines(stt, RelayTextToSpeech(first_frame_s=0.0), VoiceSettings())
     pipeline = build_call(engines, sink, handler, is_speech=lambda frame: frame[0] != 0)
@@ -61,7 +61,7 @@ async def call(stt: ChunkStt, frames: list[bytes]) -> list[tuple[str, object]]:
     for frame in frames:
         pipeline.push_audio(frame)
         await asyncio.sleep(0.002)  # the line keeps sending frames while the verdict is worked out
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(settle_s)
     await pipeline.close()
     return handler.turns
 
@@ -100,3 +100,36 @@ async def test_a_lone_word_waits_the_usual_silence_before_it_ends() -> None:
 )
 def test_lexical_verdicts(text: str, locale: str, verdict: Verdict) -> None:
     assert LexicalTurnCompletion().verdict(text, locale) is verdict
+
+
+class SlowFinalStream(ChunkStream):
+    """Streams the words heard so far as partials; the final result takes a second (a slow second pass)."""
+
+    def __init__(self, chunks: list[str]) -> None:
+        super().__init__(chunks)
+        self._partials: asyncio.Queue[str] = asyncio.Queue()
+
+    async def push(self, pcm: bytes) -> None:
+        before = math.ceil(self._voiced / 10)
+        await super().push(pcm)
+        if math.ceil(self._voiced / 10) != before:
+            self._partials.put_nowait(" ".join(self._chunks[: math.ceil(self._voiced / 10)]))
+
+    async def partials(self) -> AsyncIterator[SttResult]:
+        while True:
+            yield SttResult(await self._partials.get(), False, "en-US", 0, 0)
+
+    async def finish(self) -> SttResult:
+        await asyncio.sleep(1.0)
+        return await super().finish()
+
+
+class SlowFinalStt(ChunkStt):
+    def open_stream(self, locale_hint: str | None = None) -> SlowFinalStream:
+        return SlowFinalStream(self.chunks)
+
+
+async def test_an_unfinished_partial_keeps_the_turn_open_while_a_slow_final_is_coming() -> None:
+    frames = [SPEECH] * 10 + [SILENCE] * 35 + [SPEECH] * 10 + [SILENCE] * 60
+    turns = await call(SlowFinalStt("I want to", "block my card"), frames, settle_s=1.5)
+    assert turns == [("utterance", "I want to block my card")]
