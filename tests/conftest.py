@@ -7,7 +7,8 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from config import PROJECT_ROOT, Settings
-from tests.support.markers import mark_kinds
+from tests.support.locks import build_lock
+from tests.support.markers import group_for_workers, mark_kinds
 from tests.support.servers import cosmos_server, redis_server  # noqa: F401
 
 # Property-based tests explore new examples on every developer run; CI (HYPOTHESIS_PROFILE=ci) replays
@@ -18,9 +19,13 @@ hypothesis_settings.register_profile("ci", print_blob=True, derandomize=True)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups from the markers
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test unit, integration, browser or voice (tests/support/markers.py says how)."""
+    """Mark every test unit, integration, browser or voice, and group them for xdist workers
+    (tests/support/markers.py says how)."""
     mark_kinds(items, Path(__file__).parent)
+    if config.pluginmanager.hasplugin("xdist"):
+        group_for_workers(items)
 
 
 @pytest.fixture(scope="session")
@@ -31,12 +36,12 @@ def trained_recognizer(tmp_path_factory: pytest.TempPathFactory):
 
     # The embedding cache is keyed by the project file's hash, so every test session (and every bot
     # process a test starts) shares one: only the first run on a fresh clone embeds the utterances.
+    cache_dir = Settings(_env_file=None).nlu_cache_dir
     recognizer = EmbeddedRecognizer(
-        PROJECT_ROOT / "cognitiveModels" / "banking.clu.json",
-        Settings(_env_file=None).nlu_cache_dir,
-        registered_intents(),
+        PROJECT_ROOT / "cognitiveModels" / "banking.clu.json", cache_dir, registered_intents()
     )
-    recognizer.train()
+    with build_lock(cache_dir):  # parallel workers: one embeds, the other reads its cache
+        recognizer.train()
     return recognizer
 
 

@@ -8,12 +8,13 @@ from nlu_testdata import PROJECT_FILE, REFERENCE
 from config import Settings
 from dialogs.registry import registered_intents
 from recognizers.embedded_recognizer import EmbeddedRecognizer
+from tests.support.locks import build_lock
 
 
 @pytest.fixture(scope="session")
 def nlu() -> EmbeddedRecognizer:
-    recognizer = EmbeddedRecognizer(
-        PROJECT_FILE, Settings(_env_file=None).nlu_cache_dir, registered_intents(), clock=lambda: REFERENCE
-    )
-    recognizer.train()
+    cache_dir = Settings(_env_file=None).nlu_cache_dir
+    recognizer = EmbeddedRecognizer(PROJECT_FILE, cache_dir, registered_intents(), clock=lambda: REFERENCE)
+    with build_lock(cache_dir):  # parallel workers: one embeds, the other reads its cache
+        recognizer.train()
     return recognizer

