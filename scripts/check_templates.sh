@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Scan deploymentTemplates/ with checkov (its own venv, .venv-checkov) and fail on unwaived findings.
 # Exit codes: 0 clean, 1 unwaived findings / parse errors / bad waivers, 3 the checkov venv could not be made.
+# `--venv-only`: just make the venv (scripts/test.sh does it while the other installs run).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv-checkov"
@@ -13,6 +14,7 @@ if [ ! -x "$VENV/bin/checkov" ]; then
     exit 3
   fi
 fi
+[ "${1:-}" = "--venv-only" ] && exit 0
 
 REPORT="$(mktemp)"
 trap 'rm -f "$REPORT"' EXIT
