@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 
 import numpy as np
@@ -107,4 +108,5 @@ async def test_spoken_reply_is_recognised_back(stt) -> None:
     # As the endpointer hands it over: 300 ms before the speech, 600 ms of end silence after it.
     line = np.random.default_rng(3).normal(0, 10, 14400).astype("<i2").tobytes()
     result = await stt.transcribe(line[:9600] + pcm + line, "en-US")
-    assert {"credit", "card"} <= set(result.text.split())
+    # Whisper (the English second pass) writes punctuation: "… credit card."
+    assert {"credit", "card"} <= set(re.findall(r"\w+", result.text.lower()))
