@@ -34,7 +34,7 @@ TRAILING_WORDS: dict[str, frozenset[str]] = {
     "en": frozenset(
         "a an the my your our his her their this that these those some any of to for from in on at with "
         "about by into and or but so because if when then than um uh er hmm like is are was be i "
-        "want wanna need would like could can should please me it its also just".split()
+        "want wanna need would like could can should me also just".split()
     ),
     "es": frozenset(
         "un una unos unas el la los las lo mi mis tu tus su sus nuestro nuestra este esta ese esa de del "

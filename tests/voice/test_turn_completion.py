@@ -91,6 +91,7 @@ async def test_a_lone_word_waits_the_usual_silence_before_it_ends() -> None:
         ("I lost my credit card", "en-US", Verdict.COMPLETE),
         ("what is my", "en-US", Verdict.INCOMPLETE),
         ("I want to block my card and", "en-US", Verdict.INCOMPLETE),
+        ("my card was stolen so please block it", "en-US", Verdict.COMPLETE),
         ("quiero bloquear mi tarjeta", "es-MX", Verdict.COMPLETE),
         ("cuál es el saldo de", "es-MX", Verdict.INCOMPLETE),
         ("quisiera saber más", "es-MX", Verdict.COMPLETE),
