@@ -6,7 +6,7 @@ import re
 
 from tests.support import bicep
 
-APP_PACKAGES = ("adapters", "bots", "dialogs", "recognizers", "services", "storage", "web")
+APP_PACKAGES = ("adapters", "bots", "core", "dialogs", "recognizers", "services", "storage", "voice", "web")
 
 
 def _code_strings() -> set[str]:
