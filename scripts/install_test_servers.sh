@@ -17,28 +17,20 @@ if ! command -v redis-server >/dev/null 2>&1; then
     ($SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true)
 fi
 
+# npm_ci DIR PACKAGE WHAT: installs DIR's lockfile unless DIR/node_modules/PACKAGE is already there.
+npm_ci() {
+    if [ ! -d "$1/node_modules/$2" ]; then
+        if ! command -v npm >/dev/null 2>&1; then
+            echo "npm (Node >= 18) is required for $3" >&2
+            exit 1
+        fi
+        (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+}
 COSMOS_DIR="$ROOT/tests/support/cosmos"
-if [ ! -d "$COSMOS_DIR/node_modules/@vercel/cosmosdb-server" ]; then
-    if ! command -v npm >/dev/null 2>&1; then
-        echo "npm (Node >= 18) is required for the Cosmos DB emulation" >&2
-        exit 1
-    fi
-    (cd "$COSMOS_DIR" && npm ci --no-audit --no-fund --loglevel=error)
-fi
 STREAMING_DIR="$ROOT/tests/support/streaming"
-if [ ! -d "$STREAMING_DIR/node_modules/botframework-streaming, $AXE_DIR/node_modules/axe-core" ]; then
-    if ! command -v npm >/dev/null 2>&1; then
-        echo "npm (Node >= 18) is required for the Bot Framework streaming client" >&2
-        exit 1
-    fi
-    (cd "$STREAMING_DIR" && npm ci --no-audit --no-fund --loglevel=error)
-fi
 AXE_DIR="$ROOT/tests/support/axe"
-if [ ! -d "$AXE_DIR/node_modules/axe-core" ]; then
-    if ! command -v npm >/dev/null 2>&1; then
-        echo "npm (Node >= 18) is required for axe-core (the page accessibility checks)" >&2
-        exit 1
-    fi
-    (cd "$AXE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+npm_ci "$COSMOS_DIR" @vercel/cosmosdb-server "the Cosmos DB emulation"
+npm_ci "$STREAMING_DIR" botframework-streaming "the Bot Framework streaming client"
+npm_ci "$AXE_DIR" axe-core "axe-core (the page accessibility checks)"
 echo "test servers installed: $(command -v redis-server), $COSMOS_DIR/node_modules/@vercel/cosmosdb-server, $STREAMING_DIR/node_modules/botframework-streaming, $AXE_DIR/node_modules/axe-core"
