@@ -38,11 +38,13 @@ def _assert_floors(predictions: list[Prediction]) -> None:
         assert found.confident_misroute <= CONFIDENT_MISROUTE_CEILING, (lang, found)
 
 
+@pytest.mark.integration  # evaluates the trained model over the whole tuning set
 def test_embedded_routing_on_the_tuning_set_keeps_its_floors(nlu):
     _assert_floors(embedded_predictions(nlu, load_rows(TUNING)))
 
 
 @pytest.mark.timeout(900)  # one CLU request, gate and entity pass per utterance: minutes on a loaded box
+@pytest.mark.integration  # evaluates the trained model over the whole tuning set
 async def test_clu_path_routing_on_the_tuning_set_keeps_its_floors(nlu):
     _assert_floors(await clu_predictions(nlu, load_rows(TUNING), default_clu_factory(nlu)))
 

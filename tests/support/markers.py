@@ -6,7 +6,8 @@ A test gets exactly one kind, the first that applies:
 - ``voice``: sends audio through the speech engines or the real-time call pipeline (tests/voice, the
   ``engines``/``stt`` fixtures, or espeak-ng speech from ``tests.support.speech_fixtures``);
 - ``integration``: starts a process or a real server (subprocesses, Redis, the Cosmos emulation, a
-  bot process, a package-wide bot server) or runs the bot end to end (tests/e2e);
+  bot process, a package-wide bot server) or builds and runs the whole bot (tests/e2e, ``create_app``,
+  ``build_services``, ``running_bot``), or evaluates a model over a whole data set (marked by hand);
 - ``unit``: everything else (in-process, no audio, no browser): the fast half.
 
 A test that carries one of these markers itself keeps it.
@@ -32,7 +33,8 @@ BROWSER_SOURCE = re.compile(r"\bchromium\(|\bplaywright\b")
 VOICE_SOURCE = re.compile(r"tests\.support\.speech_fixtures|\bmake_speech_pcm\b")
 INTEGRATION_SOURCE = re.compile(
     r"^\s*(import subprocess|from subprocess import)|create_subprocess_exec|\bPopen\(|sys\.executable"
-    r"|\bstart_redis\(|\bstart_cosmos\(|streaming_driver",
+    r"|\bstart_redis\(|\bstart_cosmos\(|streaming_driver|getfixturevalue\(\"(redis|cosmos)_server\"\)"
+    r"|\b(create_app|build_services|running_bot)\(",
     re.MULTILINE,
 )
 
