@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -13,6 +11,7 @@ from typing import Any
 from botbuilder.core import Storage
 
 from config import PinLockoutSettings
+from core.privacy.pseudonym import keyed_digest
 from storage.conversation_locks import ConversationLocks
 
 _KEY_PREFIX = "pinlockout/"
@@ -63,8 +62,8 @@ class PinLockout:
         return self._settings.lock_seconds
 
     def subject(self, kind: str, value: str) -> LockoutSubject:
-        digest = hmac.new(self._secret, f"{kind}:{value.strip().upper()}".encode(), hashlib.sha256)
-        return LockoutSubject(kind, _KEY_PREFIX + digest.hexdigest()[:40])
+        digest = keyed_digest(self._secret, f"{kind}:{value.strip().upper()}")
+        return LockoutSubject(kind, _KEY_PREFIX + digest[:40])
 
     def subjects(self, customer_number: str, caller_number: str | None = None) -> tuple[LockoutSubject, ...]:
         """The customer's counter, plus the caller number's when the caller was not known by number."""

@@ -14,6 +14,12 @@ DEVELOPMENT_KEY = b"contoso-voicebot/caller-pseudonym"
 """Used when no key is configured (the embedded default only: production refuses to start without one)."""
 
 
+def keyed_digest(key: bytes, label: str) -> str:
+    """HMAC-SHA256 of ``label`` under ``key``, in hex: the one way stored names of personal values are made
+    (caller pseudonyms here, PIN-lockout counters in storage/pin_lockout.py)."""
+    return hmac.new(key, label.encode(), hashlib.sha256).hexdigest()
+
+
 class CallerPseudonyms:
     """Turns a normalised (E.164) phone number into a stable, keyed, irreversible name."""
 
@@ -24,5 +30,4 @@ class CallerPseudonyms:
         """``caller-`` and 20 hex digits of HMAC-SHA256; empty for an unknown number."""
         if not phone:
             return ""
-        digest = hmac.new(self._key, f"caller:{phone.strip()}".encode(), hashlib.sha256).hexdigest()
-        return f"caller-{digest[:20]}"
+        return f"caller-{keyed_digest(self._key, f'caller:{phone.strip()}')[:20]}"
