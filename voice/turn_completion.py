@@ -14,6 +14,8 @@ import re
 from enum import Enum
 from typing import Protocol
 
+from recognizers.text import strip_accents
+
 
 class Verdict(str, Enum):
     COMPLETE = "complete"
@@ -51,7 +53,7 @@ class LexicalTurnCompletion:
         self.min_words = min_words
 
     def verdict(self, text: str, locale: str) -> Verdict:
-        words = _WORD.findall(_fold(text))
+        words = _WORD.findall(strip_accents(text.lower()))  # podría -> podria
         if not words:
             return Verdict.UNKNOWN
         trailing = TRAILING_WORDS.get(locale[:2].lower(), frozenset())
@@ -60,8 +62,3 @@ class LexicalTurnCompletion:
         if len(words) < self.min_words and not words[-1].isdigit():
             return Verdict.UNKNOWN  # "yes", "balance": a lone word may be the start of a sentence
         return Verdict.COMPLETE
-
-
-def _fold(text: str) -> str:
-    """Lower case without Spanish accents (``podría`` -> ``podria``, ``más`` -> ``mas``)."""
-    return text.lower().translate(str.maketrans("áéíóúü", "aeiouu"))
