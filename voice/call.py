@@ -1,6 +1,6 @@
 """``build_call()``: the one place a call's voice pipeline is assembled (media socket, tests, benchmarks).
 
-Read top to bottom, it is the path of a caller's words (docs/ARCHITECTURE.md has the picture):
+Its list of stages is the path of a caller's words (docs/ARCHITECTURE.md has the picture):
 caller PCM -> audio filters -> endpointer (VAD + turn completion) -> STT -> bot turn -> TTS -> paced sender.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.speech.base import SpeechToText, TextToSpeech
 from voice.endpointer import Endpointer, Endpointing, IsSpeech, webrtc_vad
@@ -15,6 +16,11 @@ from voice.filters import AudioFilter, NoiseGate
 from voice.frames import TurnTiming
 from voice.pipeline import CallHandler, CallPipeline, MediaSink
 from voice.settings import VoiceSettings
+from voice.stages.base import Stage
+from voice.stages.bot_turn import BotTurnStage
+from voice.stages.input import InputStage
+from voice.stages.output import OutputStage
+from voice.stages.recognition import RecognitionStage
 from voice.turn_completion import LexicalTurnCompletion, TurnCompletion
 
 
@@ -50,19 +56,22 @@ def build_call(
 ) -> CallPipeline:
     """One call's pipeline, not started. ``audio_filters`` replace the configured ones; ``is_speech``
     (a per-frame VAD) or a whole ``endpointer`` replace webrtcvad and the silence endpointer;
-    ``turn_completion`` judges whether the words heard at a pause are a whole request."""
+    ``turn_completion`` judges whether the words heard at a pause are a whole request. A stage of your
+    own goes in the list below (every call) or into ``pipeline.stages`` before ``start()`` (one call)."""
     settings = engines.settings
     filters = default_audio_filters(settings) if audio_filters is None else list(audio_filters)
     vad = is_speech or webrtc_vad(settings.vad_aggressiveness)
+    stages: list[Stage[Any]] = [
+        InputStage(settings, endpointer or Endpointer(settings, vad), filters),
+        RecognitionStage(engines.stt, turn_completion or LexicalTurnCompletion()),
+        # A speculative step (NLU on the early final, a bot turn begun at the pause) would go here.
+        BotTurnStage(handler),
+        OutputStage(engines.tts),
+    ]
     return CallPipeline(
+        stages,
         sink,
-        handler,
-        stt=engines.stt,
-        tts=engines.tts,
-        settings=settings,
-        audio_filters=filters,
-        endpointer=endpointer or Endpointer(settings, vad),
-        turn_completion=turn_completion or LexicalTurnCompletion(),
+        settings,
         locale=locale,
         locale_known=locale_known,
         call_id=call_id,

@@ -1,0 +1,114 @@
+"""The recognition stage: endpointer events -> one STT stream per utterance -> UtteranceTurn.
+
+At a pause it also judges, from the words heard so far (``voice/turn_completion.py``), how much silence
+ends the turn, and tells the endpointer. A speculative step (NLU on the early final, a bot turn started
+before the endpointer decides) would be a stage after this one taking ``SpeechPaused``/``UtteranceTurn``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+
+from services.speech.base import SpeechToText, SttResult
+from voice.endpointer import EndpointEvent
+from voice.frames import (
+    InputHint,
+    SpeechAudio,
+    SpeechEnded,
+    SpeechPaused,
+    SpeechResumed,
+    SpeechStarted,
+    TurnTiming,
+    UtteranceTurn,
+)
+from voice.recognition import UtteranceRecognizer
+from voice.stages.base import Stage
+from voice.turn_completion import TurnCompletion, Verdict
+
+log = logging.getLogger(__name__)
+
+
+class RecognitionStage(Stage[EndpointEvent]):
+    """Caller speech to text: pushes an ``UtteranceTurn`` per recognised utterance."""
+
+    accepts = (SpeechStarted, SpeechAudio, SpeechPaused, SpeechResumed, SpeechEnded)
+    name = "stt"
+
+    def __init__(self, stt: SpeechToText | None, turn_completion: TurnCompletion) -> None:
+        super().__init__()
+        self.stt = stt
+        self._completion = turn_completion
+        self._recognizer: UtteranceRecognizer | None = None
+        self._last_partial = ""
+
+    async def run(self) -> None:
+        self._recognizer = UtteranceRecognizer(self.stt, self._partial, self.call.call_id)
+        await super().run()
+
+    async def stopped(self) -> None:
+        if self._recognizer is not None:
+            await self._recognizer.close()
+
+    async def process(self, frame: EndpointEvent) -> None:
+        recognizer, call = self._recognizer, self.call
+        assert recognizer is not None  # set by run()
+        if isinstance(frame, SpeechAudio):
+            await recognizer.audio(frame.pcm)
+        elif isinstance(frame, SpeechStarted):
+            self._last_partial = ""
+            await recognizer.start(call.locale if call.locale_known else None)
+        elif isinstance(frame, SpeechPaused):
+            self._judge_partial(frame.seq)
+            early = recognizer.pause()
+            if early is not None and call.settings.complete_turn_silence_ms > 0:
+                early.add_done_callback(functools.partial(self._judge_pause, pause_seq=frame.seq))
+        elif isinstance(frame, SpeechResumed):
+            await recognizer.resume()
+        else:
+            result = await recognizer.finish(call.settings.stt_timeout_seconds)
+            await self._recognized(frame, result)
+
+    def _judge_pause(self, early: asyncio.Task[SttResult], *, pause_seq: int) -> None:
+        """The speculative final is in: a complete phrase ends the turn after a short silence."""
+        call = self.call
+        if early.cancelled() or early.exception() is not None or call.closed:
+            return
+        result = early.result()
+        verdict = self._completion.verdict(result.text, result.language or call.locale)
+        silence_ms = {
+            Verdict.COMPLETE: call.settings.complete_turn_silence_ms,
+            Verdict.INCOMPLETE: call.settings.incomplete_turn_silence_ms,
+        }.get(verdict, call.settings.end_silence_ms)
+        call.end_silence_for(pause_seq, silence_ms)
+
+    def _judge_partial(self, pause_seq: int) -> None:
+        """At the pause, the streaming partial can only make the turn wait longer (an unfinished phrase,
+        while the final, perhaps a slow second pass, is still coming); only a final ends it sooner."""
+        call = self.call
+        if call.settings.complete_turn_silence_ms <= 0 or not self._last_partial:
+            return
+        if self._completion.verdict(self._last_partial, call.locale) is Verdict.INCOMPLETE:
+            call.end_silence_for(pause_seq, call.settings.incomplete_turn_silence_ms)
+
+    async def _partial(self, text: str) -> None:
+        self._last_partial = text
+        await self.call.sink.send_event("Transcript", {"role": "caller", "text": text, "final": False})
+
+    async def _recognized(self, end: SpeechEnded, result: SttResult | None) -> None:
+        call = self.call
+        timing = TurnTiming(
+            last_voice_at=end.last_voice_at, endpoint_at=end.decided_at, stt_done_at=time.monotonic()
+        )
+        text = result.text.strip() if result is not None else ""
+        timing.text = text
+        log.info("utterance", extra={"call_id": call.call_id, "reason": end.reason, "chars": len(text)})
+        if text and result is not None:
+            if result.language:
+                call.locale, call.locale_known = result.language, True
+            await call.sink.send_event("Transcript", {"role": "caller", "text": text, "final": True})
+            self.push(UtteranceTurn(text, result.language or call.locale, timing))
+        elif call.play_hint is InputHint.EXPECTING and not call.prompt_waiting() and not call.playing:
+            call.arm_no_input()
