@@ -1,0 +1,105 @@
+"""A stage of one's own, inserted into a call's list of stages: the caller hears its effect."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+from tests.support.voice_relay import RelaySpeechToText, RelayTextToSpeech
+from tests.voice.test_pipeline_units import SILENCE, SPEECH, Sink, feed
+from voice.call import VoiceEngines, build_call
+from voice.frames import InputHint, Outgoing, Say, UtteranceTurn
+from voice.stages.base import Stage
+from voice.stages.bot_turn import BotTurnStage
+from voice.stages.output import OutputStage
+
+
+class SpokenTts:
+    """The relay TTS, remembering every text it was asked to speak."""
+
+    def __init__(self) -> None:
+        self.spoken: list[str] = []
+        self._tts = RelayTextToSpeech(first_frame_s=0.0, ms_per_char=20)
+
+    async def synthesize(self, ssml_or_text: str, locale: str) -> AsyncIterator[bytes]:
+        self.spoken.append(ssml_or_text)
+        async for chunk in self._tts.synthesize(ssml_or_text, locale):
+            yield chunk
+
+
+class EchoBot:
+    def __init__(self) -> None:
+        self.heard: list[str] = []
+        self.say = lambda prompt: None
+
+    async def on_utterance(self, text: str, language: str) -> None:
+        self.heard.append(text)
+        self.say(Say(f"You said {text}, darn it.", language, InputHint.EXPECTING))
+
+    async def on_dtmf(self, digits: str) -> None:
+        self.heard.append(f"keys {digits}")
+
+    async def on_silence_timeout(self, count: int) -> None:
+        return None
+
+
+class BleepWords(Stage[Outgoing]):
+    """A text stage: words on a list are never spoken to the caller."""
+
+    accepts = (Outgoing,)
+
+    def __init__(self, words: set[str]) -> None:
+        super().__init__()
+        self.words = words
+
+    async def process(self, frame: Outgoing) -> None:
+        if isinstance(frame.item, Say):
+            text = " ".join("beep" if w.strip(",.") in self.words else w for w in frame.item.text.split())
+            frame = replace(frame, item=replace(frame.item, text=text))
+        self.push(frame)
+
+
+class Subtitles(Stage[UtteranceTurn]):
+    """A transcript stage between recognition and the bot: sees each utterance and passes it on."""
+
+    accepts = (UtteranceTurn,)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    async def process(self, frame: UtteranceTurn) -> None:
+        self.lines.append(frame.text)
+        self.push(frame)
+
+
+async def test_a_text_stage_added_to_the_list_changes_what_the_caller_hears() -> None:
+    tts, bot, sink = SpokenTts(), EchoBot(), Sink()
+    engines = VoiceEngines(RelaySpeechToText("hello", delay_s=0.0), tts)
+    call = build_call(engines, sink, bot, is_speech=lambda frame: frame[0] != 0)
+    bot.say = call.say
+    call.insert_before(OutputStage, BleepWords({"darn"}))
+    call.start()
+    await feed(call, [SPEECH] * 10 + [SILENCE] * 35)
+    await asyncio.sleep(0.3)
+    assert bot.heard == ["hello"]
+    assert tts.spoken == ["You said hello, beep it."]
+    assert sink.audio > 0, "the rewritten prompt was played"
+    await call.close()
+
+
+async def test_a_stage_sees_only_the_frames_it_accepts_and_the_bot_still_gets_them() -> None:
+    bot, sink, subtitles = EchoBot(), Sink(), Subtitles()
+    engines = VoiceEngines(RelaySpeechToText("hello", delay_s=0.0), SpokenTts())
+    call = build_call(engines, sink, bot, is_speech=lambda frame: frame[0] != 0)
+    bot.say = call.say
+    call.insert_before(BotTurnStage, subtitles)
+    call.start()
+    await feed(call, [SPEECH] * 10 + [SILENCE] * 35)
+    for digit in "42#":
+        call.push_dtmf(digit)
+    await asyncio.sleep(0.3)
+    assert subtitles.lines == ["hello"], "keys pass the transcript stage by"
+    assert bot.heard == ["hello", "keys 42"]
+    await call.close()
