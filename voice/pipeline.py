@@ -64,9 +64,11 @@ class CallPipeline:
         """Put ``stage`` just before the first stage of type ``kind`` (e.g. a text stage before output)."""
         at = next(i for i, s in enumerate(self.stages) if isinstance(s, kind))
         self.stages.insert(max(1, at), stage)
+        self._call.restage()
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
+        self._call.restage()  # the list may have been edited in place
         for stage in self.stages[1:]:
             stage.bind(self._call)
             self._tasks.append(asyncio.create_task(stage.run(), name=f"voice-{stage.name}-{self.call_id}"))
