@@ -6,10 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
+from tests.support.stage_harness import run_stage
 from tests.support.voice_relay import RelaySpeechToText, RelayTextToSpeech
 from tests.voice.test_pipeline_units import SILENCE, SPEECH, Sink, feed
 from voice.call import VoiceEngines, build_call
-from voice.frames import InputHint, Outgoing, Say, UtteranceTurn
+from voice.frames import CallAction, InputHint, Outgoing, Say, UtteranceTurn
 from voice.stages.base import Stage
 from voice.stages.bot_turn import BotTurnStage
 from voice.stages.output import OutputStage
@@ -103,3 +104,15 @@ async def test_a_stage_sees_only_the_frames_it_accepts_and_the_bot_still_gets_th
     assert subtitles.lines == ["hello"], "keys pass the transcript stage by"
     assert bot.heard == ["hello", "keys 42"]
     await call.close()
+
+
+async def test_a_text_stage_alone_rewrites_prompts_and_passes_call_actions_unchanged() -> None:
+    async def hang_up() -> None:
+        return None
+
+    goodbye = Outgoing(CallAction("hang_up", hang_up), None, 0)
+    out = await run_stage(BleepWords({"darn"}), [Outgoing(Say("Darn, darn it.", "en-US"), None, 0), goodbye])
+    assert [o.item.text if isinstance(o.item, Say) else o.item.name for o in out] == [
+        "Darn, beep it.",
+        "hang_up",
+    ]
