@@ -11,6 +11,7 @@ from tests.support.voice_relay import RelaySpeechToText, RelayTextToSpeech
 from tests.voice.test_pipeline_units import SILENCE, SPEECH, Sink, feed
 from voice.call import VoiceEngines, build_call
 from voice.frames import CallAction, InputHint, Outgoing, Say, UtteranceTurn
+from voice.settings import VoiceSettings
 from voice.stages.base import Stage
 from voice.stages.bot_turn import BotTurnStage
 from voice.stages.output import OutputStage
@@ -42,7 +43,8 @@ class EchoBot:
         self.heard.append(f"keys {digits}")
 
     async def on_silence_timeout(self, count: int) -> None:
-        return None
+        self.heard.append(f"silence {count}")
+        self.say(Say("Are you still there?", "en-US", InputHint.EXPECTING))
 
 
 class BleepWords(Stage[Outgoing]):
@@ -58,6 +60,16 @@ class BleepWords(Stage[Outgoing]):
         if isinstance(frame.item, Say):
             text = " ".join("beep" if w.strip(",.") in self.words else w for w in frame.item.text.split())
             frame = replace(frame, item=replace(frame.item, text=text))
+        self.push(frame)
+
+
+class SlowRewrite(Stage[Outgoing]):
+    """A text stage that takes its time (a translation service, say)."""
+
+    accepts = (Outgoing,)
+
+    async def process(self, frame: Outgoing) -> None:
+        await asyncio.sleep(0.3)
         self.push(frame)
 
 
@@ -116,3 +128,22 @@ async def test_a_text_stage_alone_rewrites_prompts_and_passes_call_actions_uncha
         "Darn, beep it.",
         "hang_up",
     ]
+
+
+async def test_no_reprompt_while_a_prompt_is_still_in_a_slow_stage() -> None:
+    tts, bot, sink = SpokenTts(), EchoBot(), Sink()
+    engines = VoiceEngines(RelaySpeechToText("hello", delay_s=0.0), tts, VoiceSettings(no_input_seconds=0.4))
+    call = build_call(engines, sink, bot, is_speech=lambda frame: frame[0] != 0)
+    bot.say = call.say
+    call.insert_before(OutputStage, SlowRewrite())
+
+    async def greet() -> None:
+        call.say(Say("One.", "en-US", InputHint.EXPECTING))
+        call.say(Say("Two: a longer prompt that takes over a second to play.", "en-US", InputHint.EXPECTING))
+
+    call.start()
+    call.run_turn(greet)
+    await asyncio.sleep(1.0)  # "One." played by 0.35 s; "Two" reached the output at 0.6 s and is playing
+    assert tts.spoken[:2] == ["One.", "Two: a longer prompt that takes over a second to play."]
+    assert bot.heard == [], "no 'are you still there?' while the second prompt was on its way"
+    await call.close()

@@ -55,6 +55,11 @@ class Inbox(Generic[F]):
         self._items.extend(kept)
 
 
+def is_outgoing(frame: object) -> bool:
+    """A prompt or a call action on its way to the output."""
+    return isinstance(frame, Outgoing)
+
+
 def is_prompt(frame: object) -> bool:
     """A queued prompt (not a call action): what barge-in drops."""
     return isinstance(frame, Outgoing) and isinstance(frame.item, Say)
@@ -71,8 +76,14 @@ class Stage(Generic[F]):
 
     name: ClassVar[str] = "stage"
 
+    terminal: ClassVar[bool] = False
+    """True for a stage where frames end (the bot turn, the output): a prompt it is working on has
+    arrived. A prompt inside any other stage is still on its way (``CallContext.prompt_waiting``)."""
+
     def __init__(self) -> None:
         self.inbox: Inbox[F] = Inbox()
+        self.working: F | None = None
+        """The frame ``process`` is on, if any."""
         self._call: CallContext | None = None
 
     @property
@@ -101,7 +112,11 @@ class Stage(Generic[F]):
     async def run(self) -> None:
         try:
             while True:
-                await self.process(await self.inbox.get())
+                self.working = await self.inbox.get()
+                try:
+                    await self.process(self.working)
+                finally:
+                    self.working = None
         finally:
             await self.stopped()
 

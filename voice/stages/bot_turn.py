@@ -28,6 +28,7 @@ class BotTurnStage(Stage[TurnFrame]):
 
     accepts = (UtteranceTurn, DtmfTurn, SilenceTurn, CallbackTurn)
     name = "turn"
+    terminal = True
 
     def __init__(self, handler: CallHandler) -> None:
         super().__init__()

@@ -8,8 +8,9 @@ import logging
 from typing import TYPE_CHECKING, Any, Protocol
 
 from locales.languages import default_locale
-from voice.frames import InputHint, Outgoing, SilenceTurn, TurnTiming
+from voice.frames import InputHint, SilenceTurn, TurnTiming
 from voice.settings import VoiceSettings
+from voice.stages.base import is_outgoing
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -98,8 +99,12 @@ class CallContext:
         return self.playback is not None and not self.playback.done()
 
     def prompt_waiting(self) -> bool:
-        """A prompt or call action queued in some stage, not yet played."""
-        return any(stage.inbox.holds(lambda f: isinstance(f, Outgoing)) for stage in self.stages)
+        """A prompt or call action on its way: queued in some stage, or in the hands of one (a slow text
+        stage) that will pass it on to the output."""
+        return any(
+            stage.inbox.holds(is_outgoing) or (not stage.terminal and is_outgoing(stage.working))
+            for stage in self.stages
+        )
 
     def end_silence_for(self, pause_seq: int, silence_ms: int) -> None:
         """A turn-completion verdict, back up to the endpointer: pause ``pause_seq`` ends after

@@ -23,6 +23,7 @@ class OutputStage(Stage[Outgoing]):
 
     accepts = (Outgoing,)
     name = "output"
+    terminal = True
 
     def __init__(self, tts: TextToSpeech | None) -> None:
         super().__init__()
