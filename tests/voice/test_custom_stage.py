@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
+import pytest
+
 from tests.support.stage_harness import run_stage
 from tests.support.voice_relay import RelaySpeechToText, RelayTextToSpeech
 from tests.voice.test_pipeline_units import SILENCE, SPEECH, Sink, feed
@@ -146,4 +148,34 @@ async def test_no_reprompt_while_a_prompt_is_still_in_a_slow_stage() -> None:
     await asyncio.sleep(1.0)  # "One." played by 0.35 s; "Two" reached the output at 0.6 s and is playing
     assert tts.spoken[:2] == ["One.", "Two: a longer prompt that takes over a second to play."]
     assert bot.heard == [], "no 'are you still there?' while the second prompt was on its way"
+    await call.close()
+
+
+@pytest.mark.parametrize("cut_in", ["speech", "key"])
+async def test_barge_in_also_drops_the_prompts_a_slow_stage_holds(cut_in: str) -> None:
+    tts, bot, sink = SpokenTts(), EchoBot(), Sink()
+    engines = VoiceEngines(RelaySpeechToText("hello", delay_s=0.0), tts)
+    call = build_call(engines, sink, bot, is_speech=lambda frame: frame[0] != 0)
+    bot.say = call.say
+    call.insert_before(OutputStage, SlowRewrite())
+    first = "A first prompt long enough for the caller to cut in."
+
+    async def greet() -> None:
+        for text in (first, "A second prompt.", "A third prompt."):
+            call.say(Say(text, "en-US"))
+
+    call.start()
+    call.run_turn(greet)
+    await asyncio.sleep(0.45)  # the first plays; the second is in the slow stage, the third in its inbox
+    if cut_in == "speech":
+        await feed(call, [SPEECH] * 5, realtime=True)
+        await feed(call, [SILENCE] * 35)
+    else:
+        for key in "1#":
+            call.push_dtmf(key)
+            await asyncio.sleep(0.1)
+    await asyncio.sleep(0.8)
+    assert sink.stops == 1
+    reply = ["You said hello, darn it."] if cut_in == "speech" else []
+    assert tts.spoken == [first, *reply]
     await call.close()

@@ -84,6 +84,8 @@ class Stage(Generic[F]):
         self.inbox: Inbox[F] = Inbox()
         self.working: F | None = None
         """The frame ``process`` is on, if any."""
+        self._cut = False
+        """Barge-in came while ``working`` was a prompt: what it pushes of it is dropped."""
         self._call: CallContext | None = None
 
     @property
@@ -98,6 +100,8 @@ class Stage(Generic[F]):
 
     def push(self, frame: Frame) -> None:
         """Hand ``frame`` to the next stage down the list that accepts it."""
+        if self._cut and is_prompt(frame):
+            return
         self.call.deliver(frame, after=self)
 
     async def process(self, frame: F) -> None:
@@ -105,14 +109,15 @@ class Stage(Generic[F]):
         self.push(frame)  # type: ignore[arg-type]
 
     def interrupt(self, onset_at: float) -> None:
-        """Barge-in at ``onset_at``: the caller spoke over a prompt. By default queued prompts are
-        dropped (call actions are kept)."""
+        """Barge-in at ``onset_at``: the caller spoke (or keyed) over a prompt. By default the queued
+        prompts are dropped, and so is the one in process (call actions are kept)."""
         self.inbox.drop(is_prompt)
+        self._cut = is_prompt(self.working)
 
     async def run(self) -> None:
         try:
             while True:
-                self.working = await self.inbox.get()
+                self.working, self._cut = await self.inbox.get(), False
                 try:
                     await self.process(self.working)
                 finally:
