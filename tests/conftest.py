@@ -11,7 +11,7 @@ from hypothesis import settings as hypothesis_settings
 
 from config import PROJECT_ROOT
 from tests.support.build_cache import cached_build, inputs_digest
-from tests.support.markers import group_for_workers, mark_kinds
+from tests.support.markers import group_for_workers, mark_kinds, never_unit
 from tests.support.servers import cosmos_server, redis_server  # noqa: F401
 
 # Property-based tests explore new examples on every developer run; CI (HYPOTHESIS_PROFILE=ci) replays
@@ -20,6 +20,13 @@ from tests.support.servers import cosmos_server, redis_server  # noqa: F401
 hypothesis_settings.register_profile("dev", print_blob=True)
 hypothesis_settings.register_profile("ci", print_blob=True, derandomize=True)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """``-m unit`` leaves out the folders that hold no unit test (tests/support/markers.py)."""
+    if config.option.markexpr.strip() == "unit" and never_unit(collection_path, Path(__file__).parent):
+        return True
+    return None
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups from the markers

@@ -10,7 +10,9 @@ A test gets exactly one kind, the first that applies:
   ``build_services``, ``running_bot``), or evaluates a model over a whole data set (marked by hand);
 - ``unit``: everything else (in-process, no audio, no browser): the fast half.
 
-A test that carries one of these markers itself keeps it.
+A test that carries one of these markers itself keeps it, but none under tests/voice or tests/e2e may
+call itself unit: ``-m unit`` does not even import those folders (``never_unit``), which saves each
+worker a few seconds of imports.
 
 Under pytest-xdist (``--dist loadgroup``, as scripts/test.sh runs the suite) each file stays on one
 worker, so module- and package-scoped servers start once and in-module order holds, and every voice
@@ -26,6 +28,7 @@ from pathlib import Path
 import pytest
 
 KINDS = ("unit", "integration", "browser", "voice")
+FOLDER_KINDS = {"voice": "voice", "e2e": "integration"}  # tests/<folder>: every test in it is of this kind
 BROWSER_FIXTURES = frozenset({"browser"})
 VOICE_FIXTURES = frozenset({"engines", "stt", "speech_data_dir"})
 INTEGRATION_FIXTURES = frozenset({"redis_server", "cosmos_server", "two_bots", "server", "authed_server"})
@@ -54,16 +57,26 @@ def kind_of(item: pytest.Item, tests_root: Path) -> str:
     parts = item.path.relative_to(tests_root).parts if item.path.is_relative_to(tests_root) else ()
     if fixtures & BROWSER_FIXTURES or BROWSER_SOURCE.search(source):
         return "browser"
-    if parts[:1] == ("voice",) or fixtures & VOICE_FIXTURES or VOICE_SOURCE.search(source):
+    folder_kind = FOLDER_KINDS.get(parts[0]) if parts else None
+    if folder_kind == "voice" or fixtures & VOICE_FIXTURES or VOICE_SOURCE.search(source):
         return "voice"
-    if parts[:1] == ("e2e",) or fixtures & INTEGRATION_FIXTURES or INTEGRATION_SOURCE.search(source):
+    if folder_kind == "integration" or fixtures & INTEGRATION_FIXTURES or INTEGRATION_SOURCE.search(source):
         return "integration"
     return "unit"
+
+
+def never_unit(path: Path, tests_root: Path) -> bool:
+    """Whether ``path`` is (in) a folder whose every test is of another kind than unit."""
+    return path.is_relative_to(tests_root) and path.relative_to(tests_root).parts[:1] in {
+        (folder,) for folder in FOLDER_KINDS
+    }
 
 
 def mark_kinds(items: list[pytest.Item], tests_root: Path) -> None:
     """Add the kind marker to every test that has none of the four yet."""
     for item in items:
+        if item.get_closest_marker("unit") and never_unit(item.path, tests_root):
+            raise pytest.UsageError(f"{item.nodeid}: no test under tests/voice or tests/e2e is unit")
         if not any(item.get_closest_marker(kind) for kind in KINDS):
             item.add_marker(getattr(pytest.mark, kind_of(item, tests_root)))
 
