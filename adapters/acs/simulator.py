@@ -13,8 +13,11 @@ import aiohttp
 
 from adapters.acs.media_messages import audio_data_in, audio_metadata_in, dtmf_in, parse_outbound
 from services.speech.base import FRAME_BYTES, FRAME_MS
+from voice.filters import dbfs
 
 SILENCE = b"\x00" * FRAME_BYTES
+AUDIBLE_DBFS = -50.0
+"""A frame louder than this is heard (the VAD's energy floor); espeak-ng's silences and line hiss are not."""
 
 
 @dataclass
@@ -24,6 +27,8 @@ class CallResult:
     audio: bytearray = field(default_factory=bytearray)
     audio_frames: list[float] = field(default_factory=list)
     """Arrival time (monotonic) of each bot audio frame."""
+    audible_frames: list[float] = field(default_factory=list)
+    """Arrival time of each bot audio frame louder than ``AUDIBLE_DBFS`` (speech, not padding)."""
     stop_audio: list[float] = field(default_factory=list)
     server_timings: list[dict[str, Any]] = field(default_factory=list)
     transfers: list[dict[str, Any]] = field(default_factory=list)
@@ -33,6 +38,8 @@ class CallResult:
     """The caller's verification state as the bot's replies reported it (unknown/identified/verified)."""
     speech_sent_at: list[tuple[float, float]] = field(default_factory=list)
     """(start, end) monotonic times of each caller utterance sent."""
+    last_voice_sent_at: list[float] = field(default_factory=list)
+    """When the last audible frame of each caller utterance was sent (its trailing silence excluded)."""
     closed_by_server: bool = False
     close_code: int | None = None
 
@@ -40,10 +47,10 @@ class CallResult:
         out: dict[str, Any] = {"server": self.server_timings}
         if self.barge_in_ms:
             out["barge_in_ms"] = self.barge_in_ms
-        for i, (_, end) in enumerate(self.speech_sent_at):
-            after = [t for t in self.audio_frames if t > end]
+        for i, voice_end in enumerate(self.last_voice_sent_at):
+            after = [t for t in self.audible_frames if t > voice_end]
             if after:
-                out[f"utterance{i + 1}_end_to_first_reply_audio_ms"] = round((after[0] - end) * 1000, 1)
+                out[f"utterance{i + 1}_voice_to_voice_ms"] = round((after[0] - voice_end) * 1000, 1)
         return out
 
 
@@ -73,6 +80,8 @@ class SimulatedCall:
             if kind == "AudioData" and pcm is not None:
                 self.result.audio.extend(pcm)
                 self.result.audio_frames.append(now)
+                if dbfs(pcm) > AUDIBLE_DBFS:
+                    self.result.audible_frames.append(now)
             elif kind == "StopAudio":
                 self.result.stop_audio.append(now)
             else:
@@ -95,14 +104,18 @@ class SimulatedCall:
     def closed(self) -> bool:
         return self._reader.done()
 
-    async def send_frames(self, pcm: bytes, *, fast: bool = False) -> None:
+    async def send_frames(self, pcm: bytes, *, fast: bool = False) -> float:
+        """Stream ``pcm`` (real time unless ``fast``); return when its last audible frame went out."""
         start = time.monotonic()
         n = 0
+        last_audible = 0.0
         for i in range(0, len(pcm), FRAME_BYTES):
             if self.closed:
-                return
+                return last_audible
             frame = pcm[i : i + FRAME_BYTES].ljust(FRAME_BYTES, b"\x00")
             await self.ws.send_str(audio_data_in(frame))
+            if dbfs(frame) > AUDIBLE_DBFS:
+                last_audible = time.monotonic()
             n += 1
             if fast:
                 if n % 25 == 0:
@@ -111,11 +124,13 @@ class SimulatedCall:
                 delay = start + n * FRAME_MS / 1000 - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
+        return last_audible
 
     async def say(self, pcm: bytes, *, fast: bool = False) -> None:
         start = time.monotonic()
-        await self.send_frames(pcm, fast=fast)
+        last_audible = await self.send_frames(pcm, fast=fast)
         self.result.speech_sent_at.append((start, time.monotonic()))
+        self.result.last_voice_sent_at.append(last_audible or time.monotonic())
 
     async def silence(self, seconds: float) -> None:
         await self.send_frames(SILENCE * int(seconds * 1000 / FRAME_MS))
