@@ -1,9 +1,15 @@
-"""False-cut rate: callers pausing mid-sentence (espeak-ng halves joined by 300-900 ms of line noise, en and
-es) and a real recording with a pause between two sentences, streamed in real time through the voice
-pipeline (build_call, embedded STT, webrtcvad). A false cut is an utterance ended inside a sentence: more
-utterances ended by the endpointer than the item has sentences.
+"""False-cut rate: callers pausing mid-turn, streamed in real time through the voice pipeline (build_call,
+embedded STT, webrtcvad). A false cut is a turn ended while the caller goes on: more utterances ended by
+the endpointer than the item has turns.
 
-Run: ``python -m bench.false_cuts [--languages en,es] [--complete-turn-silence-ms 250]``
+Two kinds of item: espeak-ng halves joined by 300-900 ms of line noise (en and es), and turns of real
+people with the pauses they made (tests/data/audio: a comma pause of ~200 ms, hesitations of 100-340 ms
+inside a sentence, ~420 ms between two sentences of one turn; chat_input_1's ~960 ms between two
+sentences is two turns). Two sets: ``tune`` (what turn completion was tuned on) and ``eval`` (phrasings
+and recordings kept apart, measured once per change). Each line says how the turn was ended
+(``complete``: a complete-phrase verdict; ``silence``: plain end silence; ``max_length``).
+
+Run: ``python -m bench.false_cuts [--set tune|eval|all] [--languages en,es] [--complete-turn-silence-ms 250]``
 (``--complete-turn-silence-ms 0 --early-final-ms 300``: the silence-only endpointer of before).
 """
 
@@ -15,6 +21,7 @@ import os
 import time
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,17 +33,66 @@ from voice.endpointer import Endpointer, EndpointEvent, webrtc_vad
 from voice.frames import AudioFrame, SpeechEnded
 from voice.settings import VoiceSettings
 
-REAL = Path(__file__).resolve().parents[1] / "tests" / "data" / "audio" / "chat_input_1.wav"
-HALVES = [
-    ("en-US", "I want to", "block my debit card"),
-    ("en-US", "what is the balance of", "my savings account"),
-    ("en-US", "my card was stolen and", "I need a new one"),
-    ("en-US", "can you tell me", "when my payment is due"),
-    ("en-US", "I lost my", "credit card"),
-    ("es-MX", "cuál es el saldo de", "mi cuenta de ahorros"),
-    ("es-MX", "perdí mi", "tarjeta de crédito"),
-    ("es-MX", "quiero saber", "cuándo vence mi pago"),
-]
+AUDIO = Path(__file__).resolve().parents[1] / "tests" / "data" / "audio"
+HALVES = {
+    "tune": [
+        ("en-US", "I want to", "block my debit card"),
+        ("en-US", "what is the balance of", "my savings account"),
+        ("en-US", "my card was stolen and", "I need a new one"),
+        ("en-US", "can you tell me", "when my payment is due"),
+        ("en-US", "I lost my", "credit card"),
+        ("es-MX", "cuál es el saldo de", "mi cuenta de ahorros"),
+        ("es-MX", "perdí mi", "tarjeta de crédito"),
+        ("es-MX", "quiero saber", "cuándo vence mi pago"),
+    ],
+    "eval": [
+        ("en-US", "I need to check", "the balance of my checking account"),
+        ("en-US", "please send me", "a new debit card"),
+        ("en-US", "how much do I owe on", "my credit card"),
+        ("en-US", "I think someone used", "my card without permission"),
+        ("es-MX", "necesito bloquear", "mi tarjeta de débito"),
+        ("es-MX", "quiero saber el saldo de", "mi cuenta de cheques"),
+    ],
+}
+REAL_TURNS = {
+    # (file, start s, end s, turns, what is said): one speaker's turn with its own pauses (gaps found by
+    # webrtcvad at 20 ms), cut from the recording between the speakers' turns.
+    "tune": [
+        ("katiesteve_mono.wav", 7.70, 9.05, 1, "No, | tell me more. (100 ms)"),
+        (
+            "katiesteve_mono.wav",
+            9.20,
+            14.70,
+            1,
+            "It's the new feature | that transcribes our discussion "
+            "| and lets us know who | said what. (120-340 ms)",
+        ),
+        (
+            "katiesteve_mono.wav",
+            14.90,
+            17.90,
+            1,
+            "That sounds interesting. | I'm going to give this a try. (420 ms)",
+        ),
+    ],
+    "eval": [
+        (
+            "LanguageDetection_enUS.wav",
+            0.0,
+            6.50,
+            1,
+            "This is testing the language id with English language, "
+            "| I hope I can get high confidence from language id. (200 ms)",
+        ),
+        (
+            "chat_input_1.wav",
+            0.0,
+            5.30,
+            2,
+            "I really like animals. || Let's talk about working dogs. (960 ms: two turns)",
+        ),
+    ],
+}
 PAUSES_MS = (300, 500, 700, 900)
 LINE_NOISE_DB = -60
 
@@ -56,13 +112,19 @@ class Heard:
 
 
 class CountingEndpointer(Endpointer):
-    """The pipeline's endpointer, counting the utterances it ends (however slow recognition is)."""
+    """The pipeline's endpointer, counting the utterances it ends (however slow recognition is) and why."""
 
-    ends = 0
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reasons: list[str] = []
+
+    @property
+    def ends(self) -> int:
+        return len(self.reasons)
 
     def feed(self, frame: AudioFrame) -> list[EndpointEvent]:
         events = super().feed(frame)
-        self.ends += sum(isinstance(e, SpeechEnded) for e in events)
+        self.reasons += [e.reason for e in events if isinstance(e, SpeechEnded)]
         return events
 
 
@@ -83,29 +145,36 @@ def line_noise(ms: int) -> bytes:
     return samples.astype("<i2").tobytes()
 
 
-def items(languages: str) -> list[tuple[str, str, bytes, int]]:
-    """(name, locale, pcm, utterances expected) for the languages asked (``en``, ``es``, ``en,es``)."""
+def items(languages: str, which: str) -> list[tuple[str, str, bytes, int]]:
+    """(name, locale, pcm, turns) of set ``which`` (``tune``, ``eval``, ``all``) for the languages asked."""
     from tests.support.speech_fixtures import make_speech_pcm
 
+    sets = ("tune", "eval") if which == "all" else (which,)
     out = []
-    for locale, first, second in HALVES:
-        if locale[:2] not in languages:
+    for name in sets:
+        for locale, first, second in HALVES[name]:
+            if locale[:2] not in languages:
+                continue
+            a = make_speech_pcm(first, locale, trim=True, noise_db=LINE_NOISE_DB)
+            b = make_speech_pcm(second, locale, trim=True, noise_db=LINE_NOISE_DB)
+            for pause in PAUSES_MS:
+                gap = line_noise(pause)
+                out.append((f"{name} {first} / {pause} ms / {second}", locale, a + gap + b, 1))
+        if "en" not in languages:
             continue
-        a = make_speech_pcm(first, locale, trim=True, noise_db=LINE_NOISE_DB)
-        b = make_speech_pcm(second, locale, trim=True, noise_db=LINE_NOISE_DB)
-        for pause in PAUSES_MS:
-            gap = line_noise(pause)
-            out.append((f"{first} / {pause} ms / {second}", locale, a + gap + b, 1))
-    with wave.open(str(REAL)) as recording:
-        out.append(("chat_input_1.wav (real, 2 sentences)", "en-US", recording.readframes(10**7), 2))
+        for file, start, end, turns, said in REAL_TURNS[name]:
+            with wave.open(str(AUDIO / file)) as recording:
+                recording.setpos(int(start * recording.getframerate()))
+                pcm = recording.readframes(int((end - start) * recording.getframerate()))
+            out.append((f"{name} real {file}: {said}", "en-US", pcm, turns))
     return out
 
 
-async def run(voice: VoiceSettings, languages: str) -> tuple[int, int]:
+async def run(voice: VoiceSettings, languages: str, which: str) -> tuple[int, int]:
     stt = create_stt(Settings())
     await stt.warm_up()  # type: ignore[attr-defined]
     cuts = total = lost = 0
-    for name, locale, pcm, expected in items(languages):
+    for name, locale, pcm, expected in items(languages, which):
         heard = Heard()
         tts: TextToSpeech | None = None
         endpointer = CountingEndpointer(voice, webrtc_vad(voice.vad_aggressiveness))
@@ -127,7 +196,9 @@ async def run(voice: VoiceSettings, languages: str) -> tuple[int, int]:
         if not heard.utterances:
             lost += 1  # the recogniser gave no text in time (slow or failed): reported, still counted
         cuts, total = cuts + cut, total + 1
-        print(f"{'CUT ' if cut else 'ok  '} {name}: {endpointer.ends} utterance(s) {heard.utterances}")
+        ended = ",".join(endpointer.reasons)
+        verdict = "CUT " if cut else "ok  "
+        print(f"{verdict} {name}: {endpointer.ends} utterance(s) ended by {ended} {heard.utterances}")
     print(f"items whose words the recogniser gave no text for in time (cuts still counted): {lost}")
     return cuts, total
 
@@ -139,15 +210,16 @@ def main() -> None:
     parser.add_argument("--early-final-ms", type=int, default=defaults.early_final_ms)
     parser.add_argument("--end-silence-ms", type=int, default=defaults.end_silence_ms)
     parser.add_argument("--languages", default="en,es")
+    parser.add_argument("--set", choices=("tune", "eval", "all"), default="all")
     args = parser.parse_args()
     voice = VoiceSettings(
         complete_turn_silence_ms=args.complete_turn_silence_ms,
         early_final_ms=args.early_final_ms,
         end_silence_ms=args.end_silence_ms,
     )
-    cuts, total = asyncio.run(run(voice, args.languages))
+    cuts, total = asyncio.run(run(voice, args.languages, args.set))
     print(
-        f"\nfalse cuts {cuts}/{total} = {100 * cuts / max(1, total):.1f} % (target <= 2 %); "
+        f"\n{args.set} set: false cuts {cuts}/{total} = {100 * cuts / max(1, total):.1f} % (target <= 2 %); "
         f"complete_turn_silence={voice.complete_turn_silence_ms} ms, early_final={voice.early_final_ms} ms, "
         f"end_silence={voice.end_silence_ms} ms, load average {os.getloadavg()[0]:.1f}"
     )
