@@ -177,7 +177,8 @@ async def run(voice: VoiceSettings, languages: str, which: str) -> tuple[int, in
     for name, locale, pcm, expected in items(languages, which):
         heard = Heard()
         tts: TextToSpeech | None = None
-        endpointer = CountingEndpointer(voice, webrtc_vad(voice.vad_aggressiveness))
+        judged = voice.complete_turn_silence_ms > 0  # as build_call() builds it
+        endpointer = CountingEndpointer(voice, webrtc_vad(voice.vad_aggressiveness), awaits_verdict=judged)
         engines = VoiceEngines(stt, tts, voice)
         call = build_call(engines, NoSink(), heard, locale=locale, endpointer=endpointer)
         call.start()

@@ -61,8 +61,9 @@ def build_call(
     settings = engines.settings
     filters = default_audio_filters(settings) if audio_filters is None else list(audio_filters)
     vad = is_speech or webrtc_vad(settings.vad_aggressiveness)
+    judged = engines.stt is not None and settings.complete_turn_silence_ms > 0
     stages: list[Stage[Any]] = [
-        InputStage(settings, endpointer or Endpointer(settings, vad), filters),
+        InputStage(settings, endpointer or Endpointer(settings, vad, awaits_verdict=judged), filters),
         RecognitionStage(engines.stt, turn_completion or LexicalTurnCompletion()),
         # A speculative step (NLU on the early final, a bot turn begun at the pause) would go here.
         BotTurnStage(handler),

@@ -49,9 +49,15 @@ def webrtc_vad(aggressiveness: int = 2) -> IsSpeech:
 
 class Endpointer:
     """Speech starts after ``speech_start_ms`` of voiced frames; ends after ``end_silence_ms`` unvoiced,
-    or after the silence a turn-completion verdict on the pause asks for (``end_silence_for``)."""
+    or after the silence a turn-completion verdict on the pause asks for (``end_silence_for``).
 
-    def __init__(self, settings: VoiceSettings, is_speech: IsSpeech) -> None:
+    ``awaits_verdict``: a verdict will come for every pause (the pipeline judges the speculative final),
+    so a pause is not ended on plain silence before it arrives, only at ``incomplete_turn_silence_ms`` if
+    it never does. Ending sooner gains the caller nothing, since the reply needs that final text anyway,
+    and it cut callers who paused longer than ``end_silence_ms`` while the final was still coming (a
+    loaded box, Spanish on whisper-base)."""
+
+    def __init__(self, settings: VoiceSettings, is_speech: IsSpeech, *, awaits_verdict: bool = False) -> None:
         self._is_speech = is_speech
         self._start_frames = max(1, settings.speech_start_ms // FRAME_MS)
         self._end_frames = max(1, settings.end_silence_ms // FRAME_MS)
@@ -69,6 +75,8 @@ class Endpointer:
         self._pauses = 0
         self._paused = False
         self._default_end_frames = self._end_frames
+        hold = max(self._end_frames, settings.incomplete_turn_silence_ms // FRAME_MS)
+        self._hold_frames = hold if awaits_verdict and self._early_frames else 0
         self._verdict = ""
 
     def reset(self) -> None:
@@ -115,6 +123,7 @@ class Endpointer:
             if self._silent_run == self._early_frames:
                 self._pauses += 1
                 self._paused = True
+                self._end_frames = self._hold_frames or self._end_frames
                 out.append(SpeechPaused(frame.at, self._pauses))
         if self._silent_run >= self._end_frames:
             out.append(SpeechEnded(self._verdict or "silence", self._last_voice_at, frame.at))

@@ -12,7 +12,7 @@ from services.speech.base import FRAME_BYTES, FRAME_MS, UnsupportedAudioFormat
 from services.speech.vad import WebRtcFrameClassifier
 from tests.support.speech_fixtures import frames, make_speech_pcm
 from voice.endpointer import Endpointer, EndpointEvent, webrtc_vad
-from voice.frames import AudioFrame, SpeechEnded, SpeechStarted
+from voice.frames import AudioFrame, SpeechEnded, SpeechPaused, SpeechStarted
 from voice.settings import VoiceSettings
 
 
@@ -91,3 +91,24 @@ def test_classifier_rejects_frames_that_are_not_20_ms_at_16_khz() -> None:
         classify(b"\x00" * (FRAME_BYTES // 2))
     with pytest.raises(UnsupportedAudioFormat):
         WebRtcFrameClassifier(sample_rate=8000)
+
+
+def test_a_pause_awaiting_its_verdict_ends_on_the_verdict_or_at_the_unfinished_phrase_silence() -> None:
+    pcm = make_speech_pcm(
+        "I lost my credit card", "en-US", lead_ms=300, trail_ms=1500, trim=True, noise_db=-65
+    )
+
+    def end_after(verdict_ms: int | None) -> int:
+        settings = VoiceSettings()
+        endpointer = Endpointer(settings, webrtc_vad(), awaits_verdict=True)
+        for i, frame in enumerate(frames(pcm)):
+            for event in endpointer.feed(AudioFrame(frame, i * FRAME_MS / 1000)):
+                if isinstance(event, SpeechPaused) and verdict_ms is not None:
+                    endpointer.end_silence_for(event.seq, verdict_ms)
+                if isinstance(event, SpeechEnded):
+                    return round((event.decided_at - event.last_voice_at) * 1000)
+        raise AssertionError("the utterance never ended")
+
+    assert end_after(None) == VoiceSettings().incomplete_turn_silence_ms  # no verdict came: the longest wait
+    assert abs(end_after(250) - 250) <= FRAME_MS  # a complete phrase
+    assert end_after(VoiceSettings().end_silence_ms) == 600  # no opinion: the plain end silence

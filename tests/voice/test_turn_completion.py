@@ -134,3 +134,24 @@ async def test_an_unfinished_partial_keeps_the_turn_open_while_a_slow_final_is_c
     frames = [SPEECH] * 10 + [SILENCE] * 35 + [SPEECH] * 10 + [SILENCE] * 60
     turns = await call(SlowFinalStt("I want to", "block my card"), frames, settle_s=1.5)
     assert turns == [("utterance", "I want to block my card")]
+
+
+class SlowSilentStream(ChunkStream):
+    """No partials, and the final takes a second: nothing says yet whether the phrase is over."""
+
+    async def finish(self) -> SttResult:
+        await asyncio.sleep(1.0)
+        return await super().finish()
+
+
+class SlowSilentStt(ChunkStt):
+    def open_stream(self, locale_hint: str | None = None) -> SlowSilentStream:
+        return SlowSilentStream(self.chunks)
+
+
+async def test_a_long_pause_is_not_cut_while_the_words_are_still_being_recognised() -> None:
+    # 700 ms of silence mid-sentence, longer than the plain 600 ms, while the recogniser has not answered:
+    # ending the turn then would gain nothing (the reply needs those words) and cut the caller off.
+    frames = [SPEECH] * 10 + [SILENCE] * 35 + [SPEECH] * 10 + [SILENCE] * 60
+    turns = await call(SlowSilentStt("my card was stolen", "yesterday"), frames, settle_s=1.5)
+    assert turns == [("utterance", "my card was stolen yesterday")]
