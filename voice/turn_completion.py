@@ -32,16 +32,17 @@ class TurnCompletion(Protocol):
 _WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
 
 TRAILING_WORDS: dict[str, frozenset[str]] = {
-    # Articles, possessives, prepositions, conjunctions, fillers and verbs that need an object.
+    # Articles, possessives, prepositions, conjunctions, fillers, verbs that need an object, and verbs
+    # that introduce a question still to come ("quiero saber | cuándo vence mi pago").
     "en": frozenset(
         "a an the my your our his her their this that these those some any of to for from in on at with "
         "about by into and or but so because if when then than um uh er hmm like is are was be i "
-        "want wanna need would like could can should me also just".split()
+        "want wanna need would like could can should me also just know wonder wondering ask asking".split()
     ),
     "es": frozenset(
         "un una unos unas el la los las lo mi mis tu tus su sus nuestro nuestra este esta ese esa de del "
         "a al en con por para sobre y o e u pero que porque si cuando como eh este em pues es son "
-        "quiero quisiera necesito puedo podria me se le les ya tambien".split()
+        "quiero quisiera necesito puedo podria me se le les ya tambien saber preguntar averiguar".split()
     ),
 }
 
