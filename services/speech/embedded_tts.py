@@ -1,7 +1,9 @@
 """Offline text-to-speech on Debian's espeak-ng: SSML to segments, 22.05 kHz stdout resampled to 16 kHz.
 
 Frames leave as soon as espeak-ng writes samples (it streams ``--stdout``); closing or cancelling the
-iterator kills the process, which is how barge-in stops synthesis.
+iterator kills the process, which is how barge-in stops synthesis. espeak-ng ends every segment with
+~340 ms of silence; all but ``TAIL_KEPT_MS`` of it is dropped, so the next segment or prompt (or the
+caller's turn) is not held back by it. SSML breaks are kept as written.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from services.speech.ssml import BreakSegment, TextSegment, parse_ssml
 
 ESPEAK_RATE = 22_050
 _READ = 2048  # ~46 ms of espeak audio per read: small enough for an early first frame
+TAIL_KEPT_MS = 80
+"""Silence kept at the end of a spoken segment: the last word's decay, and a short gap between sentences."""
+_QUIET_PEAK = 100  # peak sample below ~-50 dBFS: espeak-ng's silence after resampling
 
 
 class EspeakTextToSpeech:
@@ -63,11 +68,20 @@ class EspeakTextToSpeech:
                 for frame in framer.feed(b"\x00\x00" * (SAMPLE_RATE * segment.ms // 1000)):
                     yield frame
                 continue
+            quiet: list[bytes] = []  # silent frames held back until speech follows them
             # aclosing: when our consumer stops early, the inner generator (and espeak-ng) stop now.
             async with contextlib.aclosing(self._speak(segment)) as audio:
                 async for pcm in audio:
                     for frame in framer.feed(pcm):
+                        if _is_quiet(frame):
+                            quiet.append(frame)
+                            continue
+                        for held in quiet:
+                            yield held
+                        quiet.clear()
                         yield frame
+            for held in quiet[: TAIL_KEPT_MS * SAMPLE_RATE // 1000 * 2 // FRAME_BYTES]:
+                yield held
         last = framer.flush()
         if last is not None:
             yield last
@@ -120,6 +134,10 @@ class EspeakTextToSpeech:
         """Kill whatever is still speaking (shutdown)."""
         for proc in list(self.running):
             await self._stop(proc)
+
+
+def _is_quiet(frame: bytes) -> bool:
+    return int(np.abs(np.frombuffer(frame, dtype="<i2")).max(initial=0)) < _QUIET_PEAK
 
 
 def _even(data: bytes) -> tuple[bytes, bytes]:

@@ -110,3 +110,16 @@ async def test_spoken_reply_is_recognised_back(stt) -> None:
     result = await stt.transcribe(line[:9600] + pcm + line, "en-US")
     # Whisper (the English second pass) writes punctuation: "… credit card."
     assert {"credit", "card"} <= set(re.findall(r"\w+", result.text.lower()))
+
+
+async def test_a_prompt_ends_soon_after_its_last_word() -> None:
+    # espeak-ng writes ~340 ms of silence after every segment; the caller would wait it out before the
+    # next prompt, and the no-input timer would start that much later.
+    frames = await collect(EspeakTextToSpeech(), "How can I help you?", "en-US")
+    trailing = 0
+    for frame in reversed(frames):
+        if rms(frame) > 50:
+            break
+        trailing += 1
+    assert trailing * 20 <= 120
+    assert rms(b"".join(frames)) > 500
