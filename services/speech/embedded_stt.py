@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -109,6 +110,7 @@ class EmbeddedSpeechToText:
         self._whisper_lock = asyncio.Lock()
         self._english_lock = asyncio.Lock()
         self._english_running = 0
+        self._english_count = threading.Lock()  # decremented from the decoding thread
 
     async def sphinx(self) -> SphinxModel:
         async with self._sphinx_lock:
@@ -159,11 +161,19 @@ class EmbeddedSpeechToText:
         english = await self.english_pass()
         if english is None or (not queue and self._english_running >= _ENGLISH_PASSES_AT_ONCE):
             return None
-        self._english_running += 1
-        try:
-            return await asyncio.to_thread(english.transcribe, audio, "en")
-        finally:
-            self._english_running -= 1
+        with self._english_count:
+            self._english_running += 1
+
+        def run() -> WhisperResult:
+            # Counted down when the decode ends, not when its task is cancelled: a cancelled pass
+            # (the caller spoke again) keeps the engine busy until its thread returns.
+            try:
+                return english.transcribe(audio, "en")
+            finally:
+                with self._english_count:
+                    self._english_running -= 1
+
+        return await asyncio.to_thread(run)
 
     async def warm_up(self) -> None:
         """Build the English LM and load both whispers now, so the first caller does not wait (~3 s)."""
