@@ -77,7 +77,9 @@ def build_engines(data_dir: Path, vocabulary: DomainVocabulary) -> tuple[SphinxM
 
 def build_english_pass(vocabulary: DomainVocabulary, cpu_threads: int = 0) -> WhisperEngine:
     """whisper tiny.en with the domain prompt (which lowered WER on the telephone-band tuning set)."""
-    return WhisperEngine(tiny_en_model_dir(), cpu_threads, {"en": whisper_prompt(vocabulary, "en")})
+    return WhisperEngine(
+        tiny_en_model_dir(), cpu_threads, {"en": whisper_prompt(vocabulary, "en")}, short_window=True
+    )
 
 
 class EmbeddedSpeechToText:

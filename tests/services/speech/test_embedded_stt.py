@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from dialogs.spoken_answers import pin_from, spoken_digits
 from services.speech.base import UnsupportedAudioFormat
 from services.speech.embedded_stt import EmbeddedSpeechToText
 from services.speech.vocabulary import load_vocabulary, normalize
-from services.speech.whisper_engine import WhisperResult
+from services.speech.whisper_engine import WhisperResult, cut_loop
 from tests.support.speech_fixtures import frames, make_speech_pcm
 
 
@@ -202,3 +203,19 @@ async def test_a_second_pass_not_ready_in_time_leaves_the_streamed_result(speech
         stuck.release.set()
     assert final.is_final and "balance" in final.text.split()
     assert "else" not in final.text
+
+
+@pytest.mark.parametrize("text", ["my pin is four seven one nine", "one two one two"])
+async def test_a_pin_said_by_voice_comes_out_as_its_digits(stt, text) -> None:
+    # The English second pass writes digits ("1, 2, 1, 2."), and out of its 30 s window it says them
+    # again: the PIN reader must still find exactly these four.
+    final, _ = await stream_frames(stt, speech(text, "en-US"), "en-US")
+    assert pin_from(final.text) == spoken_digits(text), final.text
+
+
+def test_a_repeated_sentence_is_cut_but_a_loop_with_digits_is_refused() -> None:
+    assert cut_loop("i lost my card. i lost my card. i lost my", 2.0) == "i lost my card."
+    assert cut_loop("one, two, one, two. one, two.", 2.0) is None  # "1212" or "12": decoded again
+    assert cut_loop("1 2 3 4 1 2 3 4 1 2 3 4", 2.0) is None  # more words than two seconds hold
+    assert cut_loop("1, 2, 1, 2.", 1.5) == "1, 2, 1, 2."
+    assert cut_loop("i lost my card. please block it.", 2.5) == "i lost my card. please block it."
