@@ -185,3 +185,26 @@ async def test_explicit_language_switch_both_ways(bot):
     reply = await maria.say("en inglés, por favor")
     assert "English" in reply and maria.voices() == {"en-US-JennyNeural"}
     assert "PIN" in await maria.say("ok, check my savings balance")
+
+
+@pytest.mark.parametrize(
+    ("caller", "locale", "request_", "person", "pin_word"),
+    [
+        (CARLOS, "en-US", "what's my checking balance", "I want to talk to a person", "PIN"),
+        (MARIA, "es-MX", "cuál es mi saldo de cheques", "quiero hablar con una persona", "NIP"),
+    ],
+)
+async def test_asking_for_a_person_at_the_pin_prompt_transfers_and_journals_the_words(
+    bot_settings, trained_recognizer, caller, locale, request_, person, pin_word
+):
+    async with running_bot(bot_settings, trained_recognizer) as (channel, services):
+        call = await dial(channel, caller, locale)
+        assert pin_word in await call.say(request_)
+        await call.say(person)
+        handoff = [r for r in call.replies if r["type"] == "event" and r["name"] == "handoff.initiate"]
+        assert handoff, texts(call.replies)
+        record = await services.handoff.get(handoff[0]["value"]["HandoffId"])
+    said = [t.text for t in record.transcript if t.speaker == "caller"]
+    assert person in said and "[PIN]" not in said
+    assert any(i.intent == "TalkToAgent" and i.text == person for i in record.intents)
+    assert "number" not in record.entities, record.entities
