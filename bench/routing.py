@@ -16,7 +16,16 @@ customer-data intent that yields to a document answer counts as routed to the kn
 The CLU path is CluRecognizer end to end (request, response mapping, out-of-scope arbitration) over a fake
 azure-core transport answering in CLU's recorded response shape. No CLU service is reachable here, so its
 intent scores are a stand-in: the embedded classifier's own probabilities sharpened (p^3, renormalised)
-into the over-confident shape CLU answers with. The held-out files are only ever read here, for figures.
+into the over-confident shape CLU answers with. Why that shape: CLU returns every intent with a
+``confidenceScore`` and is known to score out-of-domain utterances that share a keyword with an intent
+above 0.99 (MicrosoftDocs/azure-docs issue 109884, "CLU is not able to differentiate between user
+intentions"); its only out-of-scope mechanism is the project's None score threshold, which replaces the
+top intent with None below it and leaves every score unchanged (Language Studio docs, "None intent").
+The stand-in is no kinder than that: its top intent's score is never below the embedded classifier's
+(p_max^3 / sum p^3 >= p_max). It is not CLU's own error pattern (a real project errs on other
+utterances), so the `clu` rows test the code path and the out-of-scope gate over over-confident scores,
+not CLU's accuracy: re-run against a deployed project before quoting them as CLU's. The held-out files
+are only ever read here, for figures.
 """
 
 from __future__ import annotations
