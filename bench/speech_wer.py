@@ -31,6 +31,7 @@ from pathlib import Path
 
 from bench.stats import percentile
 from config import get_settings
+from locales.languages import codes, locale_of, locales
 from recognizers.base import top_intent
 from recognizers.embedded_recognizer import EmbeddedRecognizer
 from services.speech.embedded_stt import EmbeddedSpeechToText, build_engines, build_english_pass
@@ -40,7 +41,6 @@ from tests.support.speech_fixtures import frames, make_speech_pcm, telephone_ban
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 SETS = {"eval": DATA / "speech_eval.jsonl", "tuning": DATA / "speech_tuning.jsonl"}
-LOCALES = {"en": "en-US", "es": "es-MX"}
 REAL_SPEECH = {
     "LanguageDetection_enUS.wav": "this is testing the language id with english language "
     "i hope i can get high confidence from language id",
@@ -124,7 +124,7 @@ class IntentJudge:
         self._recognizer, self._threshold = recognizer, confirm_threshold
 
     async def right(self, text: str, lang: str, gold: str) -> bool:
-        intent, score = top_intent(await self._recognizer.recognize_text(text, LOCALES[lang]))
+        intent, score = top_intent(await self._recognizer.recognize_text(text, locale_of(lang)))
         routed = intent if score >= self._threshold else "None"
         return routed == gold
 
@@ -174,7 +174,7 @@ async def accuracy(
 ) -> Tally:
     tally = Tally()
     for row in (r for r in phrases if r["lang"] == voice.lang):
-        text, _, _ = await run_stream(stt, speak(row["text"], voice, trail_ms), LOCALES[voice.lang], False)
+        text, _, _ = await run_stream(stt, speak(row["text"], voice, trail_ms), locale_of(voice.lang), False)
         ok = await judge.right(text, voice.lang, row["intent"])
         tally.add(row["text"], text, ok, await judge.right(row["text"], voice.lang, row["intent"]))
     return tally
@@ -186,7 +186,7 @@ async def latency(
     tally, waits, cpus = Tally(), [], []
     for row in (r for r in phrases if r["lang"] == voice.lang):
         text, wait, cpu = await run_stream(
-            stt, speak(row["text"], voice, trail_ms), LOCALES[voice.lang], True
+            stt, speak(row["text"], voice, trail_ms), locale_of(voice.lang), True
         )
         tally.add(row["text"], text, await judge.right(text, voice.lang, row["intent"]), False)
         waits.append(wait)
@@ -295,7 +295,7 @@ async def main(args: argparse.Namespace) -> None:
             print("| TTS | locale | prompts | first frame p50 / p95 | RTF |")
             print("|---|---|---|---|---|")
             tts = EspeakTextToSpeech()
-            for locale in ("en-US", "es-MX"):
+            for locale in locales():
                 r = await bench_tts(tts, locale, args.tts_rounds)
                 print(
                     f"| espeak-ng | {locale} | {r['n']} | {r['p50'] * 1000:.1f} / {r['p95'] * 1000:.1f} ms "
@@ -312,7 +312,7 @@ if __name__ == "__main__":
         "--no-second-pass", action="store_true", help="English on pocketsphinx alone (before)"
     )
     parser.add_argument("--latency-only", action="store_true", help="only the real-time rows")
-    parser.add_argument("--lang", choices=sorted(LOCALES), help="one language only")
+    parser.add_argument("--lang", choices=sorted(codes()), help="one language only")
     parser.add_argument(
         "--end-silence-ms", type=int, default=600, help="silence after speech (the endpoint wait)"
     )
