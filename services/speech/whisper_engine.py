@@ -43,6 +43,7 @@ _MAX_WORDS_PER_S = 4.5  # more words than this per second of audio: the tail is 
 # Silence in a short window scores no-speech 0.49-0.59 (log-prob -2.4 to -3.3) where the 30 s window
 # gives > 0.8; short phrases ("yes", "what is my balance") score 0.03-0.15 (log-prob above -0.7).
 _SHORT_NO_SPEECH = 0.4
+_NO_SPEECH = 0.8  # the same verdict in the 30 s window
 # Digits spelled out: a loop over them is refused, not cut (the short window is English-only: tiny.en).
 _NUMBER_WORDS = frozenset("zero oh one two three four five six seven eight nine ten".split())
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
@@ -165,10 +166,15 @@ class WhisperEngine:
             return WhisperResult("", language, 0, 0, 0.0)
         logprob = float(np.mean([s.avg_logprob for s in segs]))
         no_speech = max(s.no_speech_prob for s in segs)
-        if no_speech > 0.8 and logprob < -1.0:
-            text = ""  # whisper's way of saying "nothing was said"
-        confidence = float(np.exp(logprob)) * (1.0 - no_speech)
-        return WhisperResult(text, language, int(segs[0].start * 1000), int(segs[-1].end * 1000), confidence)
+        return _judged(
+            text,
+            language,
+            int(segs[0].start * 1000),
+            int(segs[-1].end * 1000),
+            logprob,
+            no_speech,
+            _NO_SPEECH,
+        )
 
     def _short_window(self, audio: np.ndarray, language: str) -> WhisperResult | None:
         """One utterance encoded at its own length plus ``_WINDOW_PAD_S`` (see the module docstring);
@@ -204,13 +210,21 @@ class WhisperEngine:
         cut = cut_loop(said, seconds)
         if cut is None or (cut == said and len(prompt) + len(tokens) >= max_length):
             return None  # a loop that cannot be cut, or a decode stopped by max_length mid-loop
-        text = cut
         logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)  # faster-whisper's avg_logprob
-        no_speech = result.no_speech_prob
-        if no_speech > _SHORT_NO_SPEECH and logprob < -1.0:
-            text = ""
-        confidence = float(np.exp(logprob)) * (1.0 - no_speech)
-        return WhisperResult(text, language, 0, int(seconds * 1000), confidence)
+        return _judged(
+            cut, language, 0, int(seconds * 1000), logprob, result.no_speech_prob, _SHORT_NO_SPEECH
+        )
+
+
+def _judged(
+    text: str, language: str, start_ms: int, end_ms: int, logprob: float, no_speech: float, silence: float
+) -> WhisperResult:
+    """The decode as a result: no text when whisper thinks nothing was said (no-speech probability above
+    ``silence`` and an unsure decode), and a confidence from the mean log-probability and no-speech."""
+    if no_speech > silence and logprob < -1.0:
+        text = ""  # whisper's way of saying "nothing was said"
+    confidence = float(np.exp(logprob)) * (1.0 - no_speech)
+    return WhisperResult(text, language, start_ms, end_ms, confidence)
 
 
 def cut_loop(text: str, seconds: float) -> str | None:
