@@ -58,7 +58,6 @@ class CallPipeline:
         )
         self._input.bind(self._call)
         self._tasks: list[asyncio.Task[None]] = []
-        self.sink, self.settings, self.call_id = sink, settings, call_id
 
     def insert_before(self, kind: type[Stage[Any]], stage: Stage[Any]) -> None:
         """Put ``stage`` just before the first stage of type ``kind`` (e.g. a text stage before output)."""
@@ -121,6 +120,18 @@ class CallPipeline:
             self._call.deliver(CallbackTurn(turn))
 
     # ---- state -----------------------------------------------------------------------------------
+    @property
+    def sink(self) -> MediaSink:
+        return self._call.sink
+
+    @property
+    def settings(self) -> VoiceSettings:
+        return self._call.settings
+
+    @property
+    def call_id(self) -> str:
+        return self._call.call_id
+
     @property
     def closed(self) -> bool:
         return self._call.closed
