@@ -131,19 +131,25 @@ class RedisConversationLocks(_Reentrant):
                 raise TurnLockTimeout(key)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.2)
-        renewer = asyncio.create_task(self._keep_alive(name, token))
+        done = asyncio.Event()
+        renewer = asyncio.create_task(self._keep_alive(name, token, done))
         try:
             yield
         finally:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
+            # Told to stop, not cancelled: a cancel landing inside a renewal is swallowed by redis-py
+            # (the task then slept on for ever and the turn never left its lock: 1 run in ~8 here).
+            done.set()
+            await renewer
             with contextlib.suppress(RedisError, OSError):  # it lapses by itself after ttl
                 await self._release(keys=[name], args=[token])
 
-    async def _keep_alive(self, name: str, token: str) -> None:
-        while True:
-            await asyncio.sleep(self._ttl_ms / 3000)
+    async def _keep_alive(self, name: str, token: str, done: asyncio.Event) -> None:
+        """Renew every ``ttl_ms / 3`` until ``done``; a renewal in flight finishes first (bounded by
+        the client's socket timeout)."""
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), self._ttl_ms / 3000)
+                return
             with contextlib.suppress(RedisError, OSError):
                 await self._renew(keys=[name], args=[token, self._ttl_ms])
 

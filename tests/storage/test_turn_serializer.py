@@ -148,6 +148,18 @@ async def test_redis_lock_is_renewed_while_a_long_turn_runs(redis_server) -> Non
     await client.aclose()
 
 
+async def test_redis_lock_is_let_go_when_a_turn_ends_during_a_renewal(redis_server) -> None:
+    """Turns that end while the lock is being renewed leave it at once, every time: a renewer cancelled
+    inside a renewal used to sleep on for ever, and the turn never left its lock."""
+    client = Redis.from_url(redis_server.url, decode_responses=True)
+    locks = RedisConversationLocks(client, f"end{uuid.uuid4().hex[:6]}:", ttl_ms=30, acquire_timeout=1)
+    for _ in range(100):
+        async with asyncio.timeout(2):
+            async with locks.hold("c"):
+                await asyncio.sleep(0.011)  # renewed every 10 ms: the turn ends near a renewal
+    await client.aclose()
+
+
 async def test_cosmos_lease_of_a_dead_instance_lapses_and_the_other_takes_over(cosmos_server) -> None:
     store = CosmosStorage(cosmos_config(cosmos_server.url, cosmos_server.extra["key"], "voicebot", "leases"))
     dead = CosmosConversationLocks(store, ttl_seconds=0.3)
