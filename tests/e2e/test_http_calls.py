@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from adapters.emulator import texts
 from config import PROJECT_ROOT
 from tests.support.bot_harness import running_bot
+from tests.support.leaks import reveals
 from tests.support.log_capture import captured_spans, record_activity_telemetry
 
 
@@ -123,7 +124,8 @@ async def test_dialog_steps_reach_telemetry_with_the_call_id_and_no_personal_dat
         "CheckBalanceDialog._which_account_step",
         call.conversation_id,
     ) in steps
-    assert "1234" not in telemetry.text() and "+14255550100" not in telemetry.text()
+    assert not reveals(telemetry.text(), "1234")
+    assert not reveals(telemetry.text(), "+14255550100")
 
 
 async def test_each_turn_is_a_span_with_its_stages_and_the_call_id(bot):
@@ -275,7 +277,7 @@ async def test_every_customer_data_access_in_a_call_is_audited_without_values(bo
     assert ("CheckBalance", "accounts", "read") in read
     assert ("IdentifyCaller", "authentication", "verify") in read
     flat = json.dumps([e.to_dict() for e in mine])
-    assert "1250.40" not in flat and "1,250" not in flat and "1234" not in flat
+    assert not any(reveals(flat, value) for value in ("1250.40", "1,250", "1234"))
 
 
 async def test_goodbye_from_the_bot_records_a_contained_call_once(bot):

@@ -22,6 +22,7 @@ from adapters.emulator import EmulatorChannel, texts
 from app import SERVICES_KEY, Services, create_app
 from config import StorageBackend
 from services.crm.models import AccessContext
+from tests.support.leaks import reveals
 from tests.support.log_capture import record_activity_telemetry
 from tests.support.speech_fixtures import make_speech_pcm
 from tests.support.voice_relay import RelaySpeechToText, RelayTextToSpeech
@@ -117,4 +118,4 @@ async def test_a_dialog_that_raises_is_apologised_for_and_the_next_turn_starts_c
     assert await stored_dialog_stack(services, channel_id, call_id) == []
     received = [args[0] for method, args, _ in telemetry.calls if method == "track_event"]
     assert received.count("BotMessageReceived") >= 2, "the caller's turns are in the activity telemetry"
-    assert CARLOS not in telemetry.text() and PIN not in telemetry.text()
+    assert CARLOS not in telemetry.text() and not reveals(telemetry.text(), PIN)
