@@ -216,6 +216,9 @@ async def _read_loop(ws: web.WebSocketResponse, pipeline: CallPipeline, record: 
     bad = 0
     unknown_kinds: set[str] = set()
     async for msg in ws:
+        if pipeline.closed:  # the call ended elsewhere (CallDisconnected, the bot hung up): stop listening
+            await ws.close()
+            return
         if msg.type == WSMsgType.ERROR:
             log.error(
                 "media socket error: %s", type(ws.exception()).__name__, extra={"call_id": record.call_id}

@@ -162,3 +162,23 @@ async def test_a_call_that_ends_leaves_no_bridge_behind(start_server, acs_openid
         assert await wait_for(lambda: bot.received[-1].type == "endOfConversation"), "the bot heard the end"
     gc.collect()
     assert bridge() is None, [type(r).__name__ for r in gc.get_referrers(bridge())]
+
+
+async def test_the_media_socket_is_closed_when_acs_reports_the_call_over(start_server, acs_openid) -> None:
+    """ACS may go on streaming for a moment after CallDisconnected: the bot stops listening and closes."""
+    bot = RecordingBot(greeting="Hi.")
+    acs = FakeCallAutomationService()
+    server = await start_server(bot, RelaySpeechToText("hello"), RelayTextToSpeech(), acs_client=acs.client())
+    async with aiohttp.ClientSession() as http:
+        phone = PhoneCall(Line(server, http, acs_openid, acs, bot))
+        await phone.connect()
+        await phone.event("CallDisconnected")
+        await phone.ws.send_str(audio_data_in(b"\0" * 640))  # a late frame still on its way
+        async with asyncio.timeout(5):
+            while (await phone.ws.receive()).type not in (
+                aiohttp.WSMsgType.CLOSE,
+                aiohttp.WSMsgType.CLOSING,
+                aiohttp.WSMsgType.CLOSED,
+            ):
+                pass
+        assert phone.ws.closed or phone.ws.close_code is not None
