@@ -47,6 +47,7 @@ from locales.languages import locale_of
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 HELD_OUT = DATA / "routing_heldout.jsonl"
 HELD_OUT_2 = DATA / "routing_heldout2.jsonl"
+HELD_OUT_3 = DATA / "routing_heldout3.jsonl"
 TUNING = DATA / "routing_tuning.jsonl"
 CLU_SHARPENING = 3.0
 
@@ -214,7 +215,12 @@ def main() -> None:
     print(f"trained on {report.utterances} utterances in {report.seconds:.2f} s")
     routing = settings.routing
     print(f"thresholds: high {routing.high_threshold}, confirm {routing.confirm_threshold}\n")
-    sets = [("held-out", HELD_OUT), ("held-out2", HELD_OUT_2), ("tuning", TUNING)]
+    sets = [
+        ("held-out", HELD_OUT),
+        ("held-out2", HELD_OUT_2),
+        ("held-out3", HELD_OUT_3),
+        ("tuning", TUNING),
+    ]
     index_dir = Path(tempfile.mkdtemp(prefix="bench-routing-kb-"))
     knowledge = embedded_knowledge(settings, index_dir)
     header = (
