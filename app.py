@@ -17,7 +17,7 @@ from botbuilder.schema import Activity
 from adapters.acs.routes import add_call_routes
 from adapters.adapter_setup import AdapterSetup, adapter_setup
 from adapters.app_keys import ADMISSION_KEY, SERVICES_KEY
-from adapters.bot_adapter import create_adapter
+from adapters.bot_adapter import close_adapter, create_adapter
 from adapters.messages_endpoint import messages_handler
 from adapters.store_outage import StoreOutageResponder
 from bots.voice_bot import VoiceBot
@@ -91,6 +91,7 @@ class Services:
     tts: TextToSpeech
 
     async def close(self) -> None:
+        await close_adapter(self.adapter)
         await self.handoff.aclose()
         await self.crm.close()
         await self.audit.close()

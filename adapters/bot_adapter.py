@@ -29,3 +29,10 @@ def create_adapter(settings: Settings, setup: AdapterSetup) -> CloudAdapter:
         credentials,
     )
     return configure_adapter(adapter, setup)
+
+
+async def close_adapter(adapter: CloudAdapter) -> None:
+    """Close what ``create_adapter`` opened (the connections replies go over)."""
+    authentication = adapter.bot_framework_authentication
+    if isinstance(authentication, RefusingAuthentication):
+        await authentication.close()

@@ -69,6 +69,10 @@ class RefusingAuthentication(BotFrameworkAuthentication):
             claims_identity, lambda: self._inner.create_user_token_client(claims_identity)
         )
 
+    async def close(self) -> None:
+        """Close the connections the replies went over."""
+        await self._clients.close()
+
     def create_bot_framework_client(self) -> BotFrameworkClient:
         return self._inner.create_bot_framework_client()
 

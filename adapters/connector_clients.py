@@ -15,6 +15,8 @@ from botframework.connector.auth import (
     UserTokenClient,
 )
 
+from adapters.channel_http import ChannelHttp
+
 Client = TypeVar("Client")
 
 
@@ -47,7 +49,8 @@ class ReusedClients:
     builds msrest's retry policy (a list of 999 status codes, each looked up in a list of 500: about
     6 ms of CPU, twice a turn) and its own HTTP session, so every turn also opened a new connection to
     the channel. A client depends only on the bot's app id, the channel's serviceUrl and the audience;
-    credentials refresh their own tokens, so one client per key serves every turn."""
+    credentials refresh their own tokens, so one client per key serves every turn. Their replies go over
+    one aiohttp session (`ChannelHttp`), closed with ``close()``."""
 
     SIZE = 64
     """Channel hosts (serviceUrls) and audiences one bot replies to: a handful in practice."""
@@ -55,26 +58,36 @@ class ReusedClients:
     def __init__(self) -> None:
         self._connectors: _Kept[ConnectorClient] = _Kept(self.SIZE)
         self._token_clients: _Kept[UserTokenClient] = _Kept(self.SIZE)
+        self._http = ChannelHttp()
 
     def connector_factory(self, inner: ConnectorFactory, claims_identity: ClaimsIdentity) -> ConnectorFactory:
         """``inner`` (botbuilder's factory for this request), answering from the kept clients."""
-        return _ReusingConnectorFactory(inner, bot_app_id(claims_identity), self._connectors)
+        return _ReusingConnectorFactory(inner, bot_app_id(claims_identity), self._connectors, self._http)
 
     async def user_token_client(
         self, claims_identity: ClaimsIdentity, make: Callable[[], Awaitable[UserTokenClient]]
     ) -> UserTokenClient:
         return await self._token_clients.get((bot_app_id(claims_identity),), make)
 
+    async def close(self) -> None:
+        await self._http.close()
+
 
 class _ReusingConnectorFactory(ConnectorFactory):
-    def __init__(self, inner: ConnectorFactory, app_id: str | None, kept: _Kept[ConnectorClient]) -> None:
+    def __init__(
+        self, inner: ConnectorFactory, app_id: str | None, kept: _Kept[ConnectorClient], http: ChannelHttp
+    ) -> None:
         self._inner = inner
         self._app_id = app_id
         self._kept = kept
+        self._http = http
+
+    async def _made(self, service_url: str, audience: str) -> ConnectorClient:
+        return self._http.send_over_aiohttp(await self._inner.create(service_url, audience))
 
     async def create(self, service_url: str, audience: str) -> ConnectorClient:
         if not audience:  # the inner factory's own default audience: not part of the key
-            return await self._inner.create(service_url, audience)
+            return await self._made(service_url, audience)
         return await self._kept.get(
-            (self._app_id, service_url, audience), lambda: self._inner.create(service_url, audience)
+            (self._app_id, service_url, audience), lambda: self._made(service_url, audience)
         )
