@@ -1,5 +1,5 @@
 """What a caller's question asks: whether it leans on the previous question, the kind of fact it wants
-(a rate, an amount, a time, a number) and its subject, and whether an answer holds them (en + es).
+(a rate, an amount, a time, a limit, a number) and its subject, and whether an answer holds them (en + es).
 
 Hand-written on purpose: a few dozen cue words per language decide these reliably and stay auditable; no
 installed library tells "what is the rate" from "how do I open" in both languages.
@@ -11,13 +11,14 @@ import re
 from collections.abc import Iterable
 from enum import StrEnum
 
-from services.knowledge.text import fold, tokens
+from services.knowledge.text import fold, sentences, tokens
 
 
 class Asked(StrEnum):
     RATE = "rate"
     AMOUNT = "amount"
     TIME = "time"
+    LIMIT = "limit"
     NUMBER = "number"
 
 
@@ -28,7 +29,7 @@ _CUES: dict[Asked, tuple[str, ...]] = {
         "tasa", "tasas", "interes", "intereses", "porcentaje", "rendimiento", "cat",
     ),
     Asked.AMOUNT: (
-        "fee", "fees", "cost", "costs", "charge", "charges", "price", "how much", "pay for",
+        "fee", "fees", "cost", "costs", "charge", "charges", "price", "pay for",
         "comision", "comisiones", "cuesta", "cuestan", "costo", "costos", "cobran", "cobra", "cargo",
         "precio", "cuanto cuesta", "cuanto me cobran",
     ),
@@ -36,13 +37,13 @@ _CUES: dict[Asked, tuple[str, ...]] = {
         "what time", "how long", "how soon", "how many days", "opening hours", "business hours",
         "a que hora", "cuanto tarda", "cuanto tiempo", "cuantos dias", "horario", "horarios",
     ),
-    Asked.NUMBER: (
-        "limit", "limits", "maximum", "minimum", "how many", "limite", "limites", "maximo", "minimo",
-        "cuantos", "cuantas",
-    ),
+    Asked.LIMIT: ("limit", "limits", "maximum", "minimum", "limite", "limites", "maximo", "minimo"),
+    Asked.NUMBER: ("how many", "cuantos", "cuantas"),
 }  # fmt: skip
 _OPENS_WITH = {Asked.TIME: ("when", "cuando")}
 """Cues that ask for their kind only when they open the question ("when is…", not "when I travel…")."""
+_HOW_MUCH = ("how much", "cuanto", "cuanta")
+"""A figure, unless a sharper cue says which ("how much is the fee" asks for a price)."""
 
 # What an answer must contain to hold each kind of fact.
 _NUMBER = r"\d"
@@ -58,6 +59,10 @@ _HOLDS: dict[Asked, re.Pattern[str]] = {
         r"|immediately|instantly|same day|next day|business days?|hours?|minutes?|weeks?|months?"
         r"|lunes|martes|miercoles|jueves|viernes|sabados?|domingos?|mediodia|medianoche|inmediat\w*"
         r"|mismo dia|dia siguiente|dias? habiles?|horas?|minutos?|semanas?|meses?|mes)\b"
+    ),
+    Asked.LIMIT: re.compile(
+        r"\b(limits?|maximum|minimum|up to|at least|unlimited|limites?|maximo|minimo|hasta|al menos"
+        r"|ilimitad\w*)\b"
     ),
     Asked.NUMBER: re.compile(
         r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|no limit|unlimited|uno|una|dos|tres|cuatro"
@@ -83,12 +88,15 @@ MAX_FRAGMENT_WORDS = 3
 MAX_FOLLOW_UP_WORDS = 7
 """Longer turns say what they ask on their own, whatever they start with."""
 
-# Words that name the bank or the generic subject of every document: they say nothing about the topic.
+# Words that name the bank or the generic subject of every document, and light verbs, quantifiers and
+# particles ("take", "each", "another", "until"): they say nothing about what is asked.
 _GENERIC = frozenset(
     word
     for word in tokens(
         "contoso bank banco banca bancaria bancario account cuenta pay paid paga pagan pagar give da dan "
-        "offer ofrece ofrecen use usar"
+        "offer ofrece ofrecen use usar using uso take takes taking work works each cada another other otro "
+        "otra otros otras out per over ever again still already until after before ya desde hasta antes "
+        "despues todavia aun change changing cambiar cambio update actualizar"
     )
 )
 _CUE_WORDS = frozenset(word for cues in _CUES.values() for cue in cues for word in tokens(cue))
@@ -125,11 +133,29 @@ def asked_kinds(question: str) -> set[Asked]:
     kinds = {kind for kind, cues in _CUES.items() if any(_has(plain, cue) for cue in cues)}
     first = plain.split()[:1]
     kinds |= {kind for kind, openers in _OPENS_WITH.items() if first and first[0] in openers}
+    if not kinds and any(_has(plain, cue) for cue in _HOW_MUCH):
+        kinds.add(Asked.NUMBER)
     return kinds
 
 
+_PRICED = re.compile(
+    r"\b(fees?|costs?|charge[sd]?|pays?|paid|price|penalty|free|comision\w*|cuesta\w*|costo\w*|cobr\w+"
+    r"|cargos?|paga\w*|precio|penalizacion|gratis|gratuit\w*|anualidad)\b"
+)
+_NOT_PRICE = re.compile(
+    r"\b(limits?|minimum|maximum|balances?|deposits?|limites?|minimo|maximo|saldos?|deposito)\b"
+)
+"""A figure is a price in a sentence that says so, or that says nothing else ("Up to $40."); "the deposit
+limit is $5,000" and "the minimum opening deposit is $25" are no fee."""
+
+
 def holds(text: str, kind: Asked) -> bool:
-    return bool(_HOLDS[kind].search(fold(text)))
+    folded = fold(text)
+    if not _HOLDS[kind].search(folded):
+        return False
+    if kind is Asked.LIMIT:  # a limit word with its figure ("the limit is $5,000 per day")
+        return bool(_HOLDS[Asked.NUMBER].search(folded))
+    return kind is not Asked.AMOUNT or bool(_PRICED.search(folded)) or not _NOT_PRICE.search(folded)
 
 
 def subject_words(question: str) -> set[str]:
@@ -137,8 +163,20 @@ def subject_words(question: str) -> set[str]:
     return {t for t in tokens(question) if t not in _CUE_WORDS and t not in _GENERIC and not t.isdigit()}
 
 
+# Adverbs and adjectives of time that name the same thing as their noun ("daily" limit, "per day").
+_SAME_AS = {"daily": "day", "monthly": "month", "yearly": "year", "weekly": "week", "diario": "dia",
+            "diaria": "dia", "mensual": "mes", "anual": "ano", "semanal": "semana"}  # fmt: skip
+
+
 def _prefixes(words: Iterable[str]) -> set[str]:
-    return {word[:_PREFIX] for word in words}
+    return {_SAME_AS.get(word, word)[:_PREFIX] for word in words}
+
+
+def _missing(words: set[str], found: set[str]) -> set[str]:
+    """Prefixes in ``words`` that ``found`` lacks; a short word ("dia") also meets a longer one ("diario")."""
+    return {
+        w for w in words if w not in found and not (len(w) < _PREFIX and any(f.startswith(w) for f in found))
+    }
 
 
 def mentions_subject(question: str, texts: Iterable[str]) -> bool:
@@ -152,6 +190,21 @@ def mentions_subject(question: str, texts: Iterable[str]) -> bool:
 
 
 def answer_holds_what_was_asked(question: str, answer: str) -> bool:
-    """True when the answer holds at least one kind of fact the question asks for (or it asks for none)."""
+    """True when the answer holds at least one kind of fact the question asks for (or it asks for none),
+    judged sentence by sentence: a fee is a figure in a sentence that prices something, a limit a figure
+    beside a limit word ("the Platinum card has an annual fee of $95" holds no credit limit)."""
     kinds = asked_kinds(question)
-    return not kinds or any(holds(answer, kind) for kind in kinds)
+    return not kinds or any(holds(sentence, kind) for sentence in sentences(answer) for kind in kinds)
+
+
+def names_nothing_missing(question: str, source: str, retrieved: Iterable[str]) -> bool:
+    """False when the question names something the passage the answer comes from does not speak of: a
+    word the other retrieved passages use but this one lacks ("Premier", "monthly", "SWIFT"), or a number
+    it does not hold ("a 36-month CD" read from the 6, 12 and 24-month passage). Words no retrieved passage
+    uses are let through: a caller's own phrasing ("abroad", "a friend") is not a product the bank lacks."""
+    own = _prefixes(tokens(source))
+    known = _prefixes(word for text in retrieved for word in tokens(text))
+    named = _prefixes(subject_words(question))
+    if _missing(named - _missing(named, known), own):
+        return False
+    return set(re.findall(r"\d+", question)) <= set(re.findall(r"\d+", source))

@@ -18,11 +18,17 @@ from services.knowledge.base import (
     KnowledgeAnswer,
     KnowledgeIndex,
     KnowledgeUnavailable,
+    Passage,
     ScoredPassage,
     SearchRequest,
 )
 from services.knowledge.phrases import BLOCKED, NOT_FOUND, phrase
-from services.knowledge.question import answer_holds_what_was_asked, is_follow_up, mentions_subject
+from services.knowledge.question import (
+    answer_holds_what_was_asked,
+    is_follow_up,
+    mentions_subject,
+    names_nothing_missing,
+)
 from services.knowledge.text import detect_lang, lang_of_locale, tokens
 
 logger = logging.getLogger(__name__)
@@ -144,31 +150,36 @@ class RagKnowledge:
             )
         except AnswerFiltered:
             return KnowledgeAnswer(phrase(BLOCKED, lang), [], grounded=False, blocked=True)
-        if not text.strip() or not self._answers_what_was_asked(checked.text, asked, text, relevant):
+        if not text.strip() or not self._answers_what_was_asked(checked.text, asked, text, relevant, hits):
             return KnowledgeAnswer(phrase(NOT_FOUND, lang), [], grounded=False)
         sources = list(dict.fromkeys(h.passage.file_name for h in relevant))
         return KnowledgeAnswer(text.strip(), sources, grounded=True)
 
     @staticmethod
     def _answers_what_was_asked(
-        question: str, asked: str, answer: str, passages: list[ScoredPassage]
+        question: str, asked: str, answer: str, passages: list[ScoredPassage], hits: list[ScoredPassage]
     ) -> bool:
         """An on-topic passage is no answer when it does not speak of what the caller named, or when the
-        answer lacks the kind of fact asked for (a rate, a fee, a time that the documents do not hold)."""
-        # What the caller hears, and what the passage it comes from is about (its title and heading).
-        top = passages[0].passage
-        about_it = mentions_subject(question, (answer, top.title, top.heading))
+        answer lacks the kind of fact asked for (a rate, a fee, a time that the documents do not hold).
+        The same rule for every generator: it reads the spoken answer and the passage it comes from."""
+        source = _source_of(answer, passages)
+        context = (source.title, source.heading)
+        about_it = mentions_subject(question, (answer, *context))
         holds_it = answer_holds_what_was_asked(asked, answer)
-        if not (about_it and holds_it):
+        named = names_nothing_missing(
+            question, source.embedding_text(), (h.passage.embedding_text() for h in hits)
+        )
+        if not (about_it and holds_it and named):
             logger.info(
                 "knowledge_answer_withheld",
                 extra={
                     "event": "knowledge_answer_withheld",
                     "off_subject": not about_it,
                     "lacks_fact": not holds_it,
+                    "names_missing": not named,
                 },
             )
-        return about_it and holds_it
+        return about_it and holds_it and named
 
     async def covers(self, question: str, locale: str) -> bool:
         """A strong match for the question's own words (no history, no generation), for MainDialog."""
@@ -178,3 +189,11 @@ class RagKnowledge:
         await self.warm_up()
         hits = await self.retrieve(checked.text, lang_of_locale(locale))
         return any(self.index.is_relevant(hit) for hit in hits[: self.top_k])
+
+
+def _source_of(answer: str, passages: list[ScoredPassage]) -> Passage:
+    """The passage the answer was read from: the one sharing most words with it (the top passage for the
+    extractive generator; whichever the language model drew on)."""
+    said = set(tokens(answer))
+    best = max(passages, key=lambda hit: len(said & set(tokens(hit.passage.text))))
+    return best.passage

@@ -60,6 +60,15 @@ async def test_seguimiento_eliptico_en_espanol(knowledge: Any) -> None:
         ("what's the interest rate on a checking account", "en-US"),
         ("what is the APR on a car loan from you", "en-US"),
         ("¿qué tasa de interés paga una cuenta de cheques?", "es-MX"),
+        # The card passages price no photo on a debit card; the payment passages take no bitcoin.
+        ("is there a fee to have my photo printed on my debit card", "en-US"),
+        ("¿puedo pagar con bitcoin?", "es-MX"),
+        # Named and absent: a term the CD passage does not list, a monthly limit where only a daily one is.
+        ("what rate does a 48-month CD pay", "en-US"),
+        ("¿cuál es el límite mensual de las transferencias ACH?", "es-MX"),
+        # A figure of the wrong kind: a deposit limit is not a fee, an annual fee is not a credit limit.
+        ("is there a charge for the mobile app", "en-US"),
+        ("¿qué límite de crédito tiene la tarjeta Classic?", "es-MX"),
     ],
 )
 async def test_on_topic_question_the_documents_do_not_answer_is_declined(
@@ -84,6 +93,33 @@ async def test_azure_answer_without_the_asked_figure_is_declined(kb_index: Any, 
     assert not answer.grounded and answer.text.startswith("I'm sorry")
     system = json.loads(seen[0].content)["messages"][0]["content"]
     assert "figure" in system and "last question" in system
+
+
+async def test_azure_answer_for_something_the_passages_do_not_name_is_declined(
+    kb_index: Any, embedder: Any
+) -> None:
+    # The model reads the 12-month CD's rate to a caller asking about a 48-month CD: the passage it comes
+    # from names no 48-month term, so the same rule as the embedded answerer declines it.
+    reply = "The 12-month CD pays 4.50% APY, with a minimum deposit of $500."
+    client = openai_client(lambda _req: httpx2.Response(200, json=chat_completion(reply)))
+    knowledge = RagKnowledge(kb_index, embedder, AzureOpenAIGenerator(client, "gpt-4o-mini"))
+    answer = await knowledge.answer("What rate does a 48-month CD pay?", [], "en-US")
+    assert not answer.grounded and answer.text.startswith("I'm sorry")
+
+
+async def test_azure_prompt_states_the_named_thing_rule(kb_index: Any, embedder: Any) -> None:
+    seen: list[httpx2.Request] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        return httpx2.Response(200, json=chat_completion("NO_ANSWER"))
+
+    knowledge = RagKnowledge(kb_index, embedder, AzureOpenAIGenerator(openai_client(handler), "gpt-4o-mini"))
+    answer = await knowledge.answer("¿Puedo pagar mi tarjeta con bitcoin en una sucursal?", [], "es-MX")
+    assert not answer.grounded and answer.text.startswith("Lo siento")
+    if seen:  # the question may already be declined by the grounding guard, before any model call
+        system = json.loads(seen[0].content)["messages"][0]["content"]
+        assert "names something the context does not mention" in system
 
 
 async def test_azure_answer_with_the_asked_figure_is_spoken(kb_index: Any, embedder: Any) -> None:
