@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from services.knowledge.base import GenerationRequest
-from services.knowledge.question import asked_kinds, holds
+from services.knowledge.base import GenerationRequest, Passage
+from services.knowledge.question import asked_kinds, holds, mentions_subject, speaks_of_all
 from services.knowledge.text import sentences, tokens
 
 MAX_SENTENCES = 3
@@ -29,15 +29,28 @@ class ExtractiveGenerator:
         return await asyncio.to_thread(self.compose, request)
 
     def compose(self, request: GenerationRequest) -> str:
-        top = next((h.passage for h in request.passages if h.passage.lang == request.lang), None)
-        if top is None:
+        """From the best passage in the caller's language. A lower-ranked one is read instead only when the
+        best does not speak of what the caller named and that one speaks of all of it ("un cajero de otro
+        banco": the ATM passage, not the transfers-to-other-banks one ranked above it)."""
+        question = request.question
+        candidates = [h.passage for h in request.passages if h.passage.lang == request.lang]
+        if not candidates:
             return ""
-        query = set(tokens(request.question))
+        best = self._from(candidates[0], question)
+        if mentions_subject(question, (best, candidates[0].title, candidates[0].heading)):
+            return best
+        for passage in candidates[1:]:
+            if speaks_of_all(question, passage.embedding_text()):
+                return self._from(passage, question)
+        return best
+
+    def _from(self, top: Passage, question: str) -> str:
+        query = set(tokens(question))
         found = sentences(top.text)
         if not found:
             return ""
 
-        kinds = asked_kinds(request.question)
+        kinds = asked_kinds(question)
 
         def score(position: int) -> float:
             overlap = len(set(tokens(found[position])) & query)

@@ -101,6 +101,7 @@ _GENERIC = frozenset(
 )
 _CUE_WORDS = frozenset(word for cues in _CUES.values() for cue in cues for word in tokens(cue))
 _PREFIX = 5
+_MIN_STEM = 3
 """Subject words match passage words on their first letters, so "cambio" meets "cambiar"."""
 
 
@@ -173,10 +174,18 @@ def _prefixes(words: Iterable[str]) -> set[str]:
 
 
 def _missing(words: set[str], found: set[str]) -> set[str]:
-    """Prefixes in ``words`` that ``found`` lacks; a short word ("dia") also meets a longer one ("diario")."""
+    """Prefixes in ``words`` that ``found`` lacks; a short one also meets a longer one that starts with it,
+    either way round ("dia" and "diario"; "close" and "clos", the stem of "closed")."""
     return {
-        w for w in words if w not in found and not (len(w) < _PREFIX and any(f.startswith(w) for f in found))
+        w
+        for w in words
+        if w not in found
+        and not any(_MIN_STEM <= min(len(w), len(f)) < _PREFIX and _joined(w, f) for f in found)
     }
+
+
+def _joined(a: str, b: str) -> bool:
+    return a.startswith(b) or b.startswith(a)
 
 
 def mentions_subject(question: str, texts: Iterable[str]) -> bool:
@@ -189,6 +198,12 @@ def mentions_subject(question: str, texts: Iterable[str]) -> bool:
     return any(subject & _prefixes(tokens(text)) for text in texts)
 
 
+def speaks_of_all(question: str, text: str) -> bool:
+    """True when the text speaks of every word the question names (and the question names something)."""
+    named = _prefixes(subject_words(question))
+    return bool(named) and not _missing(named, _prefixes(tokens(text)))
+
+
 def answer_holds_what_was_asked(question: str, answer: str) -> bool:
     """True when the answer holds at least one kind of fact the question asks for (or it asks for none),
     judged sentence by sentence: a fee is a figure in a sentence that prices something, a limit a figure
@@ -199,12 +214,13 @@ def answer_holds_what_was_asked(question: str, answer: str) -> bool:
 
 def names_nothing_missing(question: str, source: str, retrieved: Iterable[str]) -> bool:
     """False when the question names something the passage the answer comes from does not speak of: a
-    word the other retrieved passages use but this one lacks ("Premier", "monthly", "SWIFT"), or a number
-    it does not hold ("a 36-month CD" read from the 6, 12 and 24-month passage). Words no retrieved passage
-    uses are let through: a caller's own phrasing ("abroad", "a friend") is not a product the bank lacks."""
+    word that exactly one other retrieved passage uses, so a thing of its own ("Premier", "SWIFT", a
+    "monthly" limit where only a daily one is given), or a number the passage does not hold ("a 36-month
+    CD" read from the 6, 12 and 24-month passage). Words several passages use ("week", "phone") and words
+    none uses are let through: a caller's own phrasing ("abroad", "a friend") is no product the bank lacks."""
     own = _prefixes(tokens(source))
-    known = _prefixes(word for text in retrieved for word in tokens(text))
-    named = _prefixes(subject_words(question))
-    if _missing(named - _missing(named, known), own):
-        return False
+    others = [_prefixes(tokens(text)) for text in retrieved]
+    for word in _missing(_prefixes(subject_words(question)), own):
+        if sum(not _missing({word}, other) for other in others) == 1:
+            return False
     return set(re.findall(r"\d+", question)) <= set(re.findall(r"\d+", source))
