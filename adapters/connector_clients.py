@@ -83,7 +83,7 @@ class _ReusingConnectorFactory(ConnectorFactory):
         self._http = http
 
     async def _made(self, service_url: str, audience: str) -> ConnectorClient:
-        return self._http.send_over_aiohttp(await self._inner.create(service_url, audience))
+        return await self._http.send_over_aiohttp(await self._inner.create(service_url, audience))
 
     async def create(self, service_url: str, audience: str) -> ConnectorClient:
         if not audience:  # the inner factory's own default audience: not part of the key

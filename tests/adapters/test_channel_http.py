@@ -46,7 +46,7 @@ def _channel(received: list[tuple[str | None, dict]]) -> web.Application:
 
 
 async def _send(http: ChannelHttp, service_url: str, credentials: MicrosoftAppCredentials) -> str:
-    client = http.send_over_aiohttp(ConnectorClient(credentials, base_url=service_url))
+    client = await http.send_over_aiohttp(ConnectorClient(credentials, base_url=service_url))
     sent = await client.conversations.reply_to_activity("conv-1", "act-1", _reply("your balance is 10"))
     return str(sent.id)
 
@@ -116,3 +116,25 @@ async def test_a_redirect_from_the_channel_host_is_not_followed() -> None:
         await runner.cleanup()
         await target_runner.cleanup()
     assert elsewhere == []  # the bot's token and the caller's words went nowhere else
+
+
+async def test_replies_go_through_the_proxy_the_environment_sets(monkeypatch) -> None:
+    through_proxy: list[str] = []
+
+    async def forward(request: web.Request) -> web.Response:
+        through_proxy.append(str(request.url))
+        return web.json_response({"id": "reply-1"})
+
+    proxy = web.Application()
+    proxy.router.add_post("/{tail:.*}", forward)
+    runner, proxy_url = await serve_on_loopback(proxy)
+    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", proxy_url)
+    http = ChannelHttp()
+    try:
+        assert await _send(http, "http://channel.example", MicrosoftAppCredentials(None, None)) == "reply-1"
+    finally:
+        await http.close()
+        await runner.cleanup()
+    assert through_proxy == ["http://channel.example/v3/conversations/conv-1/activities/act-1"]
