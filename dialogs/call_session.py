@@ -33,6 +33,8 @@ class CallSession(BaseModel):
     keypad_buffer: str = ""
     """Keys pressed so far on the telephony channel (one message per key), until the entry is complete."""
     pending_handoff_id: str | None = None
+    pending_handoff_reason: str | None = None
+    """The EscalationReason value of that handoff; read only while ``pending_handoff_id`` is set."""
     ended: bool = False
     outcome_recorded: bool = False
     journal: CallJournal = Field(default_factory=CallJournal)

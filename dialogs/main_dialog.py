@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from botbuilder.core import TurnContext
+from botbuilder.core import RecognizerResult, TurnContext
 from botbuilder.dialogs import (
     DialogContext,
     DialogTurnResult,
@@ -15,10 +15,11 @@ from botbuilder.dialogs import (
 )
 
 from adapters.telephony import hang_up
-from dialogs import registry
+from dialogs import holding, registry
 from dialogs.arbitration import knowledge_answers_instead
 from dialogs.base import ESCALATE, NO_MATCH, TRANSFERRED, VoiceDialog
 from dialogs.deps import DialogDeps
+from dialogs.holding import is_holding
 from dialogs.identify_caller_dialog import UNVERIFIED, IdentifyCallerDialog
 from dialogs.knowledge_dialog import KnowledgeDialog
 from dialogs.new_request import NOT_FOR_QUESTIONS, asks_something, innermost_dialog_id, is_new_request
@@ -69,6 +70,8 @@ class MainDialog(VoiceDialog):
         result = recognition(step.context)
         if result is None:
             return await self._no_match(step)
+        if is_holding(await self.deps.session(step.context)):
+            return await self._while_holding(step, result)
         answer = yes_or_no(result.text or "")
         if answer is not None and len((result.text or "").split()) <= 3:
             # A bare yes/no answers "anything else?": yes -> ask what, no -> goodbye.
@@ -95,6 +98,27 @@ class MainDialog(VoiceDialog):
         return await self._begin_plan(
             step,
             {"dialog": KnowledgeDialog.__name__, "options": {"question": result.text}, "identity": False},
+        )
+
+    async def _while_holding(self, step: WaterfallStepContext, result: RecognizerResult) -> DialogTurnResult:
+        """Waiting for an agent (dialogs/holding.py): a question is answered, a new request deferred to the
+        agent, anything else (another transfer, goodbye, cancel) meets a reminder to stay on the line."""
+        session = await self.deps.session(step.context)
+        text = result.text or ""
+        intent, score = top_intent(result)
+        route = route_for(intent)
+        if route is not None and score >= self.deps.routing.high_threshold:
+            if not await self._knowledge_first(step.context, route, text):
+                await self.say(
+                    step.context, holding.reminder(session) if route.escalates else holding.deferral(session)
+                )
+                return await step.end_dialog()
+        elif not asks_something(text):
+            await self.say(step.context, holding.reminder(session))
+            return await step.end_dialog()
+        options = {"question": text, holding.HOLDING: True}
+        return await self._begin_plan(
+            step, {"dialog": KnowledgeDialog.__name__, "options": options, "identity": False}
         )
 
     async def _identity_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -146,8 +170,10 @@ class MainDialog(VoiceDialog):
         # A no-match was already answered by whoever produced it, with words that invite a retry.
         if outcome.get(TRANSFERRED) or outcome.get(NO_MATCH) or session.ended:
             return await step.end_dialog(outcome)
-        locale = session.locale
-        await step.context.send_activity(self.deps.replies.ask(locale, "anything_else"))
+        if is_holding(session):  # an answer given while waiting for the agent: still on the line
+            await self.say(step.context, holding.reminder(session))
+            return await step.end_dialog(outcome)
+        await step.context.send_activity(self.deps.replies.ask(session.locale, "anything_else"))
         return await step.end_dialog(outcome)
 
     # ---- helpers ---------------------------------------------------------------------------

@@ -48,6 +48,7 @@ class TransferDialog(VoiceDialog):
                 await step.context.send_activity(recording_start())
         ticket = await self.deps.handoff.escalate(session.journal, reason)
         session.pending_handoff_id = ticket.handoff_id
+        session.pending_handoff_reason = reason.value
         await step.context.send_activity(
             handoff_event(
                 ticket.target,
