@@ -3,6 +3,7 @@ instead of once per turn."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
@@ -32,14 +33,19 @@ class _Kept(Generic[Client]):
     def __init__(self, size: int) -> None:
         self._clients: OrderedDict[tuple[str | None, ...], Client] = OrderedDict()
         self._size = size
+        self._making = asyncio.Lock()
 
     async def get(self, key: tuple[str | None, ...], make: Callable[[], Awaitable[Client]]) -> Client:
         client = self._clients.get(key)
         if client is None:
-            client = await make()
-            self._clients[key] = client
-            if len(self._clients) > self._size:
-                self._clients.popitem(last=False)
+            # One maker at a time: the first turns of calls arriving together would each make a client.
+            async with self._making:
+                client = self._clients.get(key)
+                if client is None:
+                    client = await make()
+                    self._clients[key] = client
+                    if len(self._clients) > self._size:
+                        self._clients.popitem(last=False)
         self._clients.move_to_end(key)
         return client
 

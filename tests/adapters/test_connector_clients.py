@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from botframework.connector.aio import ConnectorClient
+from botframework.connector.auth import ClaimsIdentity, ConnectorFactory, MicrosoftAppCredentials
 
+from adapters.connector_clients import ReusedClients
 from adapters.emulator import EmulatorChannel, texts
 from app import create_app
 from tests.support.bot_harness import make_test_settings
@@ -42,3 +47,28 @@ async def test_replies_of_successive_turns_and_calls_reuse_one_connection(
     # One connection (a new client per turn opened one per turn); an idle keep-alive timeout on a very
     # slow machine may cost a reconnect, never one per turn.
     assert len(set(channel.connections)) < turns
+
+
+class CountingFactory(ConnectorFactory):
+    """botbuilder's connector factory as the CloudAdapter gets it: each create() makes a new client."""
+
+    def __init__(self) -> None:
+        self.made = 0
+
+    async def create(self, service_url: str, audience: str) -> ConnectorClient:
+        self.made += 1
+        await asyncio.sleep(0.01)  # building msrest's configuration yields to other turns
+        return ConnectorClient(MicrosoftAppCredentials(None, None), base_url=service_url)
+
+
+async def test_first_turns_of_calls_arriving_together_share_one_client() -> None:
+    clients = ReusedClients()
+    inner = CountingFactory()
+    factory = clients.connector_factory(inner, ClaimsIdentity({}, True))
+    try:
+        host, audience = "https://smba.trafficmanager.net/amer/", "https://api.botframework.com"
+        made = await asyncio.gather(*(factory.create(host, audience) for _ in range(4)))
+    finally:
+        await clients.close()
+    assert inner.made == 1
+    assert all(client is made[0] for client in made)
