@@ -56,6 +56,7 @@ from services.knowledge.base import Knowledge
 from services.knowledge.factory import create_knowledge
 from services.speech.base import SpeechToText, TextToSpeech
 from services.speech.factory import create_stt, create_tts
+from storage.conversation_state import ConversationStateFlattenedOnce
 from storage.factory import close_storage, create_storage
 from storage.pin_lockout import PinLockout
 from storage.turn_serializer import create_conversation_locks
@@ -101,7 +102,7 @@ class Services:
 async def build_services(settings: Settings, recognizer: CallerRecognizer | None = None) -> Services:
     """Build every backend from settings; a ready ``recognizer`` may be passed in (tests share one)."""
     storage = create_storage(settings)
-    conversation_state, user_state = ConversationState(storage), UserState(storage)
+    conversation_state, user_state = ConversationStateFlattenedOnce(storage), UserState(storage)
     replies = Replies(
         Catalogue.load(default_locale=settings.default_locale),
         {locale: settings.voice_for(locale) for locale in settings.supported_locales},
