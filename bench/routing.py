@@ -1,5 +1,7 @@
 """Routing quality per language, both recognizer paths, held-out and tuning sets: `python -m bench.routing`.
 
+`--sets tuning` measures the tuning set alone (what to look at while choosing a change).
+
 Figures, per language:
 - business accuracy: gold business utterances whose top intent is the gold one with a score at or above
   ROUTING__CONFIRM_THRESHOLD (the dialog runs, or is confirmed);
@@ -205,7 +207,13 @@ def default_clu_factory(recognizer: Any) -> Callable[[Any], Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.parse_args()
+    parser.add_argument(
+        "--sets",
+        default="held-out,held-out2,held-out3,tuning",
+        help="comma-separated sets to measure; a held-out set counts as looked at once it is printed "
+        "(default: all; e.g. --sets tuning while choosing a change)",
+    )
+    args = parser.parse_args()
     from dialogs.registry import registered_intents
     from recognizers.embedded_recognizer import EmbeddedRecognizer
 
@@ -221,6 +229,11 @@ def main() -> None:
         ("held-out3", HELD_OUT_3),
         ("tuning", TUNING),
     ]
+    wanted = {name.strip() for name in args.sets.split(",")}
+    unknown = wanted - {name for name, _ in sets}
+    if unknown:
+        parser.error(f"unknown set(s): {', '.join(sorted(unknown))}")
+    sets = [(name, path) for name, path in sets if name in wanted]
     index_dir = Path(tempfile.mkdtemp(prefix="bench-routing-kb-"))
     knowledge = embedded_knowledge(settings, index_dir)
     header = (
