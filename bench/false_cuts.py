@@ -9,8 +9,9 @@ sentences is two turns). Two sets: ``tune`` (what turn completion was tuned on) 
 and recordings kept apart, measured once per change). Each line says how the turn was ended
 (``complete``: a complete-phrase verdict; ``silence``: plain end silence; ``max_length``).
 
-Run: ``python -m bench.false_cuts [--set tune|eval|all] [--languages en,es] [--complete-turn-silence-ms 250]``
-(``--complete-turn-silence-ms 0 --early-final-ms 300``: the silence-only endpointer of before).
+Run: ``python -m bench.false_cuts [--set tune|eval|all] [--languages en,es] [--complete-turn-silence-ms 250]
+[--judge meaning|words]`` (``--judge words``: the words alone decide a phrase is complete, not the bot's
+recognizer too; ``--complete-turn-silence-ms 0 --early-final-ms 300``: the silence-only endpointer of before).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from voice.call import VoiceEngines, build_call
 from voice.endpointer import Endpointer, EndpointEvent, webrtc_vad
 from voice.frames import AudioFrame, SpeechEnded
 from voice.settings import VoiceSettings
+from voice.turn_completion import LexicalTurnCompletion, MeaningTurnCompletion, TurnCompletion
 
 AUDIO = Path(__file__).resolve().parents[1] / "tests" / "data" / "audio"
 HALVES = {
@@ -170,9 +172,24 @@ def items(languages: str, which: str) -> list[tuple[str, str, bytes, int]]:
     return out
 
 
-async def run(voice: VoiceSettings, languages: str, which: str) -> tuple[int, int]:
-    stt = create_stt(Settings())
+async def judge(kind: str, settings: Settings) -> TurnCompletion:
+    """``meaning``: the app's judge (words + the bot's recognizer, as adapters/acs/media_ws.py builds it);
+    ``words``: the words alone (build_call's default)."""
+    if kind == "words":
+        return LexicalTurnCompletion()
+    from dialogs.registry import registered_intents
+    from recognizers.factory import create_recognizer
+
+    recognizer = create_recognizer(settings, registered_intents())
+    await recognizer.warm_up()
+    return MeaningTurnCompletion(recognizer, settings.routing.high_threshold)
+
+
+async def run(voice: VoiceSettings, languages: str, which: str, kind: str) -> tuple[int, int]:
+    settings = Settings()
+    stt = create_stt(settings)
     await stt.warm_up()  # type: ignore[attr-defined]
+    completion = await judge(kind, settings)
     cuts = total = lost = 0
     for name, locale, pcm, expected in items(languages, which):
         heard = Heard()
@@ -180,7 +197,9 @@ async def run(voice: VoiceSettings, languages: str, which: str) -> tuple[int, in
         judged = voice.complete_turn_silence_ms > 0  # as build_call() builds it
         endpointer = CountingEndpointer(voice, webrtc_vad(voice.vad_aggressiveness), awaits_verdict=judged)
         engines = VoiceEngines(stt, tts, voice)
-        call = build_call(engines, NoSink(), heard, locale=locale, endpointer=endpointer)
+        call = build_call(
+            engines, NoSink(), heard, locale=locale, endpointer=endpointer, turn_completion=completion
+        )
         call.start()
         tail = line_noise(1500)
         audio = pcm + tail
@@ -212,17 +231,18 @@ def main() -> None:
     parser.add_argument("--end-silence-ms", type=int, default=defaults.end_silence_ms)
     parser.add_argument("--languages", default="en,es")
     parser.add_argument("--set", choices=("tune", "eval", "all"), default="all")
+    parser.add_argument("--judge", choices=("meaning", "words"), default="meaning")
     args = parser.parse_args()
     voice = VoiceSettings(
         complete_turn_silence_ms=args.complete_turn_silence_ms,
         early_final_ms=args.early_final_ms,
         end_silence_ms=args.end_silence_ms,
     )
-    cuts, total = asyncio.run(run(voice, args.languages, args.set))
+    cuts, total = asyncio.run(run(voice, args.languages, args.set, args.judge))
     print(
         f"\n{args.set} set: false cuts {cuts}/{total} = {100 * cuts / max(1, total):.1f} % (target <= 2 %); "
         f"complete_turn_silence={voice.complete_turn_silence_ms} ms, early_final={voice.early_final_ms} ms, "
-        f"end_silence={voice.end_silence_ms} ms, load average {os.getloadavg()[0]:.1f}"
+        f"end_silence={voice.end_silence_ms} ms, judge={args.judge}, load average {os.getloadavg()[0]:.1f}"
     )
 
 

@@ -1,20 +1,29 @@
 """Has the caller finished? A verdict on the words heard at a pause, so a complete request ends sooner.
 
 At ``early_final_ms`` of silence STT finalises speculatively (``voice/recognition.py``); the verdict on
-that text sets how much silence ends the turn: a complete phrase ``complete_turn_silence_ms``, a phrase
-stopping on a word that needs more (``my``, ``and``, ``to``, ``quiero``, ``de``...)
-``incomplete_turn_silence_ms``, no text ``end_silence_ms``. Chosen over the Smart Turn v3.2 audio model
-in the pipecat wheel: the words are already decoded at no extra cost, and livekit/eot-bench publishes
-35 % false cut-offs for that model at 300 ms of silence (shared/EMBEDDED.md).
+that text sets how much silence ends the turn: a complete request ``complete_turn_silence_ms``, a phrase
+stopping on a word that needs more (``my``, ``and``, ``to``, ``quiero``, ``de``...) or on a verb still
+waiting for its object (``someone used``, ``necesito bloquear``) ``incomplete_turn_silence_ms``, anything
+else ``end_silence_ms``. In the app (``MeaningTurnCompletion``) a phrase is complete only when the
+recognizer also understands it as a request it would act on: "that sounds interesting" is a finished
+sentence but not a request, and waits the usual silence. Chosen over the Smart Turn v3.2 audio model in
+the pipecat wheel: the words are already decoded at no extra cost, and livekit/eot-bench publishes 35 %
+false cut-offs for that model at 300 ms of silence (shared/EMBEDDED.md).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from enum import Enum
 from typing import Protocol
 
+from core.privacy.redaction import redact
+from recognizers.base import NONE_INTENT, CallerRecognizer, RecognizerUnavailable, top_intent
 from recognizers.text import strip_accents
+
+log = logging.getLogger(__name__)
 
 
 class Verdict(str, Enum):
@@ -26,7 +35,7 @@ class Verdict(str, Enum):
 class TurnCompletion(Protocol):
     """Inject another judge through ``build_call(..., turn_completion=...)``."""
 
-    def verdict(self, text: str, locale: str) -> Verdict: ...
+    async def verdict(self, text: str, locale: str) -> Verdict: ...
 
 
 _WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
@@ -46,6 +55,40 @@ TRAILING_WORDS: dict[str, frozenset[str]] = {
     ),
 }
 
+OBJECT_VERBS: dict[str, frozenset[str]] = {
+    # Verbs a caller's request goes on after ("someone used | my card", "necesito bloquear | mi tarjeta").
+    # Not the ones that often end a whole question ("how much do I owe", "I already paid").
+    "en": frozenset(
+        "block cancel check lose lost steal stole use used send transfer report freeze replace activate "
+        "dispute withdraw find".split()
+    ),
+    "es": frozenset(
+        "bloquear bloquea bloqueen cancelar cancela revisar revisa consultar enviar envien envie mandar "
+        "manden transferir reportar congelar reemplazar activar usar usaron perdi".split()
+    ),
+}
+OBJECT_BEFORE: dict[str, frozenset[str]] = {
+    # Just before the verb, these say it has its object already: a passive ("my card was used"), an object
+    # pronoun ("la perdí").
+    "en": frozenset("was were is are be been being got gets".split()),
+    "es": frozenset("lo la los las fue fueron".split()),
+}
+FRONTED_OBJECT: dict[str, frozenset[str]] = {
+    # Anywhere before it, the object came first: "which card did you block", "cuál tarjeta quieres bloquear".
+    "en": frozenset("what which".split()),
+    "es": frozenset("cual cuales".split()),
+}
+
+
+def _open_verb(words: list[str], language: str) -> bool:
+    """The phrase ends on a verb whose object is still to come."""
+    if words[-1] not in OBJECT_VERBS.get(language, frozenset()):
+        return False
+    before = words[-2] if len(words) > 1 else ""
+    if before in OBJECT_BEFORE.get(language, frozenset()):
+        return False
+    return not FRONTED_OBJECT.get(language, frozenset()) & set(words[:-1])
+
 
 class LexicalTurnCompletion:
     """Complete unless the phrase is empty or ends on a word that calls for more words."""
@@ -53,13 +96,53 @@ class LexicalTurnCompletion:
     def __init__(self, min_words: int = 2) -> None:
         self.min_words = min_words
 
-    def verdict(self, text: str, locale: str) -> Verdict:
+    async def verdict(self, text: str, locale: str) -> Verdict:
+        return self.judge(text, locale)
+
+    def judge(self, text: str, locale: str) -> Verdict:
+        """The verdict, on the calling thread (a few microseconds)."""
         words = _WORD.findall(strip_accents(text.lower()))  # podría -> podria
         if not words:
             return Verdict.UNKNOWN
-        trailing = TRAILING_WORDS.get(locale[:2].lower(), frozenset())
-        if words[-1] in trailing:
+        language = locale[:2].lower()
+        if words[-1] in TRAILING_WORDS.get(language, frozenset()):
+            return Verdict.INCOMPLETE
+        if _open_verb(words, language):
             return Verdict.INCOMPLETE
         if len(words) < self.min_words and not words[-1].isdigit():
             return Verdict.UNKNOWN  # "yes", "balance": a lone word may be the start of a sentence
+        return Verdict.COMPLETE
+
+
+class MeaningTurnCompletion:
+    """The lexical verdict, with COMPLETE kept only for words the recognizer understands as a request with
+    at least ``min_score`` (the app's routing threshold for acting without asking). A finished sentence
+    that is no request ("that sounds interesting"), a question for the documents, digits, or a request it
+    is unsure of wait the usual silence; so does a phrase the recognizer could not judge within
+    ``timeout_s``. Not whisper's "?" or ".": it closes fragments with them too ("what is the balance of.
+    | my savings account")."""
+
+    def __init__(self, recognizer: CallerRecognizer, min_score: float, timeout_s: float = 0.5) -> None:
+        self._recognizer = recognizer
+        self._lexical = LexicalTurnCompletion()
+        self.min_score = min_score
+        self.timeout_s = timeout_s
+
+    async def verdict(self, text: str, locale: str) -> Verdict:
+        lexical = self._lexical.judge(text, locale)
+        if lexical is not Verdict.COMPLETE:
+            return lexical
+        if any(c.isdigit() for c in text) or redact(text) != text:
+            # A PIN or customer number said at its prompt: the bot keeps it from the recognizer (a cloud
+            # one, with RECOGNIZER=clu), so this does too; digits wait the usual silence anyway.
+            return Verdict.UNKNOWN
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                result = await self._recognizer.recognize_text(text, locale)
+        except (RecognizerUnavailable, TimeoutError) as exc:
+            log.warning("turn completion without the recognizer: %s", type(exc).__name__)
+            return Verdict.UNKNOWN
+        intent, score = top_intent(result)
+        if intent == NONE_INTENT or score < self.min_score:
+            return Verdict.UNKNOWN
         return Verdict.COMPLETE

@@ -32,12 +32,14 @@ from adapters.app_keys import SERVICES_KEY
 from config import Settings
 from core.observability.metrics import VoicebotMetrics
 from core.observability.stages import record_finished_stage
+from recognizers.base import CallerRecognizer
 from services.speech.base import SAMPLE_RATE, SpeechToText, TextToSpeech
 from voice.call import VoiceEngines, build_call
 from voice.dtmf import normalise_digit
 from voice.frames import TurnTiming
 from voice.pipeline import CallPipeline
 from voice.settings import softphone_on, voice_settings_from
+from voice.turn_completion import MeaningTurnCompletion, TurnCompletion
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +109,21 @@ class CallServices(Protocol):
     def stt(self) -> SpeechToText | None: ...
 
     @property
+    def recognizer(self) -> CallerRecognizer | None: ...
+
+    @property
     def tts(self) -> TextToSpeech | None: ...
 
     @property
     def metrics(self) -> VoicebotMetrics | None: ...
+
+
+def _turn_completion(services: CallServices) -> TurnCompletion | None:
+    """A pause ends the turn soon only on a request the bot's own recognizer understands (else the words
+    alone judge, ``build_call``'s default)."""
+    if services.recognizer is None:
+        return None
+    return MeaningTurnCompletion(services.recognizer, services.settings.routing.high_threshold)
 
 
 def _stage_latencies(metrics: VoicebotMetrics | None, call_id: str) -> Callable[[TurnTiming], None] | None:
@@ -188,6 +201,7 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
         call_id=record.call_id,
         locale=locale,
         locale_known=bool(request.query.get("lang")) or len(settings.supported_locales) < 2,
+        turn_completion=_turn_completion(services),
         on_turn_timing=_stage_latencies(services.metrics, record.call_id),
     )
     session.attach(pipeline)

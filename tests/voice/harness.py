@@ -31,6 +31,7 @@ class Services:
     settings: Settings
     stt: Any = None
     tts: Any = None
+    recognizer: Any = None
     metrics: Any = None
     conversation_state: Any = None
     user_state: Any = None

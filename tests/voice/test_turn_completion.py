@@ -8,13 +8,17 @@ import math
 from collections.abc import AsyncIterator
 
 import pytest
+from botbuilder.core import RecognizerResult
 
+from config import RoutingSettings
+from recognizers.base import CallerRecognizer, RecognizerUnavailable
 from services.speech.base import FRAME_BYTES, SttResult
+from tests.support.scripted_recognizer import ScriptedRecognizer
 from tests.support.voice_relay import RelayTextToSpeech
 from tests.voice.test_pipeline_units import Handler, Sink
 from voice.call import VoiceEngines, build_call
 from voice.settings import VoiceSettings
-from voice.turn_completion import LexicalTurnCompletion, Verdict
+from voice.turn_completion import LexicalTurnCompletion, MeaningTurnCompletion, TurnCompletion, Verdict
 
 SPEECH = b"\x01" + b"\x00" * (FRAME_BYTES - 1)
 SILENCE = b"\x00" * FRAME_BYTES
@@ -53,14 +57,22 @@ class ChunkStt:
         raise NotImplementedError
 
 
-async def call(stt: ChunkStt, frames: list[bytes], settle_s: float = 0.05) -> list[tuple[str, object]]:
+async def call(
+    stt: ChunkStt,
+    frames: list[bytes],
+    settle_s: float = 0.05,
+    judge: TurnCompletion | None = None,
+    frame_s: float = 0.002,
+) -> list[tuple[str, object]]:
     sink, handler = Sink(), Handler()
     engines = VoiceEngines(stt, RelayTextToSpeech(first_frame_s=0.0), VoiceSettings())
-    pipeline = build_call(engines, sink, handler, is_speech=lambda frame: frame[0] != 0)
+    pipeline = build_call(
+        engines, sink, handler, is_speech=lambda frame: frame[0] != 0, turn_completion=judge
+    )
     pipeline.start()
     for frame in frames:
         pipeline.push_audio(frame)
-        await asyncio.sleep(0.002)  # the line keeps sending frames while the verdict is worked out
+        await asyncio.sleep(frame_s)  # the line keeps sending frames while the verdict is worked out
     await asyncio.sleep(settle_s)
     await pipeline.close()
     return handler.turns
@@ -100,10 +112,113 @@ async def test_a_lone_word_waits_the_usual_silence_before_it_ends() -> None:
         ("I want to know my balance", "en-US", Verdict.COMPLETE),
         ("podría", "es-MX", Verdict.INCOMPLETE),
         ("", "en-US", Verdict.UNKNOWN),
+        # A verb still waiting for its object, unless it has one: passive, pronoun before it, fronted.
+        ("someone stole", "en-US", Verdict.INCOMPLETE),
+        ("please block", "en-US", Verdict.INCOMPLETE),
+        ("my card was stolen", "en-US", Verdict.COMPLETE),
+        ("my card was used", "en-US", Verdict.COMPLETE),
+        ("which card did you block", "en-US", Verdict.COMPLETE),
+        ("how much do I owe", "en-US", Verdict.COMPLETE),
+        ("necesito cancelar", "es-MX", Verdict.INCOMPLETE),
+        ("perdí", "es-MX", Verdict.INCOMPLETE),
+        ("ayer la perdí", "es-MX", Verdict.COMPLETE),
     ],
 )
-def test_lexical_verdicts(text: str, locale: str, verdict: Verdict) -> None:
-    assert LexicalTurnCompletion().verdict(text, locale) is verdict
+async def test_lexical_verdicts(text: str, locale: str, verdict: Verdict) -> None:
+    assert await LexicalTurnCompletion().verdict(text, locale) is verdict
+
+
+REAL_TIME = 0.02  # the recognizer's verdict is awaited: frames come at the line's pace meanwhile
+
+
+class DownRecognizer(CallerRecognizer):
+    async def recognize_text(self, text: str, locale_hint: str | None = None) -> RecognizerResult:
+        raise RecognizerUnavailable("timeout")
+
+
+def meaning(recognizer: CallerRecognizer, timeout_s: float = 1.0) -> MeaningTurnCompletion:
+    """The app's judge: the words, and the bot's recognizer at the routing threshold."""
+    return MeaningTurnCompletion(recognizer, RoutingSettings().high_threshold, timeout_s=timeout_s)
+
+
+# What the trained recognizer answers for these (test_the_recognizer_decides_a_finished_phrase_is_a_request
+# checks the real one); scripted here so the pipeline's timing does not hang on a loaded machine's NLU.
+UNDERSTOOD = ScriptedRecognizer(
+    DownRecognizer(),
+    {
+        "what is my balance": ("CheckBalance", 0.99),
+        "that sounds interesting": ("None", 0.63),
+        "please block": ("BlockCard", 0.93),
+        "please block my debit card": ("BlockCard", 0.99),
+    },
+)
+
+
+async def test_a_request_the_recognizer_understands_is_answered_after_the_short_silence() -> None:
+    frames = [SPEECH] * 10 + [SILENCE] * 20  # 400 ms: less than the plain 600 ms
+    turns = await call(ChunkStt("what is my balance"), frames, judge=meaning(UNDERSTOOD), frame_s=REAL_TIME)
+    assert turns == [("utterance", "what is my balance")]
+
+
+async def test_a_finished_sentence_that_is_no_request_waits_the_usual_silence() -> None:
+    # "That sounds interesting. (420 ms) I'm going to give this a try.": a whole sentence, yet no request.
+    frames = [SPEECH] * 10 + [SILENCE] * 21 + [SPEECH] * 10 + [SILENCE] * 40
+    stt = ChunkStt("that sounds interesting", "I'm going to give this a try")
+    turns = await call(stt, frames, judge=meaning(UNDERSTOOD), frame_s=REAL_TIME)
+    assert turns == [("utterance", "that sounds interesting I'm going to give this a try")]
+
+
+async def test_a_verb_waiting_for_its_object_keeps_the_turn_open() -> None:
+    # "please block (800 ms) my debit card": the recognizer is sure it is BlockCard, the words are not done.
+    frames = [SPEECH] * 10 + [SILENCE] * 40 + [SPEECH] * 10 + [SILENCE] * 40
+    stt = ChunkStt("please block", "my debit card")
+    turns = await call(stt, frames, judge=meaning(UNDERSTOOD), frame_s=REAL_TIME)
+    assert turns == [("utterance", "please block my debit card")]
+
+
+class RecordingRecognizer(DownRecognizer):
+    def __init__(self) -> None:
+        self.heard: list[str] = []
+
+    async def recognize_text(self, text: str, locale_hint: str | None = None) -> RecognizerResult:
+        self.heard.append(text)
+        return await super().recognize_text(text, locale_hint)
+
+
+async def test_digits_said_at_a_pause_never_reach_the_recognizer() -> None:
+    recognizer = RecordingRecognizer()
+    judge = meaning(recognizer)
+    for said in ("my pin is 4321", "1 2 3 4", "C 1 0 0 1", "my number is 425 555 0100"):
+        assert await judge.verdict(said, "en-US") is Verdict.UNKNOWN
+    assert await judge.verdict("what is my balance", "en-US") is Verdict.UNKNOWN
+    assert recognizer.heard == ["what is my balance"]
+
+
+async def test_a_recognizer_that_cannot_answer_leaves_the_turn_to_the_usual_silence() -> None:
+    frames = [SPEECH] * 10 + [SILENCE] * 20
+    judge = meaning(DownRecognizer())
+    assert await call(ChunkStt("what is my balance"), frames, judge=judge) == []
+    frames += [SILENCE] * 15  # 700 ms in all
+    turns = await call(ChunkStt("what is my balance"), frames, judge=judge)
+    assert turns == [("utterance", "what is my balance")]
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "verdict"),
+    [
+        ("what is my balance", "en-US", Verdict.COMPLETE),
+        ("I lost my credit card", "en-US", Verdict.COMPLETE),
+        ("cuál es mi saldo", "es-MX", Verdict.COMPLETE),
+        ("that sounds interesting", "en-US", Verdict.UNKNOWN),
+        ("it's the new feature", "en-US", Verdict.UNKNOWN),
+        ("please block", "en-US", Verdict.INCOMPLETE),
+        ("what is the balance of", "en-US", Verdict.INCOMPLETE),
+    ],
+)
+async def test_the_recognizer_decides_a_finished_phrase_is_a_request(
+    trained_recognizer: CallerRecognizer, text: str, locale: str, verdict: Verdict
+) -> None:
+    assert await meaning(trained_recognizer, timeout_s=60.0).verdict(text, locale) is verdict
 
 
 class SlowFinalStream(ChunkStream):

@@ -11,6 +11,8 @@ import asyncio
 import functools
 import logging
 import time
+from collections.abc import Coroutine
+from typing import Any
 
 from services.speech.base import SpeechToText, SttResult
 from voice.endpointer import EndpointEvent
@@ -26,7 +28,7 @@ from voice.frames import (
 )
 from voice.recognition import UtteranceRecognizer
 from voice.stages.base import Stage
-from voice.turn_completion import TurnCompletion, Verdict
+from voice.turn_completion import LexicalTurnCompletion, TurnCompletion, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +45,16 @@ class RecognitionStage(Stage[EndpointEvent]):
         self._completion = turn_completion
         self._recognizer: UtteranceRecognizer | None = None
         self._last_partial = ""
+        self._judging: set[asyncio.Task[None]] = set()
+        self._partial_judge = LexicalTurnCompletion()
 
     async def run(self) -> None:
         self._recognizer = UtteranceRecognizer(self.stt, self._partial, self.call.call_id)
         await super().run()
 
     async def stopped(self) -> None:
+        for task in list(self._judging):
+            task.cancel()
         if self._recognizer is not None:
             await self._recognizer.close()
 
@@ -64,20 +70,29 @@ class RecognitionStage(Stage[EndpointEvent]):
             self._judge_partial(frame.seq)
             early = recognizer.pause()
             if early is not None and call.settings.complete_turn_silence_ms > 0:
-                early.add_done_callback(functools.partial(self._judge_pause, pause_seq=frame.seq))
+                early.add_done_callback(functools.partial(self._final_heard, pause_seq=frame.seq))
         elif isinstance(frame, SpeechResumed):
             await recognizer.resume()
         else:
             result = await recognizer.finish(call.settings.stt_timeout_seconds)
             await self._recognized(frame, result)
 
-    def _judge_pause(self, early: asyncio.Task[SttResult], *, pause_seq: int) -> None:
-        """The speculative final is in: a complete phrase ends the turn after a short silence."""
-        call = self.call
-        if early.cancelled() or early.exception() is not None or call.closed:
+    def _judging_task(self, verdict: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(verdict)
+        self._judging.add(task)
+        task.add_done_callback(self._judging.discard)
+
+    def _final_heard(self, early: asyncio.Task[SttResult], *, pause_seq: int) -> None:
+        if early.cancelled() or early.exception() is not None or self.call.closed:
             return
-        result = early.result()
-        verdict = self._completion.verdict(result.text, result.language or call.locale)
+        self._judging_task(self._judge_pause(early.result(), pause_seq))
+
+    async def _judge_pause(self, result: SttResult, pause_seq: int) -> None:
+        """The speculative final is in: a complete request ends the turn after a short silence."""
+        call = self.call
+        verdict = await self._completion.verdict(result.text, result.language or call.locale)
+        if call.closed:
+            return
         silence_ms = {
             Verdict.COMPLETE: call.settings.complete_turn_silence_ms,
             Verdict.INCOMPLETE: call.settings.incomplete_turn_silence_ms,
@@ -86,11 +101,13 @@ class RecognitionStage(Stage[EndpointEvent]):
 
     def _judge_partial(self, pause_seq: int) -> None:
         """At the pause, the streaming partial can only make the turn wait longer (an unfinished phrase,
-        while the final, perhaps a slow second pass, is still coming); only a final ends it sooner."""
+        while the final, perhaps a slow second pass, is still coming); only a final ends it sooner. Words
+        alone say a phrase is unfinished, so the partial is judged on them (no recognizer run while the
+        final is decoding on the same cores)."""
         call = self.call
         if call.settings.complete_turn_silence_ms <= 0 or not self._last_partial:
             return
-        if self._completion.verdict(self._last_partial, call.locale) is Verdict.INCOMPLETE:
+        if self._partial_judge.judge(self._last_partial, call.locale) is Verdict.INCOMPLETE:
             call.end_silence_for(pause_seq, call.settings.incomplete_turn_silence_ms)
 
     async def _partial(self, text: str) -> None:
