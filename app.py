@@ -61,6 +61,7 @@ from storage.factory import close_storage, create_storage
 from storage.pin_lockout import PinLockout
 from storage.turn_serializer import create_conversation_locks
 from voice.prompt_cache import PromptAudioCache
+from voice.recent_recognitions import RecentRecognitions
 from web.console_auth import ConsoleAuth
 from web.console_routes import add_agent_routes, signed_in
 from web.easy_auth import EasyAuth
@@ -116,7 +117,10 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
     audit = create_audit_trail(settings)
     # Every read or write of customer data is audited; caller lookups are cached for the call.
     crm = cast(Crm, TimedBackend(AuditedCrm(CallScopedCrm(create_crm(settings)), audit), metrics, "crm"))
-    recognizer = recognizer or create_recognizer(settings, registered_intents(), telemetry)
+    # Shared by the bot and the voice path's turn completion: words judged at a pause are recognised once.
+    recognizer = RecentRecognitions(
+        recognizer or create_recognizer(settings, registered_intents(), telemetry)
+    )
     knowledge = create_knowledge(settings, on_llm_usage=metrics.record_llm_tokens)
     knowledge.index = TimedBackend(knowledge.index, metrics, "retrieval")
     knowledge.generator = TimedBackend(knowledge.generator, metrics, "llm")
