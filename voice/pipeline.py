@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from voice.frames import CallAction, CallbackTurn, DtmfFrame, Outgoing, Say, TurnTiming
+from voice.recent_recognitions import within_call
 from voice.settings import VoiceSettings
 from voice.stages.base import Stage
 from voice.stages.bot_turn import CallHandler
@@ -70,7 +71,11 @@ class CallPipeline:
         self._call.restage()  # the list may have been edited in place
         for stage in self.stages[1:]:
             stage.bind(self._call)
-            self._tasks.append(asyncio.create_task(stage.run(), name=f"voice-{stage.name}-{self.call_id}"))
+            # within_call: the call's recognitions are its own (voice/recent_recognitions.py)
+            task = asyncio.create_task(
+                stage.run(), name=f"voice-{stage.name}-{self.call_id}", context=within_call(self.call_id)
+            )
+            self._tasks.append(task)
 
     async def close(self) -> None:
         """Stop every stage and timer; safe to call twice."""
