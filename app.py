@@ -117,7 +117,8 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
     audit = create_audit_trail(settings)
     # Every read or write of customer data is audited; caller lookups are cached for the call.
     crm = cast(Crm, TimedBackend(AuditedCrm(CallScopedCrm(create_crm(settings)), audit), metrics, "crm"))
-    # Shared by the bot and the voice path's turn completion: words judged at a pause are recognised once per call.
+    # Shared by the bot and the voice path's turn completion: words judged at a pause are recognised once
+    # per call.
     recognizer = RecentRecognitions(
         recognizer or create_recognizer(settings, registered_intents(), telemetry)
     )
