@@ -19,7 +19,6 @@ from recognizers.base import CallerRecognizer
 
 _CALL: contextvars.ContextVar[str | None] = contextvars.ContextVar("recognitions_call", default=None)
 
-
 _Key = tuple[str, str, str | None]
 """(call id, words, locale hint)"""
 
@@ -39,9 +38,7 @@ class RecentRecognitions(CallerRecognizer):
     def __init__(self, recognizer: CallerRecognizer, keep: int = 64, ttl_s: float = 10.0) -> None:
         self.recognizer = recognizer
         self.keep, self.ttl_s = keep, ttl_s
-        self._recent: OrderedDict[
-            tuple[str, str, str | None], tuple[float, asyncio.Task[RecognizerResult]]
-        ] = OrderedDict()
+        self._recent: OrderedDict[_Key, tuple[float, asyncio.Task[RecognizerResult]]] = OrderedDict()
 
     async def warm_up(self) -> object:
         return await self.recognizer.warm_up()
