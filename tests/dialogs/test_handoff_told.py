@@ -6,6 +6,7 @@ import json
 
 from adapters.telephony import HANDOFF_INITIATE
 from tests.dialogs.test_identify_caller import CALLER_FOR, joined, redial, services  # noqa: F401
+from tests.support.leaks import reveals
 from web.agent_words import agent_view
 
 
@@ -23,7 +24,7 @@ async def test_a_balance_read_and_the_open_query_reach_the_agent_without_the_pin
     assert "card delivery delay" in view["ticket"].lower()
     assert view["wanted"] == ["account balance (savings)"]
     assert view["caller"].endswith("Verified by PIN · phone •••0100")
-    assert pin not in json.dumps(record.model_dump(mode="json")["told"])
+    assert not reveals(json.dumps(record.model_dump(mode="json")["told"]), pin)
 
 
 async def test_a_card_payment_read_reaches_the_agent(services) -> None:  # noqa: F811

@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.handoff.base import EscalationReason
 from services.handoff.journal import CallJournal, CrmLookup, DetectedIntent
 from tests.e2e.conftest import CONSOLE_PASSWORD, CONSOLE_USER
+from tests.support.leaks import reveals
 
 TIMEOUT_MS = 5000
 
@@ -84,7 +85,7 @@ async def test_escalation_appears_live_in_the_open_console(browser, agent_consol
     await expect(card.locator(".transcript")).to_contain_text(
         "Caller: someone used my card [CARD], I want a person"
     )
-    assert "4111" not in await page.content()
+    assert not reveals(await page.content(), "4111")
 
     await card.locator(".pickup").click()
     await expect(card.locator(".status")).to_have_text(f"Picked up by {CONSOLE_USER}", timeout=TIMEOUT_MS)

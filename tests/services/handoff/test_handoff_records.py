@@ -12,6 +12,7 @@ from services.handoff.embedded_handoff import EmbeddedHandoffService
 from services.handoff.models import TRANSCRIPT_TURNS
 from services.handoff.store import HandoffStore, record_key
 from tests.services.handoff.conftest import AGENT_NUMBER, block_card_journal
+from tests.support.leaks import reveals
 
 EXPECTED_PRIORITY = {
     EscalationReason.CALLER_REQUEST: Priority.NORMAL,
@@ -53,9 +54,9 @@ async def test_record_keeps_no_phone_number_or_pin_in_clear(make_service, journa
     service = make_service()
     ticket = await service.escalate(journal_en, EscalationReason.CALLER_REQUEST)
     stored = (await service.get(ticket.handoff_id)).model_dump_json()
-    assert "4255550123" not in stored
+    assert not reveals(stored, "4255550123")
     assert "•••0123" in stored
-    assert "4 5 6 7" not in stored and "4567" not in stored
+    assert "4 5 6 7" not in stored and not reveals(stored, "4567")
 
 
 async def test_unverified_caller_has_no_name_or_customer_id(make_service, journal_es) -> None:

@@ -10,6 +10,7 @@ import pytest
 from core.safety.sanitizer import clean, sanitize
 from services.knowledge.base import ConversationTurn
 from tests.services.knowledge.conftest import load_jsonl
+from tests.support.leaks import logged_fields
 
 CASES = load_jsonl("injection_attempts.jsonl")
 ATTACKS = [c for c in CASES if c["injection"]]
@@ -54,7 +55,7 @@ def test_blocked_attempt_is_logged_without_the_callers_words(caplog: pytest.LogC
     assert result.blocked and result.reasons == ("override",)
     record = caplog.records[-1]
     assert record.getMessage() == "prompt_injection_blocked" and record.reasons == ["override"]
-    assert "4111" not in str(record.__dict__) and "ignore" not in str(record.__dict__)
+    assert "4111" not in logged_fields(record) and "ignore" not in logged_fields(record)
 
 
 def test_control_characters_are_stripped_and_length_is_capped() -> None:
