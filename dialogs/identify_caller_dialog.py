@@ -11,6 +11,8 @@ from dialogs.base import VoiceDialog
 from dialogs.deps import DialogDeps
 from dialogs.prompts import CUSTOMER_NUMBER_PROMPT, PIN_PROMPT, YES_NO_PROMPT
 from locales.formatting import say_weekday_since
+from locales.languages import code_of
+from recognizers.language import detect_language
 from services.audit.base import AuditEntry, AuditUnavailable, DataCategory, Operation
 from services.crm.base import CrmError
 from storage.conversation_locks import TurnLockTimeout
@@ -26,6 +28,11 @@ UNVERIFIED = "unverified"
 """The dialog ends with ``{"unverified": True}`` when verification is locked and the caller declined an
 agent: nothing was verified, nothing needs a transfer."""
 LOCKOUT_EVENT = "PinLockout"
+
+
+def _written_in(subject: str, locale: str) -> bool:
+    """Whether a CRM ticket's subject (an agent's words, in any language) reads naturally in ``locale``."""
+    return detect_language(subject) == code_of(locale)
 
 
 class IdentifyCallerDialog(VoiceDialog):
@@ -147,7 +154,10 @@ class IdentifyCallerDialog(VoiceDialog):
             since = say_weekday_since(tickets[0].opened_at.date(), date.today(), session.locale)
             opened = tickets[0].opened_at.date().isoformat()
             session.journal.note_told("open_ticket", subject=tickets[0].subject, since=opened)
-            await self.say(step.context, "identify.open_ticket", since=since, subject=tickets[0].subject)
+            if _written_in(tickets[0].subject, session.locale):
+                await self.say(step.context, "identify.open_ticket", since=since, subject=tickets[0].subject)
+            else:  # an English subject inside a Spanish sentence helps nobody; the agent still sees it
+                await self.say(step.context, "identify.open_ticket_unnamed", since=since)
 
     async def _record_lock(
         self, step: WaterfallStepContext, customer_id: str, locked: tuple[LockoutSubject, ...]

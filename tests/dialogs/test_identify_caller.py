@@ -187,3 +187,11 @@ async def test_the_open_query_is_mentioned_only_after_the_pin(services, locale):
         assert "open query since" in after and "card delivery delay" in after
     else:
         assert "consulta abierta" not in after
+
+
+async def test_a_caller_speaking_spanish_hears_the_open_query_without_its_english_subject(services):
+    call = redial(services, CARLOS, "en-US")  # Carlos prefers English; today he speaks Spanish
+    await call.say(WORDS["es-MX"]["balance"])
+    after = joined(await call.say(CALLER_FOR["en-US"][1]))
+    assert "consulta abierta desde" in after and "card delivery" not in after
+    assert "open query" not in after
