@@ -50,6 +50,7 @@ DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 HELD_OUT = DATA / "routing_heldout.jsonl"
 HELD_OUT_2 = DATA / "routing_heldout2.jsonl"
 HELD_OUT_3 = DATA / "routing_heldout3.jsonl"
+HELD_OUT_4 = DATA / "routing_heldout4.jsonl"
 TUNING = DATA / "routing_tuning.jsonl"
 CLU_SHARPENING = 3.0
 
@@ -209,7 +210,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--sets",
-        default="held-out,held-out2,held-out3,tuning",
+        default="held-out,held-out2,held-out3,held-out4,tuning",
         help="comma-separated sets to measure; a held-out set counts as looked at once it is printed "
         "(default: all; e.g. --sets tuning while choosing a change)",
     )
@@ -227,6 +228,7 @@ def main() -> None:
         ("held-out", HELD_OUT),
         ("held-out2", HELD_OUT_2),
         ("held-out3", HELD_OUT_3),
+        ("held-out4", HELD_OUT_4),
         ("tuning", TUNING),
     ]
     wanted = {name.strip() for name in args.sets.split(",")}
