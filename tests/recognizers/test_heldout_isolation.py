@@ -1,4 +1,5 @@
-"""The held-out routing sets stay held out: none of their utterances is trained on or tuned on.
+"""The held-out routing sets stay held out: none of their utterances is trained on, tuned on or repeated
+across sets, and every line is one the benchmark can score.
 
 A line that reaches the CLU project file (what both recognizers train on), the tuning set or the dev
 set makes the held-out figures flatter; this caught 17 such lines added by later training rounds.
@@ -9,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from dialogs.registry import ROUTES
+from locales.languages import codes
+from recognizers.base import NONE_INTENT
 from recognizers.text import fold
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +34,8 @@ def _trained_and_tuned() -> dict[str, set[str]]:
 
 
 def test_there_are_held_out_sets_to_protect():
-    assert len(HELD_OUT) >= 3
+    names = {path.name for path in HELD_OUT}
+    assert {f"routing_heldout{n}.jsonl" for n in ("", "2", "3", "4")} <= names, sorted(names)
 
 
 @pytest.mark.parametrize("held_out", HELD_OUT, ids=lambda p: p.name)
@@ -38,3 +43,31 @@ def test_no_held_out_utterance_is_trained_or_tuned_on(held_out: Path):
     held = _jsonl_texts(held_out)
     shared = {name: len(held & texts) for name, texts in _trained_and_tuned().items() if held & texts}
     assert not shared, f"{held_out.name} lines (folded) also in: {shared}"  # counts only: never print them
+
+
+@pytest.mark.parametrize("held_out", HELD_OUT, ids=lambda p: p.name)
+def test_no_held_out_utterance_repeats_one_of_another_held_out_set(held_out: Path):
+    # A line in two sets is measured twice; a later set repeating an earlier one is not fresh.
+    held = _jsonl_texts(held_out)
+    shared = {
+        o.name: len(held & _jsonl_texts(o)) for o in HELD_OUT if o != held_out and held & _jsonl_texts(o)
+    }
+    assert not shared, f"{held_out.name} lines (folded) also in: {shared}"  # counts only
+
+
+@pytest.mark.parametrize("held_out", HELD_OUT, ids=lambda p: p.name)
+def test_every_held_out_line_is_scored_by_the_benchmark(held_out: Path):
+    # bench.routing scores "intent" against the recognizers: a name no dialog serves would count as a miss
+    # of every recognizer, and a business kind with intent None (or the reverse) would swap the figures.
+    rows = [json.loads(line) for line in held_out.read_text(encoding="utf-8").splitlines() if line]
+    routed = {route.intent for route in ROUTES}
+    wrong = [
+        n
+        for n, row in enumerate(rows, 1)
+        if set(row) != {"text", "lang", "intent", "kind"}
+        or row["lang"] not in codes()
+        or (row["kind"] == "business") != (row["intent"] in routed)
+        or (row["kind"] != "business") != (row["intent"] == NONE_INTENT)
+        or row["kind"] not in ("business", "question", "offdomain", "chitchat")
+    ]
+    assert not wrong, f"{held_out.name}: malformed lines {wrong[:10]}"  # line numbers only
