@@ -82,6 +82,15 @@ class PinLockoutSettings(BaseModel):
     empty = a plain SHA-256. Set it in production."""
 
 
+class EmbeddedCrmSettings(BaseModel):
+    """The embedded (SQLite) demo CRM."""
+
+    pin_pepper: SecretStr = SecretStr("")
+    """Secret key of the PINs' keyed hash (HMAC-SHA256), kept apart from the table: a Key Vault
+    reference in Azure. Empty in development: a generated 0600 file, ``<DATA_DIR>/secrets/crm-pin-pepper``.
+    Production refuses to start without it while ``CRM=embedded``."""
+
+
 class CluSettings(BaseModel):
     """Azure AI Language, Conversational Language Understanding."""
 
@@ -388,6 +397,7 @@ class Settings(BaseSettings):
     pin_lockout: PinLockoutSettings = PinLockoutSettings()
     clu: CluSettings = CluSettings()
     crm_http: CrmHttpSettings = CrmHttpSettings()
+    embedded_crm: EmbeddedCrmSettings = EmbeddedCrmSettings()
     resilience: ResilienceSettings = ResilienceSettings()
     redis: RedisSettings = RedisSettings()
     cosmos: CosmosSettings = CosmosSettings()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config import Settings
+from config import CrmBackend, Settings
 
 MANAGED_IDENTITY_APP_TYPE = "userassignedmsi"
 """botbuilder's app type whose channel credential is a managed identity (no password)."""
@@ -46,6 +46,11 @@ def production_problems(settings: Settings) -> list[str]:
         problems.append(
             "PIN_LOCKOUT__SUBJECT_KEY is not set: PIN-lockout counters and caller pseudonyms in the state "
             "store would be keyed by a public default, so a calling number could be recovered from them"
+        )
+    if settings.crm is CrmBackend.EMBEDDED and not settings.embedded_crm.pin_pepper.get_secret_value():
+        problems.append(
+            "EMBEDDED_CRM__PIN_PEPPER is not set while CRM=embedded: the PINs' hash key would be a file on "
+            "the same disk as the customer table (set it from Key Vault)"
         )
     if not settings.security.service_url_hosts:
         problems.append("SECURITY__SERVICE_URL_HOSTS is empty: the bot could not reply on any channel")

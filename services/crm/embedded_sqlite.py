@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import secrets
 import sqlite3
 from collections.abc import Callable
@@ -14,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
+from core.secrets.local_secret import local_secret
 from services.crm.base import CardNotFound, Crm
 from services.crm.models import (
     AccessContext,
@@ -26,6 +25,7 @@ from services.crm.models import (
     Ticket,
     Transaction,
 )
+from services.crm.pin_hash import LEGACY_PBKDF2, PinHasher, StoredPin
 from services.crm.seed import DEMO_CUSTOMERS, DemoCustomer
 
 T = TypeVar("T")
@@ -33,7 +33,7 @@ T = TypeVar("T")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS customers (
     customer_id TEXT PRIMARY KEY, first_name TEXT, last_name TEXT, phone TEXT UNIQUE,
-    language TEXT, pin_salt BLOB, pin_hash BLOB);
+    language TEXT, pin_salt BLOB, pin_hash BLOB, pin_scheme TEXT);
 CREATE TABLE IF NOT EXISTS accounts (
     account_id TEXT PRIMARY KEY, customer_id TEXT, account_type TEXT, balance TEXT,
     currency TEXT, last4 TEXT);
@@ -52,9 +52,8 @@ CREATE TABLE IF NOT EXISTS card_blocks (
 """
 
 
-def hash_pin(pin: str, salt: bytes) -> bytes:
-    """PINs are stored as salted PBKDF2 hashes, never in clear."""
-    return hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, 50_000)
+PEPPER_FILE = Path("secrets") / "crm-pin-pepper"
+"""Where the generated pepper lives when none is configured, from the database's folder (the data folder)."""
 
 
 def _next_month_day(today: date, day: int) -> date:
@@ -71,9 +70,16 @@ class EmbeddedSqliteCrm(Crm):
     """The CRM port over SQLite. sqlite3 runs in a worker thread: the stdlib driver is
     well kept and the load is tiny, so an extra async driver dependency buys nothing here."""
 
-    def __init__(self, db_path: Path | str, today: Callable[[], date] = date.today) -> None:
+    def __init__(
+        self, db_path: Path | str, today: Callable[[], date] = date.today, *, pin_pepper: bytes | None = None
+    ) -> None:
+        """``pin_pepper``: the key of the PINs' hash (services/crm/pin_hash.py), from the secrets provider;
+        None: a generated 0600 file, ``secrets/crm-pin-pepper`` in the database's folder, made when the
+        database opens (a random key per process for ``:memory:``)."""
         self._db_path = str(db_path)
         self._today = today
+        # A configured pepper is checked now (too short: ValueError at start-up, not at the first call).
+        self._pins: PinHasher | None = PinHasher(pin_pepper) if pin_pepper is not None else None
         self._lock = asyncio.Lock()
         self._conn: sqlite3.Connection | None = None
         self._opening: asyncio.Future[sqlite3.Connection] | None = None
@@ -99,9 +105,14 @@ class EmbeddedSqliteCrm(Crm):
     def _open(self) -> sqlite3.Connection:
         if self._db_path != ":memory:":
             Path(self._db_path).parent.mkdir(parents=True, exist_ok=True)
+        if self._pins is None:
+            self._pins = PinHasher(self._pepper())
         conn = sqlite3.connect(self._db_path, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.executescript(_SCHEMA)
+        columns = {row["name"] for row in conn.execute("PRAGMA table_info(customers)")}
+        if "pin_scheme" not in columns:  # a database written before the pepper: its rows are PBKDF2
+            conn.execute("ALTER TABLE customers ADD COLUMN pin_scheme TEXT")
         if conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 0:
             for customer in DEMO_CUSTOMERS:
                 self._seed(conn, customer)
@@ -109,11 +120,18 @@ class EmbeddedSqliteCrm(Crm):
         conn.commit()
         return conn
 
+    def _pepper(self) -> bytes:
+        if self._db_path == ":memory:":
+            return secrets.token_bytes(32)  # the table lives no longer than this process
+        return local_secret(Path(self._db_path).parent / PEPPER_FILE)
+
     def _seed(self, conn: sqlite3.Connection, c: DemoCustomer) -> None:
-        salt = secrets.token_bytes(16)
+        assert self._pins is not None
+        pin = self._pins.hash(c.pin)
         conn.execute(
-            "INSERT INTO customers VALUES (?,?,?,?,?,?,?)",
-            (c.customer_id, c.first_name, c.last_name, c.phone, c.language, salt, hash_pin(c.pin, salt)),
+            "INSERT INTO customers (customer_id, first_name, last_name, phone, language, pin_salt, pin_hash,"
+            " pin_scheme) VALUES (?,?,?,?,?,?,?,?)",
+            (c.customer_id, c.first_name, c.last_name, c.phone, c.language, pin.salt, pin.digest, pin.scheme),
         )
         today = self._today()
         for acc in c.accounts:
@@ -182,10 +200,25 @@ class EmbeddedSqliteCrm(Crm):
 
     async def verify_pin(self, customer_id: str, pin: str, ctx: AccessContext) -> bool:
         def check(conn: sqlite3.Connection) -> bool:
+            pins = self._pins
+            assert pins is not None  # set when the connection opened
             row = conn.execute(
-                "SELECT pin_salt, pin_hash FROM customers WHERE customer_id=?", (customer_id,)
+                "SELECT pin_scheme, pin_salt, pin_hash FROM customers WHERE customer_id=?", (customer_id,)
             ).fetchone()
-            return row is not None and hmac.compare_digest(hash_pin(pin, row["pin_salt"]), row["pin_hash"])
+            if row is None:
+                pins.hash(pin)  # the same work as a known customer's check
+                return False
+            stored = StoredPin(row["pin_scheme"] or LEGACY_PBKDF2, row["pin_salt"], row["pin_hash"])
+            if not pins.verify(pin, stored):
+                return False
+            if pins.needs_rehash(stored):  # a PBKDF2 row: under the pepper from now on
+                fresh = pins.hash(pin)
+                conn.execute(
+                    "UPDATE customers SET pin_scheme=?, pin_salt=?, pin_hash=? WHERE customer_id=?",
+                    (fresh.scheme, fresh.salt, fresh.digest, customer_id),
+                )
+                conn.commit()
+            return True
 
         return await self._run(check)
 

@@ -195,7 +195,7 @@ def create_crm_app(crm: Crm, subscription_key: str = "") -> web.Application:
 
 def main(argv: list[str] | None = None) -> None:
     from config import get_settings
-    from services.crm.embedded_sqlite import EmbeddedSqliteCrm
+    from services.crm.factory import create_embedded_crm
 
     settings = get_settings()
     parser = argparse.ArgumentParser(description="Serve the embedded demo CRM over the REST contract.")
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO)
     log.info("demo CRM on %s:%s (subscription key %s)", args.host, args.port, "required" if key else "off")
     # No access log: request lines carry customer ids and the ?phone= query.
-    web.run_app(create_crm_app(EmbeddedSqliteCrm(args.db), key), host=args.host, port=args.port,
+    web.run_app(create_crm_app(create_embedded_crm(settings, args.db), key), host=args.host, port=args.port,
                 access_log=None, print=None)  # fmt: skip
 
 

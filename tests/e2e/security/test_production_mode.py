@@ -45,6 +45,7 @@ def _production(**values: object) -> Settings:
         "app_password": "secret-from-the-vault",
         "handoff": {"console_password": "a-long-console-password"},
         "pin_lockout": {"subject_key": "a-key-from-the-vault"},
+        "embedded_crm": {"pin_pepper": "a-pepper-from-the-vault"},
     }
     base.update(values)
     return Settings(_env_file=None, **base)  # type: ignore[arg-type]
@@ -82,3 +83,11 @@ def test_development_runs_open_as_before():
     settings = Settings(_env_file=None)
     assert not settings.is_production and settings.is_anonymous
     assert production_problems(settings) == []
+
+
+def test_production_refuses_the_embedded_crm_without_a_pin_pepper():
+    """The generated pepper file sits on the same disk as the customer table: production takes it from the
+    secrets provider (Key Vault) or does not start. The REST CRM verifies PINs itself and needs none."""
+    with pytest.raises(UnsafeConfiguration, match="EMBEDDED_CRM__PIN_PEPPER"):
+        ensure_safe_to_run(_production(embedded_crm={"pin_pepper": ""}))
+    assert production_problems(_production(embedded_crm={"pin_pepper": ""}, crm="http")) == []
