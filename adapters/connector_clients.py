@@ -89,7 +89,12 @@ class _ReusingConnectorFactory(ConnectorFactory):
         self._http = http
 
     async def _made(self, service_url: str, audience: str) -> ConnectorClient:
-        return await self._http.send_over_aiohttp(await self._inner.create(service_url, audience))
+        client = await self._http.send_over_aiohttp(await self._inner.create(service_url, audience))
+        # msrest validates every reply against the models' `_validation` constraints before serialising
+        # it; no botbuilder-schema or connector model declares one, so it never finds anything and cost
+        # ~0.3 of the ~0.8 ms a reply's serialisation takes. Same bytes sent without it.
+        client._serialize.client_side_validation = False
+        return client
 
     async def create(self, service_url: str, audience: str) -> ConnectorClient:
         if not audience:  # the inner factory's own default audience: not part of the key

@@ -72,3 +72,37 @@ async def test_first_turns_of_calls_arriving_together_share_one_client() -> None
         await clients.close()
     assert inner.made == 1
     assert all(client is made[0] for client in made)
+
+
+def test_replies_are_serialised_as_with_msrest_validation() -> None:
+    """The kept clients skip msrest's client-side validation, which can only refuse a model declaring
+    `_validation` constraints: none of the Bot Framework models does (a botbuilder upgrade that adds one
+    fails here), so every reply's body is the one validation would have let through, byte for byte."""
+    import inspect
+
+    from botbuilder import schema
+    from botbuilder.schema import Activity, CardAction, ChannelAccount, ConversationAccount, SuggestedActions
+    from botframework.connector import models
+    from msrest.serialization import Model, Serializer
+
+    constrained = [
+        name
+        for module in (schema, models)
+        for name, cls in inspect.getmembers(module, inspect.isclass)
+        if issubclass(cls, Model) and getattr(cls, "_validation", None)
+    ]
+    assert constrained == []
+    reply = Activity(
+        type="message",
+        text="Your checking balance is 310 dollars and 75 cents.",
+        speak="<speak version='1.0' xml:lang='en-US'>Your checking balance is 310 dollars.</speak>",
+        input_hint="expectingInput",
+        conversation=ConversationAccount(id="call-1"),
+        recipient=ChannelAccount(id="+14255550100", role="user"),
+        suggested_actions=SuggestedActions(actions=[CardAction(type="imBack", title="yes", value="yes")]),
+        channel_data={"callerState": "verified"},
+    )
+    client_models = {k: v for k, v in models.__dict__.items() if isinstance(v, type)}
+    checked, unchecked = Serializer(client_models), Serializer(client_models)
+    unchecked.client_side_validation = False
+    assert unchecked.body(reply, "Activity") == checked.body(reply, "Activity")
