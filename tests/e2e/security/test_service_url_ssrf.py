@@ -111,6 +111,7 @@ def production_server(
         app_id=APP_ID,
         app_password="test-app-password",
         pin_lockout={"subject_key": "test-subject-key"},
+        embedded_crm={"pin_pepper": "test-pin-pepper-from-the-vault"},
     )
     yield from serve_bot(settings, trained_recognizer)
 
