@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import jwt
 from aiohttp import web
-from botbuilder.core import Bot
+from botbuilder.core import Bot, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
@@ -41,10 +41,11 @@ def _check_channel_token(request: web.Request) -> web.Response | None:
     return None
 
 
-async def _check_activity_request(
+async def _read_activity(
     request: web.Request, service_urls: ServiceUrlPolicy
-) -> web.Response | None:
-    """None when the request is a well-formed activity POST; otherwise the error response."""
+) -> tuple[dict, Activity] | web.Response:
+    """The request's body and its Activity when it is a well-formed activity POST; otherwise the error
+    response. The body is parsed and deserialized once, here, for the checks, admission and the turn."""
     if request.content_type != "application/json":
         return _problem(415, "Content-Type must be application/json")
     try:
@@ -55,14 +56,20 @@ async def _check_activity_request(
         return _problem(400, "body is not valid JSON")
     except RecursionError:  # thousands of nested brackets
         return _problem(400, "body nests too deeply")
-    found = activity_problem(body, service_urls)
-    return None if found is None else _problem(*found)
+    found = _checked_activity(body, service_urls)
+    return _problem(*found) if isinstance(found, tuple) else (body, found)
 
 
 def activity_problem(body: object, service_urls: ServiceUrlPolicy | None = None) -> tuple[int, str] | None:
     """What is wrong with an activity body (HTTP POST or streaming request), as (status, title); None
     when well formed. ``service_urls`` checks where replies would go (not needed on a socket, where
     replies go back over the socket)."""
+    found = _checked_activity(body, service_urls)
+    return found if isinstance(found, tuple) else None
+
+
+def _checked_activity(body: object, service_urls: ServiceUrlPolicy | None) -> Activity | tuple[int, str]:
+    """The Activity of a well-formed body, else what is wrong with it (see ``activity_problem``)."""
     if not isinstance(body, dict):
         return 400, "body must be a JSON object (an activity)"
     if not isinstance(body.get("type"), str) or not body["type"]:
@@ -81,10 +88,9 @@ def activity_problem(body: object, service_urls: ServiceUrlPolicy | None = None)
     if not isinstance(body.get("channelId"), str) or not body["channelId"]:
         return 400, "activity has no channelId"
     try:  # botbuilder deserializes the same way; a field of the wrong shape would be a 500 there
-        Activity().deserialize(body)
+        return Activity().deserialize(body)
     except (DeserializationError, TypeError, ValueError, AttributeError, RecursionError):
         return 400, "activity fields have the wrong shape"
-    return None
 
 
 def starts_conversation(body: dict) -> bool:
@@ -133,23 +139,31 @@ def messages_handler(
             except web.HTTPUnauthorized:  # channel_auth.RefusingAuthentication refused the upgrade
                 return _problem(401, "channel token could not be verified")
             return socket
-        problem = await _check_activity_request(request, service_urls)
-        if problem is not None:
-            logger.info("rejected activity request", extra={"status": problem.status})
-            return problem
+        checked = await _read_activity(request, service_urls)
+        if isinstance(checked, web.Response):
+            logger.info("rejected activity request", extra={"status": checked.status})
+            return checked
+        body, activity = checked
         if admission is None:
-            return await _process(request)
-        body = json.loads(await request.read())  # well formed: checked above
+            return await _process(request, activity)
         if not admission.admit(str(body["conversation"]["id"]), starts_conversation(body)).admitted:
             return _shed(admission.settings.retry_after_seconds)
         with admission.turn():
-            return await _process(request)
+            return await _process(request, activity)
 
-    async def _process(request: web.Request) -> web.StreamResponse:
+    async def _process(request: web.Request, activity: Activity) -> web.StreamResponse:
+        """What CloudAdapter.process does with a POST once it has read the body (botbuilder 4.17.1), given
+        the Activity read above instead of parsing and deserializing the body a second time."""
         try:
-            response = await adapter.process(request, bot)
-        except web.HTTPUnauthorized:  # channel_auth.RefusingAuthentication refused the token
+            invoke_response = await adapter.process_activity(
+                request.headers.get("Authorization", ""), activity, bot.on_turn
+            )
+        except (PermissionError, web.HTTPUnauthorized):  # botbuilder's refusal / RefusingAuthentication's
             return _problem(401, "channel token could not be verified")
-        return response or web.Response(status=201)
+        if invoke_response:
+            return web.json_response(
+                data=serializer_helper(invoke_response.body), status=invoke_response.status
+            )
+        return web.Response(status=201)
 
     return handle
