@@ -100,7 +100,8 @@ class EmbeddedRecognizer(CallerRecognizer):
     def _cached_embeddings(self, texts: list[str]) -> tuple[np.ndarray, bool]:
         """Embeddings of the training texts; a per-text disk cache keyed by text hash and model tag.
 
-        Editing the project file re-embeds only the new utterances. Returns (vectors, all_cached).
+        Editing the project file re-embeds only the new utterances; vectors of texts no longer in it stay
+        (a few KB each), so switching back is free. Returns (vectors, all_cached).
         """
         keys = [hashlib.sha256(f"{EMBEDDING_MODEL_TAG}\n{t}".encode()).hexdigest()[:32] for t in texts]
         path = self._cache_dir / "nlu-embeddings.npz" if self._cache_dir else None
@@ -119,7 +120,9 @@ class EmbeddedRecognizer(CallerRecognizer):
             if path:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # processes may train at once
-                np.savez(tmp, keys=np.array(keys), vectors=np.vstack([known[k] for k in keys]))
+                # Every known vector is kept, not only this project's: a folder shared by several projects
+                # (the tests' toy intent, a branch's edits) must not lose the others' vectors.
+                np.savez(tmp, keys=np.array(list(known)), vectors=np.vstack(list(known.values())))
                 tmp.replace(path)
         return np.vstack([known[k] for k in keys]).astype(np.float32), not missing
 
