@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core.safety.sanitizer import detect
+from core.safety.sanitizer import detect, fold_accents
 
 if TYPE_CHECKING:
     from services.knowledge.base import GenerationRequest, Generator
@@ -66,8 +65,7 @@ class ScreenResult:
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return re.sub(r"\s+", " ", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+    return re.sub(r"\s+", " ", fold_accents(text))
 
 
 def _credential_request(folded: str) -> bool:

@@ -89,7 +89,8 @@ def clean(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> tuple[str, bool]:
     return collapsed, False
 
 
-def _fold(text: str) -> str:
+def fold_accents(text: str) -> str:
+    """Lower-cased, accents and other combining marks dropped ("IGNÓRA" -> "ignora"): what screens match."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -97,7 +98,7 @@ def _fold(text: str) -> str:
 def detect(text: str) -> tuple[str, ...]:
     """Names of the injection patterns found in the accent-folded text, a de-leeted copy ("1gn0re") and a
     copy with spaced-out letters joined back ("i g n o r e")."""
-    plain = _fold(text)
+    plain = fold_accents(text)
     forms = {plain, plain.translate(_LEET)}
     forms |= {re.sub(r"\b(\w)[ .\-_*]+(?=\w\b)", r"\1", f) for f in list(forms)}
     return tuple(name for name, pattern in PATTERNS.items() if any(pattern.search(f) for f in forms))
