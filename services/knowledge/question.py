@@ -1,5 +1,6 @@
 """What a caller's question asks: whether it leans on the previous question, the kind of fact it wants
-(a rate, an amount, a time, a limit, a number) and its subject, and whether an answer holds them (en + es).
+(a rate, an amount, a time of day, a span, a time, a limit, a number) and its subject, and whether an
+answer holds them (en + es).
 
 Hand-written on purpose: a few dozen cue words per language decide these reliably and stay auditable; no
 installed library tells "what is the rate" from "how do I open" in both languages.
@@ -8,15 +9,20 @@ installed library tells "what is the rate" from "how do I open" in both language
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
+from typing import TypeVar
 
 from services.knowledge.text import fold, sentences, tokens
+
+T = TypeVar("T")
 
 
 class Asked(StrEnum):
     RATE = "rate"
     AMOUNT = "amount"
+    CLOCK = "clock"
+    DURATION = "duration"
     TIME = "time"
     LIMIT = "limit"
     NUMBER = "number"
@@ -33,9 +39,13 @@ _CUES: dict[Asked, tuple[str, ...]] = {
         "comision", "comisiones", "cuesta", "cuestan", "costo", "costos", "cobran", "cobra", "cargo",
         "precio", "cuanto cuesta", "cuanto me cobran",
     ),
-    Asked.TIME: (
-        "what time", "how long", "how soon", "how many days", "opening hours", "business hours",
-        "a que hora", "cuanto tarda", "cuanto tiempo", "cuantos dias", "horario", "horarios",
+    Asked.CLOCK: (
+        "what time", "how late", "opening hours", "business hours", "cut off time", "cutoff time",
+        "a que hora", "hasta que hora", "horario", "horarios", "hora limite", "hora de corte",
+    ),
+    Asked.DURATION: (
+        "how long", "how soon", "how many days", "how many business days", "how many weeks",
+        "cuanto tarda", "cuanto tardan", "cuanto tiempo", "cuantos dias", "cuantas semanas",
     ),
     Asked.LIMIT: ("limit", "limits", "maximum", "minimum", "limite", "limites", "maximo", "minimo"),
     Asked.NUMBER: ("how many", "cuantos", "cuantas"),
@@ -44,9 +54,30 @@ _OPENS_WITH = {Asked.TIME: ("when", "cuando")}
 """Cues that ask for their kind only when they open the question ("when is…", not "when I travel…")."""
 _HOW_MUCH = ("how much", "cuanto", "cuanta")
 """A figure, unless a sharper cue says which ("how much is the fee" asks for a price)."""
+_SHARPER = {Asked.CLOCK, Asked.DURATION}
+"""A plain count yields to these: "how many days until…" asks for a duration, not any number."""
 
 # What an answer must contain to hold each kind of fact.
+_HOLDS_CLOCK = re.compile(
+    r"\b\d{1,2}(:\d\d)?\s*([ap]\.\s?m\.|[ap]m\b)|\b\d{1,2}:\d\d\b|\b(noon|midnight|mediodia|medianoche"
+    r"|24 hours|24 horas|any time|cualquier hora)\b"
+)
+"""A time of day ("8 p.m.", "20:00", "noon", "24 hours a day"); "25 days after the statement" is no hour."""
 _NUMBER = r"\d"
+_COUNT = (
+    r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten"
+    r"|uno|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez)"
+)
+_UNIT = r"(minutes?|hours?|days?|weeks?|months?|years?|minutos?|horas?|dias?|semanas?|meses|mes|anos?)"
+_SPAN = (
+    rf"\b{_COUNT}(\s*(to|a|-|or|o)\s*{_COUNT})?\s+((business|calendar|working|habiles?|naturales?)\s+)?"
+    rf"{_UNIT}\b(?!\s+(habiles?\s+)?(a|al|per|por|de la|each|cada)\s+(day|week|month|dia|semana|mes)\b)"
+)
+_DAY_SPAN = (
+    r"\b(same day|next (business )?day|mismo dia|(siguiente|proximo) dia( habil)?|dia habil siguiente)\b"
+)
+_AT_ONCE = r"\b(immediately|instantly|right away|inmediat\w*|al instante)\b"
+"""Also a span ("arrive instantly"), but an instruction too ("block it immediately"): it ranks no passage."""
 _HOLDS: dict[Asked, re.Pattern[str]] = {
     Asked.RATE: re.compile(r"\d\s*%|\bpercent\b|\bpor ciento\b"),
     Asked.AMOUNT: re.compile(
@@ -54,6 +85,10 @@ _HOLDS: dict[Asked, re.Pattern[str]] = {
         r"|\b(free|no (\w+ )?(fees?|charges?|costs?)|gratis|gratuit[oa]s?"
         r"|sin (\w+ )?(costo|comision|cargo|anualidad)|no (tiene )?(costo|cobra\w*))\b"
     ),
+    Asked.CLOCK: _HOLDS_CLOCK,
+    # A span ("in 5 to 7 business days", "de uno a tres dias habiles", "immediately"); a frequency such as
+    # "24 hours a day, 7 days a week" is availability, not how long something takes.
+    Asked.DURATION: re.compile(rf"{_SPAN}|{_DAY_SPAN}|{_AT_ONCE}"),
     Asked.TIME: re.compile(
         r"\d|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekdays?|weekends?|noon|midnight"
         r"|immediately|instantly|same day|next day|business days?|hours?|minutes?|weeks?|months?"
@@ -69,6 +104,10 @@ _HOLDS: dict[Asked, re.Pattern[str]] = {
         r"|cinco|seis|siete|ocho|nueve|diez|sin limite|ilimitad\w*)\b"
     ),
 }
+
+_STATED = {Asked.CLOCK: _HOLDS_CLOCK, Asked.DURATION: re.compile(f"{_SPAN}|{_DAY_SPAN}")}
+"""Passages that state these as a figure are read first (see holding_first); a fee or a number is in most
+passages, and "block it immediately" is an instruction, so neither ranks one passage over another."""
 
 # Follow-ups that only make sense with the previous question ("and at a branch?", "¿y por la aplicación?").
 _CONNECTIVES = (
@@ -134,6 +173,8 @@ def asked_kinds(question: str) -> set[Asked]:
     kinds = {kind for kind, cues in _CUES.items() if any(_has(plain, cue) for cue in cues)}
     first = plain.split()[:1]
     kinds |= {kind for kind, openers in _OPENS_WITH.items() if first and first[0] in openers}
+    if kinds & _SHARPER:
+        kinds.discard(Asked.NUMBER)
     if not kinds and any(_has(plain, cue) for cue in _HOW_MUCH):
         kinds.add(Asked.NUMBER)
     return kinds
@@ -210,6 +251,21 @@ def answer_holds_what_was_asked(question: str, answer: str) -> bool:
     beside a limit word ("the Platinum card has an annual fee of $95" holds no credit limit)."""
     kinds = asked_kinds(question)
     return not kinds or any(holds(sentence, kind) for sentence in sentences(answer) for kind in kinds)
+
+
+def holding_first(question: str, passages: list[T], text: Callable[[T], str]) -> list[T]:
+    """The passages whose text holds the kind of fact asked for, first, each group in its retrieval order:
+    "how many days until the new card shows up" reads the passage with "5 to 7 business days", not the
+    one ranked above it that only says to block the card. Only for a time of day or a span (_STATED)."""
+    stated = [_STATED[kind] for kind in asked_kinds(question) if kind in _STATED]
+    if not stated:
+        return list(passages)
+
+    def holding(passage: T) -> bool:
+        folded = fold(text(passage))
+        return any(pattern.search(folded) for pattern in stated)
+
+    return sorted(passages, key=lambda passage: not holding(passage))
 
 
 def names_nothing_missing(question: str, source: str, retrieved: Iterable[str]) -> bool:

@@ -25,6 +25,7 @@ from services.knowledge.base import (
 from services.knowledge.phrases import BLOCKED, NOT_FOUND, phrase
 from services.knowledge.question import (
     answer_holds_what_was_asked,
+    holding_first,
     is_follow_up,
     mentions_subject,
     names_nothing_missing,
@@ -133,7 +134,9 @@ class RagKnowledge:
         clean_history = self._clean_history(history)
         asked = self._retrieval_text(checked.text, clean_history)
         hits = await self.retrieve(asked, lang)
-        relevant = [h for h in hits[: self.top_k] if self.index.is_relevant(h)]
+        relevant = holding_first(
+            asked, [h for h in hits[: self.top_k] if self.index.is_relevant(h)], lambda h: h.passage.text
+        )
         if not relevant:
             logger.info(
                 "knowledge_not_grounded",

@@ -11,7 +11,7 @@ import pytest
 
 from services.knowledge.azure_openai_generator import AzureOpenAIGenerator
 from services.knowledge.base import ConversationTurn
-from services.knowledge.question import Asked, asked_kinds, is_follow_up
+from services.knowledge.question import Asked, asked_kinds, holds, is_follow_up
 from services.knowledge.service import RagKnowledge
 from tests.services.knowledge.conftest import chat_completion
 from tests.services.knowledge.test_knowledge_azure import openai_client
@@ -78,6 +78,31 @@ async def test_on_topic_question_the_documents_do_not_answer_is_declined(
     assert not answer.grounded and answer.sources == []
 
 
+async def test_how_many_days_for_a_new_card_reads_the_replacement_passage(knowledge: Any) -> None:
+    # The report-a-lost-card passage ranks first and says "24 hours a day, 7 days a week": no span.
+    answer = await knowledge.answer(
+        "after my card is blocked how many days until the new one shows up", [], "en-US"
+    )
+    assert answer.grounded and "5 to 7 business days" in answer.text
+
+
+async def test_hasta_que_hora_se_paga_el_dia_de_vencimiento_lee_las_8_pm(knowledge: Any) -> None:
+    # The due-date passage ranks first and holds "25 días después": a span, no time of day.
+    answer = await knowledge.answer(
+        "hasta qué hora del día de vencimiento puedo pagar mi tarjeta sin recargo", [], "es-MX"
+    )
+    assert answer.grounded and "8 p.m." in answer.text
+
+
+async def test_azure_answer_with_a_date_for_what_time_is_declined(kb_index: Any, embedder: Any) -> None:
+    # The model answers "until what time" with the due date's place in the month: a span, not an hour.
+    reply = "Your payment is due on the same day each month, 25 days after your statement closing date."
+    client = openai_client(lambda _req: httpx2.Response(200, json=chat_completion(reply)))
+    knowledge = RagKnowledge(kb_index, embedder, AzureOpenAIGenerator(client, "gpt-4o-mini"))
+    answer = await knowledge.answer("until what time can I pay my card on the due date", [], "en-US")
+    assert not answer.grounded and answer.text.startswith("I'm sorry")
+
+
 async def test_azure_answer_without_the_asked_figure_is_declined(kb_index: Any, embedder: Any) -> None:
     seen: list[httpx2.Request] = []
 
@@ -93,6 +118,7 @@ async def test_azure_answer_without_the_asked_figure_is_declined(kb_index: Any, 
     assert not answer.grounded and answer.text.startswith("I'm sorry")
     system = json.loads(seen[0].content)["messages"][0]["content"]
     assert "figure" in system and "last question" in system
+    assert "time of day" in system and "span" in system
 
 
 async def test_azure_answer_for_something_the_passages_do_not_name_is_declined(
@@ -155,3 +181,21 @@ def test_asked_kinds() -> None:
     assert asked_kinds("¿cuánto me cobran por retirar en otro cajero?") == {Asked.AMOUNT}
     assert asked_kinds("when does the branch open on saturday") == {Asked.TIME}
     assert asked_kinds("how do I reset my password") == set()
+    assert asked_kinds("until what time can I pay on the due date") == {Asked.CLOCK}
+    assert asked_kinds("¿hasta qué hora abren?") == {Asked.CLOCK}
+    assert asked_kinds("how many days until my new card arrives") == {Asked.DURATION}
+    assert asked_kinds("¿cuánto tarda una transferencia internacional?") == {Asked.DURATION}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    [
+        ("It arrives in 5 to 7 business days.", Asked.DURATION, True),
+        ("Los pagos desde otro banco tardan de uno a tres días hábiles.", Asked.DURATION, True),
+        ("Call us 24 hours a day, 7 days a week.", Asked.DURATION, False),
+        ("Pay before 8 p.m. Eastern Time.", Asked.CLOCK, True),
+        ("El pago vence 25 días después de la fecha de corte.", Asked.CLOCK, False),
+    ],
+)
+def test_a_span_and_a_time_of_day_are_told_apart(text: str, kind: Asked, expected: bool) -> None:
+    assert holds(text, kind) is expected
