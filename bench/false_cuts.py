@@ -22,18 +22,17 @@ import os
 import time
 import wave
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from config import Settings
 from services.speech.base import FRAME_BYTES, TextToSpeech
 from services.speech.factory import create_stt
-from voice.call import VoiceEngines, build_call
-from voice.endpointer import Endpointer, EndpointEvent, webrtc_vad
+from voice.call import VoiceEngines, build_call, default_endpointer
+from voice.endpointer import Endpointer, EndpointEvent
 from voice.frames import AudioFrame, SpeechEnded
 from voice.settings import VoiceSettings
-from voice.turn_completion import LexicalTurnCompletion, MeaningTurnCompletion, TurnCompletion
+from voice.turn_completion import LexicalTurnCompletion, TurnCompletion, request_judge
 
 AUDIO = Path(__file__).resolve().parents[1] / "tests" / "data" / "audio"
 HALVES = {
@@ -113,21 +112,29 @@ class Heard:
         return None
 
 
-class CountingEndpointer(Endpointer):
-    """The pipeline's endpointer, counting the utterances it ends (however slow recognition is) and why."""
+class CountingEndpointer:
+    """The endpointer every call gets (``default_endpointer``), counting the utterances it ends (however
+    slow recognition is) and why."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, inner: Endpointer) -> None:
+        self.inner = inner
         self.reasons: list[str] = []
+
+    @property
+    def in_speech(self) -> bool:
+        return self.inner.in_speech
 
     @property
     def ends(self) -> int:
         return len(self.reasons)
 
     def feed(self, frame: AudioFrame) -> list[EndpointEvent]:
-        events = super().feed(frame)
+        events = self.inner.feed(frame)
         self.reasons += [e.reason for e in events if isinstance(e, SpeechEnded)]
         return events
+
+    def end_silence_for(self, pause_seq: int, silence_ms: int) -> None:
+        self.inner.end_silence_for(pause_seq, silence_ms)
 
 
 class NoSink:
@@ -173,7 +180,7 @@ def items(languages: str, which: str) -> list[tuple[str, str, bytes, int]]:
 
 
 async def judge(kind: str, settings: Settings) -> TurnCompletion:
-    """``meaning``: the app's judge (words + the bot's recognizer, as adapters/acs/media_ws.py builds it);
+    """``meaning``: the app's judge (``request_judge``, as adapters/acs/media_ws.py builds it);
     ``words``: the words alone (build_call's default)."""
     if kind == "words":
         return LexicalTurnCompletion()
@@ -182,7 +189,9 @@ async def judge(kind: str, settings: Settings) -> TurnCompletion:
 
     recognizer = create_recognizer(settings, registered_intents())
     await recognizer.warm_up()
-    return MeaningTurnCompletion(recognizer, settings.routing.high_threshold)
+    found = request_judge(recognizer, settings.routing.high_threshold)
+    assert found is not None  # a recognizer was given
+    return found
 
 
 async def run(voice: VoiceSettings, languages: str, which: str, kind: str) -> tuple[int, int]:
@@ -194,9 +203,8 @@ async def run(voice: VoiceSettings, languages: str, which: str, kind: str) -> tu
     for name, locale, pcm, expected in items(languages, which):
         heard = Heard()
         tts: TextToSpeech | None = None
-        judged = voice.complete_turn_silence_ms > 0  # as build_call() builds it
-        endpointer = CountingEndpointer(voice, webrtc_vad(voice.vad_aggressiveness), awaits_verdict=judged)
         engines = VoiceEngines(stt, tts, voice)
+        endpointer = CountingEndpointer(default_endpointer(engines))
         call = build_call(
             engines, NoSink(), heard, locale=locale, endpointer=endpointer, turn_completion=completion
         )

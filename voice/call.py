@@ -40,6 +40,15 @@ def default_audio_filters(settings: VoiceSettings) -> list[AudioFilter]:
     return [NoiseGate(settings.noise_gate_dbfs)]
 
 
+def default_endpointer(engines: VoiceEngines, is_speech: IsSpeech | None = None) -> Endpointer:
+    """The endpointer every call gets: webrtcvad (or ``is_speech``) and the settings' silences. With STT
+    and turn completion on, every pause gets a verdict, so a pause waits for it (``awaits_verdict``)."""
+    settings = engines.settings
+    vad = is_speech or webrtc_vad(settings.vad_aggressiveness)
+    judged = engines.stt is not None and settings.complete_turn_silence_ms > 0
+    return Endpointer(settings, vad, awaits_verdict=judged)
+
+
 def build_call(
     engines: VoiceEngines,
     sink: MediaSink,
@@ -60,10 +69,8 @@ def build_call(
     own goes in the list below (every call) or into ``pipeline.stages`` before ``start()`` (one call)."""
     settings = engines.settings
     filters = default_audio_filters(settings) if audio_filters is None else list(audio_filters)
-    vad = is_speech or webrtc_vad(settings.vad_aggressiveness)
-    judged = engines.stt is not None and settings.complete_turn_silence_ms > 0
     stages: list[Stage[Any]] = [
-        InputStage(settings, endpointer or Endpointer(settings, vad, awaits_verdict=judged), filters),
+        InputStage(settings, endpointer or default_endpointer(engines, is_speech), filters),
         RecognitionStage(engines.stt, turn_completion or LexicalTurnCompletion()),
         # A speculative step (NLU on the early final, a bot turn begun at the pause) would go here.
         BotTurnStage(handler),

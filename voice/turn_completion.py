@@ -146,3 +146,12 @@ class MeaningTurnCompletion:
         if intent == NONE_INTENT or score < self.min_score:
             return Verdict.UNKNOWN
         return Verdict.COMPLETE
+
+
+def request_judge(
+    recognizer: CallerRecognizer | None, routing_threshold: float
+) -> MeaningTurnCompletion | None:
+    """The app's judge (the media socket and ``bench.false_cuts`` build it here): a pause ends the turn soon
+    only on a request the bot's own recognizer would act on without asking (``ROUTING__HIGH_THRESHOLD``);
+    without a recognizer, None: the words alone judge (``build_call``'s default)."""
+    return None if recognizer is None else MeaningTurnCompletion(recognizer, routing_threshold)

@@ -39,7 +39,7 @@ from voice.dtmf import normalise_digit
 from voice.frames import TurnTiming
 from voice.pipeline import CallPipeline
 from voice.settings import softphone_on, voice_settings_from
-from voice.turn_completion import MeaningTurnCompletion, TurnCompletion
+from voice.turn_completion import request_judge
 
 log = logging.getLogger(__name__)
 
@@ -118,14 +118,6 @@ class CallServices(Protocol):
     def metrics(self) -> VoicebotMetrics | None: ...
 
 
-def _turn_completion(services: CallServices) -> TurnCompletion | None:
-    """A pause ends the turn soon only on a request the bot's own recognizer understands (else the words
-    alone judge, ``build_call``'s default)."""
-    if services.recognizer is None:
-        return None
-    return MeaningTurnCompletion(services.recognizer, services.settings.routing.high_threshold)
-
-
 def _stage_latencies(metrics: VoicebotMetrics | None, call_id: str) -> Callable[[TurnTiming], None] | None:
     """Report each turn's parts (endpointing, STT, TTS first frame) and the whole the caller waits (end of
     speech -> first reply frame, ``voice_to_voice``) to the app's metrics (dashboard, telemetry)."""
@@ -201,7 +193,7 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
         call_id=record.call_id,
         locale=locale,
         locale_known=bool(request.query.get("lang")) or len(settings.supported_locales) < 2,
-        turn_completion=_turn_completion(services),
+        turn_completion=request_judge(services.recognizer, settings.routing.high_threshold),
         on_turn_timing=_stage_latencies(services.metrics, record.call_id),
     )
     session.attach(pipeline)
