@@ -6,9 +6,18 @@ stopping on a word that needs more (``my``, ``and``, ``to``, ``quiero``, ``de``.
 waiting for its object (``someone used``, ``necesito bloquear``) ``incomplete_turn_silence_ms``, anything
 else ``end_silence_ms``. In the app (``MeaningTurnCompletion``) a phrase is complete only when the
 recognizer also understands it as a request it would act on: "that sounds interesting" is a finished
-sentence but not a request, and waits the usual silence. Chosen over the Smart Turn v3.2 audio model in
-the pipecat wheel: the words are already decoded at no extra cost, and livekit/eot-bench publishes 35 %
-false cut-offs for that model at 300 ms of silence (shared/EMBEDDED.md).
+sentence but not a request, and waits the usual silence.
+
+Two more votes were measured and not taken (2026-12-01, bench.false_cuts tune set, load 3-8):
+- Smart Turn v3.2 (pipecat-ai 1.14.0 wheel, 12 MB; driven through pipecat's own
+  ``LocalSmartTurnAnalyzerV3`` and its segmenting, at 200 ms of silence): 78 ms to load, 160 ms a call
+  (p50, load ~3). As a veto on COMPLETE it would have saved none of the five tune-set cuts (complete
+  probability at the cut: "what is the balance of |" 0.84, "my card was stolen and |" 0.73-0.89, the real
+  "That sounds interesting. |" 0.99) and held 8 of 8 finished requests of bench.voice_latency
+  (0.02-0.46 on espeak-ng speech). livekit/eot-bench publishes 35 % false cut-offs for it at 300 ms.
+- Whisper's confidence (``SttResult.confidence``): misheard fragments at the pause scored 0.62-0.73,
+  finished requests 0.73-0.96 ("what is my balance." 0.73) and real people's short whole turns
+  ("no, tell me more.", "good morning ...") 0.59-0.67: no threshold parts them.
 """
 
 from __future__ import annotations
