@@ -34,6 +34,9 @@ class SttResult:
     start_ms: int
     end_ms: int
     confidence: float = 0.0
+    streamed_text: str = ""
+    """What the streaming engine heard of the same audio when a second pass gave ``text`` (embedded
+    English: pocketsphinx under whisper); empty when ``text`` is the only reading."""
 
 
 class SttStream(Protocol):

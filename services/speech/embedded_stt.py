@@ -351,7 +351,9 @@ class EmbeddedSttStream:
         if res is None or (lang == "en" and not res.text):
             text, start, end, conf = english or ("", 0, 0, 0.0)
             return SttResult(text, True, languages.locale_of(_sphinx_language()), start, end, conf)
-        return SttResult(res.text, True, languages.locale_of(lang), res.start_ms, res.end_ms, res.confidence)
+        streamed = english[0] if english is not None and lang == "en" else ""
+        locale = languages.locale_of(lang)
+        return SttResult(res.text, True, locale, res.start_ms, res.end_ms, res.confidence, streamed)
 
     def _wait_left(self) -> float | None:
         """What is left of the budget: the quiet already received since the last voiced frame counts."""

@@ -4,6 +4,7 @@ caller pausing mid-sentence is not cut off. Frames are synthetic (non-zero first
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 from collections.abc import AsyncIterator
 
@@ -76,6 +77,39 @@ async def call(
     await asyncio.sleep(settle_s)
     await pipeline.close()
     return handler.turns
+
+
+class TwoEngineStream(ChunkStream):
+    def __init__(self, chunks: list[str], streamed: list[str]) -> None:
+        super().__init__(chunks)
+        self._streamed = streamed
+
+    async def finish(self) -> SttResult:
+        final = await super().finish()
+        heard = self._streamed[: math.ceil(self._voiced / 10)]
+        return dataclasses.replace(final, streamed_text=" ".join(heard))
+
+
+class TwoEngineStt(ChunkStt):
+    """The second pass hears ``chunks``; the streaming engine, under it, ``streamed`` (one per chunk)."""
+
+    def __init__(self, chunks: list[str], streamed: list[str]) -> None:
+        super().__init__(*chunks)
+        self.streamed = streamed
+
+    def open_stream(self, locale_hint: str | None = None) -> TwoEngineStream:
+        return TwoEngineStream(self.chunks, self.streamed)
+
+
+async def test_a_word_that_waits_in_the_streamed_words_holds_a_turn_the_final_calls_complete() -> None:
+    # "My card was stolen and (700 ms) I need a new one": the second pass drops the "and" (a whole
+    # sentence), the streaming engine under it kept it. Cut at 250 ms before; the caller keeps the turn now.
+    frames = [SPEECH] * 10 + [SILENCE] * 35 + [SPEECH] * 10 + [SILENCE] * 60
+    stt = TwoEngineStt(
+        ["my card was stolen", "and I need a new one"], ["my card was stolen and", "I need a new one"]
+    )
+    turns = await call(stt, frames, frame_s=REAL_TIME)
+    assert turns == [("utterance", "my card was stolen and I need a new one")]
 
 
 async def test_a_complete_request_is_answered_without_waiting_out_the_long_silence() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dialogs.spoken_answers import pin_from, spoken_digits
+from services.speech import whisper_engine
 from services.speech.base import UnsupportedAudioFormat
 from services.speech.embedded_stt import EmbeddedSpeechToText
 from services.speech.vocabulary import load_vocabulary, normalize
@@ -219,3 +220,24 @@ def test_a_repeated_sentence_is_cut_but_a_loop_with_digits_is_refused() -> None:
     assert cut_loop("1 2 3 4 1 2 3 4 1 2 3 4", 2.0) is None  # more words than two seconds hold
     assert cut_loop("1, 2, 1, 2.", 1.5) == "1, 2, 1, 2."
     assert cut_loop("i lost my card. please block it.", 2.5) == "i lost my card. please block it."
+
+
+async def test_a_sentence_longer_than_the_first_decode_budget_is_heard_to_its_end(
+    english_pass, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The short-window decode stops at a first budget of tokens (past it whisper usually repeats the
+    # phrase); a sentence that needs more is decoded on from what was said, not cut at the budget.
+    monkeypatch.setattr(whisper_engine, "_FIRST_TOKENS", 1)
+    monkeypatch.setattr(whisper_engine, "_FIRST_TOKENS_PER_S", 1)
+    said = "my debit card was stolen yesterday at the supermarket so please block it"
+    result = await asyncio.to_thread(english_pass.transcribe, speech(said, "en-US"), "en")
+    words = normalize(result.text).split()
+    assert {"stolen", "supermarket"} <= set(words) and words[-1] in {"it", "them"}, result.text
+
+
+async def test_the_english_final_carries_the_streaming_engines_reading_for_turn_completion(stt) -> None:
+    # Turn completion holds a pause when pocketsphinx's reading ends on a word that waits ("...stolen
+    # and") even though whisper's does not: the final must carry both.
+    final, _ = await stream_frames(stt, speech("what is my balance", "en-US"), "en-US")
+    assert "balance" in normalize(final.text).split()
+    assert "balance" in normalize(final.streamed_text).split(), final.streamed_text
