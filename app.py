@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import cast
@@ -20,6 +21,7 @@ from adapters.app_keys import ADMISSION_KEY, SERVICES_KEY
 from adapters.bot_adapter import close_adapter, create_adapter
 from adapters.messages_endpoint import messages_handler
 from adapters.store_outage import StoreOutageResponder
+from bots.call_start import OPENING_PROMPTS
 from bots.voice_bot import VoiceBot
 from config import Settings, get_settings
 from core.admission import AdmissionControl
@@ -129,6 +131,9 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
     await asyncio.gather(recognizer.warm_up(), knowledge.warm_up())
     stt = create_stt(settings)  # engines load on the first call
     tts = PromptAudioCache(create_tts(settings), replies.fixed_speech())
+    # The greeting in every language plays from memory from the first call on (the other fixed prompts
+    # are rendered by the speech warm-up, before /readyz answers 200).
+    await tts.prerender(replies.fixed_prompts(OPENING_PROMPTS))
     handoff = build_handoff(
         settings, storage, stt=stt, telemetry=telemetry, on_llm_usage=metrics.record_llm_tokens
     )
@@ -196,7 +201,8 @@ SPEECH_WARM_KEY = web.AppKey("speech_warm", asyncio.Event)
 
 
 async def _warm_up_speech(services: Services, warm: asyncio.Event) -> None:
-    """Load the speech models after start-up (the whisper model is 145 MB) without delaying it."""
+    """Load the speech models and render the fixed prompts after start-up (the whisper model is 145 MB)
+    without delaying it."""
     warm_up = getattr(services.stt, "warm_up", None)
     if warm_up is not None:
         try:
@@ -204,6 +210,14 @@ async def _warm_up_speech(services: Services, warm: asyncio.Event) -> None:
         except Exception:
             logger.warning("speech warm-up failed", exc_info=True)
             return
+    prerender = getattr(services.tts, "prerender", None)
+    if prerender is not None:
+        started = time.monotonic()
+        rendered = await prerender(services.replies.fixed_prompts())
+        logger.info(
+            "fixed prompts rendered",
+            extra={"prompts": rendered, "seconds": round(time.monotonic() - started, 1)},
+        )
     warm.set()
 
 

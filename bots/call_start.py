@@ -17,6 +17,10 @@ from services.handoff.models import mask_phone
 
 logger = logging.getLogger(__name__)
 
+OPENING_PROMPTS = ("greeting.unknown",)
+"""The fixed prompts a call can open with (the known caller's greeting carries a name): pre-rendered before
+the app serves, so every caller of a cold bot hears the greeting at once."""
+
 
 async def start_call(deps: DialogDeps, turn_context: TurnContext, session: CallSession, greet: bool) -> None:
     """Look the caller's number up in the CRM, settle the language, and greet when asked to."""
@@ -40,7 +44,7 @@ async def start_call(deps: DialogDeps, turn_context: TurnContext, session: CallS
         customer = None
     if customer is None:
         if greet:
-            await turn_context.send_activity(deps.replies.ask(session.locale, "greeting.unknown"))
+            await turn_context.send_activity(deps.replies.ask(session.locale, OPENING_PROMPTS[0]))
         return
     session.customer_id, session.first_name = customer.customer_id, customer.first_name
     session.journal.customer_id = customer.customer_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes, InputHints
@@ -25,12 +26,16 @@ class Replies:
 
     def fixed_speech(self) -> frozenset[str]:
         """The SSML of every prompt without placeholders (no caller's data): its audio may be cached."""
-        return frozenset(
-            to_ssml(template, locale, self.voice(locale))
+        return frozenset(ssml for ssml, _ in self.fixed_prompts())
+
+    def fixed_prompts(self, only: Collection[str] | None = None) -> list[tuple[str, str]]:
+        """(SSML, locale) of every prompt without placeholders in every locale (or of the keys ``only``)."""
+        return [
+            (to_ssml(template, locale, self.voice(locale)), locale)
             for locale in self.catalogue.locales
-            for template in self.catalogue.prompts(locale).values()
-            if "{" not in template
-        )
+            for key, template in self.catalogue.prompts(locale).items()
+            if "{" not in template and (only is None or key in only)
+        ]
 
     def message(
         self, locale: str | None, text: str, input_hint: str = InputHints.accepting_input

@@ -9,6 +9,8 @@ from aiohttp.test_utils import TestServer
 
 from app import SERVICES_KEY, create_app
 from tests.support.bot_harness import make_test_settings
+from tests.support.voice_relay import RelayTextToSpeech
+from voice.prompt_cache import PromptAudioCache
 
 
 class SlowLoadingStt:
@@ -24,7 +26,12 @@ class SlowLoadingStt:
 async def test_readyz_answers_503_until_speech_is_warm_then_200(tmp_path, knowledge_index_dir) -> None:
     settings = make_test_settings(tmp_path, knowledge_index_dir, voice={"warm_up_speech": True})
     app = await create_app(settings)  # NLU and the knowledge index are warmed here
-    stt = app[SERVICES_KEY].stt = SlowLoadingStt()
+    services = app[SERVICES_KEY]
+    stt = services.stt = SlowLoadingStt()
+    # the fixed prompts are rendered before 200 too: a quick engine keeps this test about speech models
+    services.tts = PromptAudioCache(
+        RelayTextToSpeech(first_frame_s=0.0, ms_per_char=1), services.replies.fixed_speech()
+    )
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
