@@ -9,7 +9,9 @@
 
 Run: ``python -m bench.voice_races [--bot echo|app] [--rounds 3]``. ``echo`` is the test harness's bot
 with a real bot's turn time and relay engines (measures the pipeline alone); ``app`` is the real bot on
-the embedded engines (slow on a busy box: raise ``--answer-timeout``).
+the embedded engines (slow on a busy box: raise ``--answer-timeout``). The app's calls start once it
+answers ``/readyz`` 200, as a load balancer's would (before it, the speech models are still loading and
+the first turns pay for it); ``--cold`` starts them at once, to see what callers of a cold bot get.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import asyncio
 import os
 import statistics
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from bench.stats import percentile
@@ -55,12 +59,27 @@ async def build(bot_kind: str, voice: VoiceSettings) -> tuple[web.AppRunner, str
     return runner, f"ws://127.0.0.1:{port}/ws/media", answer
 
 
+async def wait_ready(url: str, timeout_s: float = 300.0) -> float:
+    """Seconds until the app answers /readyz 200 (speech models loaded, fixed prompts rendered)."""
+    ready_url = url.replace("ws://", "http://").replace("/ws/media", "/readyz")
+    started = time.monotonic()
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() - started < timeout_s:
+            async with http.get(ready_url) as response:
+                if response.status == 200:
+                    return time.monotonic() - started
+            await asyncio.sleep(0.2)
+    raise TimeoutError(f"/readyz not 200 after {timeout_s:.0f} s")
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     from tests.support.speech_fixtures import make_speech_pcm
     from tests.voice.scenarios import speak_near_reprompt, talk_over_greeting
 
     voice = VoiceSettings(no_input_seconds=args.no_input_seconds, max_softphone_calls=2 * len(OFFSETS))
     runner, url, answer = await build(args.bot, voice)
+    if args.bot == "app" and not args.cold:
+        print(f"/readyz 200 after {await wait_ready(url):.1f} s", flush=True)
     text = "I lost my credit card" if args.bot == "app" else "what is my balance"
     speech = make_speech_pcm(text, "en-US", trim=True, noise_db=-60)
     out: dict[str, Any] = {"race": [], "over": [], "before": []}
@@ -90,6 +109,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bot", choices=("echo", "app"), default="echo")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cold", action="store_true", help="--bot app: call before /readyz answers 200")
     parser.add_argument("--no-input-seconds", type=float, default=1.0)
     parser.add_argument("--answer-timeout", type=float, default=6.0)
     parser.add_argument(
@@ -99,9 +119,14 @@ def main() -> None:
     out = asyncio.run(run(args))
     race, over, before = out["race"], out["over"], out["before"]
     lost = [r for r in race if not r.answered]
+    when = "cold" if args.cold or args.bot == "echo" else "after /readyz"
+    unheard = [r for r in race if not r.greeted]
     print(
         f"\nbot={args.bot}, no_input={args.no_input_seconds} s, offsets -300..+300 ms step 50, "
-        f"rounds={args.rounds}, load average {os.getloadavg()[0]:.1f}"
+        f"rounds={args.rounds}, {when}, load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"callers who heard no whole greeting in 10 s (never spoke, counted lost): {len(unheard)}/{len(race)}"
     )
     print(f"lost utterances around the reprompt deadline: {len(lost)}/{len(race)}", end="")
     print(f" (offsets {sorted({r.offset_s for r in lost})})" if lost else "")

@@ -46,6 +46,8 @@ class RaceOutcome:
     answered: bool
     replies: list[str]
     speech_end_to_answer_s: float | None
+    greeted: bool = True
+    """False: no greeting was heard (whole) within ``hear_until_quiet``'s bound, so the caller never spoke."""
 
 
 async def speak_near_reprompt(
@@ -55,7 +57,10 @@ async def speak_near_reprompt(
     async with aiohttp.ClientSession() as http:
         call = await open_call(http, url, CALLER)
         try:
-            greeting_end = await hear_until_quiet(call)
+            try:
+                greeting_end = await hear_until_quiet(call)
+            except TimeoutError:
+                return RaceOutcome(offset_s, False, list(call.result.replies), None, greeted=False)
             await silence_until(call, greeting_end + no_input_s + offset_s)
             await call.say(speech)
             spoke_until = time.monotonic()
