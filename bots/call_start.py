@@ -17,9 +17,10 @@ from services.handoff.models import mask_phone
 
 logger = logging.getLogger(__name__)
 
-OPENING_PROMPTS = ("greeting.unknown",)
-"""The fixed prompts a call can open with (the known caller's greeting carries a name): pre-rendered before
-the app serves, so every caller of a cold bot hears the greeting at once."""
+OPENING_PROMPTS = ("greeting.unknown", "call.busy")
+"""The fixed prompts a call can open with (the known caller's greeting carries a name; the busy message of a
+call over the cap, ``adapters/acs/busy_line.py``): pre-rendered before the app serves, so every caller of a
+cold bot hears one at once."""
 
 
 async def start_call(deps: DialogDeps, turn_context: TurnContext, session: CallSession, greet: bool) -> None:

@@ -8,14 +8,15 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from adapters.acs.busy_line import play_busy_and_close
 from adapters.acs.call_adapter import CallAdapter
 from adapters.acs.call_bridge import CallBridge
-from adapters.acs.call_control import AcsCallControl, CallControl, SocketCallControl
+from adapters.acs.call_control import AcsCallControl, CallControl, CallControlError, SocketCallControl
 from adapters.acs.media_messages import (
     MAX_MESSAGE_BYTES,
     AudioDataMessage,
@@ -141,20 +142,22 @@ def services_of(app: web.Application) -> Any:
 async def media_ws(request: web.Request) -> web.StreamResponse:
     app = request.app
     registry = app[REGISTRY_KEY]
+    services: CallServices = services_of(app)
+    settings = services.settings
     softphone = request.query.get("softphone") == "1"
-    voice = voice_settings_from(services_of(app).settings)
-    if softphone and not softphone_on(services_of(app).settings):
+    voice = voice_settings_from(settings)
+    if softphone and not softphone_on(settings):
         raise web.HTTPForbidden(text="softphone disabled")
+    locale = request.query.get("lang") or settings.default_locale
+    if locale not in settings.supported_locales:
+        locale = settings.default_locale
     # Softphones have their own cap and never take a phone call's place (a phone call is registered
     # when answered, so its own socket is not counted twice).
     if softphone and registry.softphone_calls() >= voice.max_softphone_calls:
         log.error(
             "softphone refused: %d softphone calls already on this instance", registry.softphone_calls()
         )
-        raise web.HTTPServiceUnavailable(text="too many softphone calls")
-    if not softphone and registry.phone_calls() > voice.max_calls:
-        log.error("call refused: %d calls already on this instance", registry.phone_calls())
-        raise web.HTTPServiceUnavailable(text="too many calls")
+        return await _refuse_busy(request, services, locale, "too many softphone calls")
     record: CallRecord | None
     if softphone:
         caller = normalise_caller(request.query.get("from", "")) or DEFAULT_SOFTPHONE_CALLER
@@ -166,11 +169,14 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
         if record is None or registry.bridge(record.call_id) is not None:
             log.warning("media socket for an unknown call refused")
             raise web.HTTPUnauthorized(text="unknown call")
+        if registry.phone_calls() > voice.max_calls:  # answered in a race past the cap: busy, hang up
+            log.error("call refused: %d calls already on this instance", registry.phone_calls())
+            registry.remove(record.call_id)
+            hang_up = AcsCallControl(app[ACS_CLIENT_KEY], record.connection_id).hang_up
+            return await _refuse_busy(request, services, locale, "too many calls", hang_up)
 
     ws = web.WebSocketResponse(max_msg_size=WS_MAX_MSG_SIZE, heartbeat=30.0)
     await ws.prepare(request)
-    services: CallServices = services_of(app)
-    settings = services.settings
     sink = WsSink(ws, side_events=softphone)
 
     control: CallControl
@@ -182,9 +188,6 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
         control = SocketCallControl(close_socket, sink.send_event)
     else:
         control = AcsCallControl(app[ACS_CLIENT_KEY], record.connection_id)
-    locale = request.query.get("lang") or settings.default_locale
-    if locale not in settings.supported_locales:
-        locale = settings.default_locale
     session = CallBridge(record, app[ADAPTER_KEY], services.bot, control, locale)
     pipeline = build_call(
         VoiceEngines(services.stt, services.tts, voice),
@@ -207,6 +210,27 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
         # aiohttp cancels this handler when the peer disconnects: finish the clean-up in its own task.
         cleanup = asyncio.create_task(_end_call(ws, registry, record))
         await asyncio.shield(cleanup)
+    return ws
+
+
+async def _refuse_busy(
+    request: web.Request,
+    services: CallServices,
+    locale: str,
+    reason: str,
+    hang_up: Callable[[], Awaitable[None]] | None = None,
+) -> web.StreamResponse:
+    """The busy message, then the call ends (a bare 503 when the app has no prompts: the test harness)."""
+    replies = getattr(services, "replies", None)
+    if replies is None:
+        raise web.HTTPServiceUnavailable(text=reason)
+    softphone = request.query.get("softphone") == "1"
+    ws = await play_busy_and_close(request, services.tts, replies, locale, side_events=softphone)
+    if hang_up is not None:
+        try:
+            await hang_up()
+        except CallControlError as exc:
+            log.error("hang-up after the busy message failed: %s", exc)
     return ws
 
 
