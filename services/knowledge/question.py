@@ -250,6 +250,9 @@ def answer_holds_what_was_asked(question: str, answer: str) -> bool:
     judged sentence by sentence: a fee is a figure in a sentence that prices something, a limit a figure
     beside a limit word ("the Platinum card has an annual fee of $95" holds no credit limit)."""
     kinds = asked_kinds(question)
+    # "What time"/"how long" is what the question asks; a rate or fee word beside it names its subject
+    # ("at what time is interest paid": 4.00% APY does not answer it).
+    kinds = (kinds & _SHARPER) or kinds
     return not kinds or any(holds(sentence, kind) for sentence in sentences(answer) for kind in kinds)
 
 

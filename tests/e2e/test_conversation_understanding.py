@@ -155,6 +155,9 @@ async def test_off_topic_question_after_an_on_topic_one_is_declined(
     [
         (CARLOS, "en-US", "what interest does a checking account earn", "agent"),
         (MARIA, "es-MX", "¿cuál es la tasa de interés de una cuenta de cheques?", "asesor"),
+        # An hour asked about interest: the savings passage gives the rate and "paid monthly", no hour.
+        (CARLOS, "en-US", "at what time of day is interest paid into my savings account", "agent"),
+        (MARIA, "es-MX", "¿a qué hora se pagan los intereses de mi cuenta de ahorro?", "asesor"),
     ],
 )
 async def test_on_topic_question_the_documents_do_not_answer_is_declined(
@@ -163,6 +166,25 @@ async def test_on_topic_question_the_documents_do_not_answer_is_declined(
     call = await dial(bot, caller, locale)
     reply = await call.say(question)
     assert decline in reply and "%" not in reply
+
+
+@pytest.mark.parametrize(
+    ("caller", "locale", "question", "fact"),
+    [
+        # Ranked first: the report-a-lost-card passage ("24 hours a day, 7 days a week"), which holds no span.
+        (CARLOS, "en-US", "after my card is blocked how many days until the new one shows up", "5 to 7"),
+        # Ranked first: the due-date passage ("25 días después"), which holds no hour.
+        (
+            MARIA,
+            "es-MX",
+            "hasta qué hora del día de vencimiento puedo pagar mi tarjeta sin recargo",
+            "8 p.m.",
+        ),
+    ],
+)
+async def test_the_passage_holding_the_hour_or_span_asked_for_is_read(bot, caller, locale, question, fact):
+    call = await dial(bot, caller, locale)
+    assert fact in await call.say(question)
 
 
 async def test_spanish_speaker_on_an_english_account_is_answered_in_spanish(bot):

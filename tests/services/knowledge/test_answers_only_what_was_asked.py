@@ -69,6 +69,9 @@ async def test_seguimiento_eliptico_en_espanol(knowledge: Any) -> None:
         # A figure of the wrong kind: a deposit limit is not a fee, an annual fee is not a credit limit.
         ("is there a charge for the mobile app", "en-US"),
         ("¿qué límite de crédito tiene la tarjeta Classic?", "es-MX"),
+        # An hour asked for, about a rate: the savings passage holds 4.00% APY and "paid monthly", no hour.
+        ("at what time of day is interest paid into my savings account", "en-US"),
+        ("¿a qué hora se pagan los intereses de mi cuenta de ahorro?", "es-MX"),
     ],
 )
 async def test_on_topic_question_the_documents_do_not_answer_is_declined(
