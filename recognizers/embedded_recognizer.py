@@ -23,6 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from recognizers.base import NONE_INTENT, CallerRecognizer, build_result
+from recognizers.calibrated_linear import CalibratedLinear
 from recognizers.clu_project import CluProject, load_project
 from recognizers.entities import ListEntityMatcher, shared_builtin_extractor
 from recognizers.language import detect_language
@@ -75,6 +76,7 @@ class EmbeddedRecognizer(CallerRecognizer):
         self._embedder: Any = None
         self._vectorizer: TfidfVectorizer | None = None
         self._classifier: CalibratedClassifierCV | None = None
+        self._linear: CalibratedLinear | None = None
         self._labels: list[str] = []
         self._gate: OutOfScopeGate | None = None
         self._lists: ListEntityMatcher | None = None
@@ -126,10 +128,14 @@ class EmbeddedRecognizer(CallerRecognizer):
                 tmp.replace(path)
         return np.vstack([known[k] for k in keys]).astype(np.float32), not missing
 
-    def _features(self, dense: np.ndarray, folded: list[str]) -> sparse.csr_matrix:
+    def _blocks(self, dense: np.ndarray, folded: list[str]) -> tuple[np.ndarray, sparse.csr_matrix]:
+        """The two weighted feature blocks: sentence embedding, char n-gram TF-IDF."""
         assert self._vectorizer is not None
-        lexical = self._vectorizer.transform(folded)
-        return sparse.hstack([sparse.csr_matrix(dense * EMBEDDING_WEIGHT), lexical * LEXICAL_WEIGHT]).tocsr()
+        return dense * EMBEDDING_WEIGHT, self._vectorizer.transform(folded) * LEXICAL_WEIGHT
+
+    def _features(self, dense: np.ndarray, folded: list[str]) -> sparse.csr_matrix:
+        embedded, lexical = self._blocks(dense, folded)
+        return sparse.hstack([sparse.csr_matrix(embedded), lexical]).tocsr()
 
     def train(self, project: CluProject | None = None) -> TrainingReport:
         """Fit the classifier (idempotent per instance unless a project is passed); blocking."""
@@ -162,7 +168,8 @@ class EmbeddedRecognizer(CallerRecognizer):
             with threadpool_limits(limits=1):
                 classifier.fit(features, labels)
             self._classifier = classifier
-            self._labels = [str(c) for c in classifier.classes_]
+            self._linear = CalibratedLinear(classifier, dense_columns=dense.shape[1])
+            self._labels = self._linear.classes
             self._gate = OutOfScopeGate(dense, labels)
             self._lists = ListEntityMatcher(project.list_entities)
             finished = time.perf_counter()
@@ -192,10 +199,10 @@ class EmbeddedRecognizer(CallerRecognizer):
     # ---- recognition ----------------------------------------------------------------------
     def _scores(self, texts: list[str], gated: bool) -> list[dict[str, float]]:
         self.train()
-        assert self._classifier is not None and self._gate is not None
+        assert self._linear is not None and self._gate is not None
         cleaned = [clean(t) for t in texts]
         dense = self._embed([c or "." for c in cleaned])
-        probabilities = self._classifier.predict_proba(self._features(dense, [fold(t) for t in texts]))
+        probabilities = self._linear.predict_proba(*self._blocks(dense, [fold(t) for t in texts]))
         results = []
         for row, vector, text in zip(probabilities, dense, cleaned, strict=True):
             scores = dict.fromkeys(self._intents, 0.0)
@@ -215,6 +222,15 @@ class EmbeddedRecognizer(CallerRecognizer):
     def classifier_scores(self, texts: list[str]) -> list[dict[str, float]]:
         """The classifier's probabilities alone, before the out-of-scope gate; blocking."""
         return self._scores(texts, gated=False)
+
+    def sklearn_probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(numpy path, sklearn's predict_proba) for the same texts: the check that they agree; blocking."""
+        self.train()
+        assert self._linear is not None and self._classifier is not None
+        dense = self._embed([clean(t) or "." for t in texts])
+        folded = [fold(t) for t in texts]
+        fast = self._linear.predict_proba(*self._blocks(dense, folded))
+        return fast, self._classifier.predict_proba(self._features(dense, folded))
 
     def out_of_scope_scores(self, text: str, scores: dict[str, float]) -> dict[str, float]:
         """Another recognizer's scores (CLU's) through the same out-of-scope gate; blocking."""
