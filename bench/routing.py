@@ -99,15 +99,29 @@ def figures(predictions: Sequence[Prediction], routing: RoutingSettings) -> dict
     return out
 
 
-def _top(scores: dict[str, float]) -> tuple[str, float]:
+def top_scored(scores: dict[str, float]) -> tuple[str, float]:
+    """The top intent and its score."""
     name = max(scores, key=lambda k: scores[k])
     return name, scores[name]
+
+
+TABLE_HEADER = (
+    f"{'set':10} {'path':11} {'lang':4} {'business acc':>14} {'None recall':>13} {'conf. misroute':>15}"
+)
+
+
+def figures_row(set_name: str, path_name: str, lang: str, f: Figures) -> str:
+    """One line of the figures table (under ``TABLE_HEADER``)."""
+    return (
+        f"{set_name:10} {path_name:11} {lang:4} {f.business_accuracy:>8.3f} (n={f.business:3})"
+        f" {f.none_recall:>7.3f} (n={f.none:3}) {f.confident_misroute:>15.3f}"
+    )
 
 
 def embedded_predictions(recognizer: Any, rows: list[dict[str, str]]) -> list[Prediction]:
     scored = recognizer.intent_scores([r["text"] for r in rows])
     return [
-        Prediction(r["lang"], r["intent"], *_top(s), text=r["text"])
+        Prediction(r["lang"], r["intent"], *top_scored(s), text=r["text"])
         for r, s in zip(rows, scored, strict=True)
     ]
 
@@ -238,11 +252,8 @@ def main() -> None:
     sets = [(name, path) for name, path in sets if name in wanted]
     index_dir = Path(tempfile.mkdtemp(prefix="bench-routing-kb-"))
     knowledge = embedded_knowledge(settings, index_dir)
-    header = (
-        f"{'set':10} {'path':11} {'lang':4} {'business acc':>14} {'None recall':>13} {'conf. misroute':>15}"
-    )
-    print(header)
-    print("-" * len(header))
+    print(TABLE_HEADER)
+    print("-" * len(TABLE_HEADER))
     for set_name, path in sets:
         if not path.exists():
             print(f"{set_name:10} (missing: {path.name})")
@@ -256,10 +267,7 @@ def main() -> None:
             paths[f"{name}+kb"] = asyncio.run(routed(paths[name], knowledge, routing))
         for path_name, predictions in paths.items():
             for lang, f in figures(predictions, routing).items():
-                print(
-                    f"{set_name:10} {path_name:11} {lang:4} {f.business_accuracy:>8.3f} (n={f.business:3})"
-                    f" {f.none_recall:>7.3f} (n={f.none:3}) {f.confident_misroute:>15.3f}"
-                )
+                print(figures_row(set_name, path_name, lang, f))
 
 
 if __name__ == "__main__":

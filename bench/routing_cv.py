@@ -27,7 +27,17 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.model_selection import GroupKFold
 
-from bench.routing import TUNING, Figures, Prediction, figures, load_rows, sharpened
+from bench.routing import (
+    TABLE_HEADER,
+    TUNING,
+    Figures,
+    Prediction,
+    figures,
+    figures_row,
+    load_rows,
+    sharpened,
+    top_scored,
+)
 from config import RoutingSettings, get_settings
 
 FOLDS = 5
@@ -44,11 +54,6 @@ def shortfall(found: dict[str, Figures]) -> float:
         total += max(0.0, TARGETS["none_recall"] - f.none_recall)
         total += max(0.0, f.confident_misroute - TARGETS["confident_misroute"])
     return total
-
-
-def _top(scores: dict[str, float]) -> tuple[str, float]:
-    name = max(scores, key=lambda k: scores[k])
-    return name, scores[name]
 
 
 def cross_validated(folds: int = FOLDS) -> dict[str, list[tuple[str, Prediction]]]:
@@ -79,18 +84,15 @@ def cross_validated(folds: int = FOLDS) -> dict[str, list[tuple[str, Prediction]
         for i, embedded, scores in zip(left_out, gated, raw, strict=True):
             source, text, lang, gold = rows[i]
             clu = recognizer.out_of_scope_scores(text, sharpened(scores))
-            out["embedded"].append((source, Prediction(lang, gold, *_top(embedded), text=text)))
-            out["clu"].append((source, Prediction(lang, gold, *_top(clu), text=text)))
+            out["embedded"].append((source, Prediction(lang, gold, *top_scored(embedded), text=text)))
+            out["clu"].append((source, Prediction(lang, gold, *top_scored(clu), text=text)))
         print(f"fold {number}/{folds}: trained on {len(keep)} lines, scored {len(left_out)}", flush=True)
     return out
 
 
 def report(predictions: dict[str, list[tuple[str, Prediction]]], routing: RoutingSettings) -> None:
-    header = (
-        f"{'lines':8} {'path':9} {'lang':4} {'business acc':>14} {'None recall':>13} {'conf. misroute':>15}"
-    )
-    print(header)
-    print("-" * len(header))
+    print(TABLE_HEADER)
+    print("-" * len(TABLE_HEADER))
     total = 0.0
     for source in ("project", "tuning"):
         for path, scored in predictions.items():
@@ -98,10 +100,7 @@ def report(predictions: dict[str, list[tuple[str, Prediction]]], routing: Routin
             found = figures(chosen, routing)
             total += shortfall(found)
             for lang, f in found.items():
-                print(
-                    f"{source:8} {path:9} {lang:4} {f.business_accuracy:>8.3f} (n={f.business:3})"
-                    f" {f.none_recall:>7.3f} (n={f.none:3}) {f.confident_misroute:>15.3f}"
-                )
+                print(figures_row(source, path, lang, f))
     print(f"\ntotal shortfall to the targets (both sources, both paths, per language): {total:.3f}")
 
 
