@@ -15,13 +15,14 @@ from botbuilder.core import ConversationState, Storage, TurnContext, UserState
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
+from adapters.acs.busy_line import BUSY_PROMPT
 from adapters.acs.routes import add_call_routes
 from adapters.adapter_setup import AdapterSetup, adapter_setup
 from adapters.app_keys import ADMISSION_KEY, SERVICES_KEY
 from adapters.bot_adapter import close_adapter, create_adapter
 from adapters.messages_endpoint import messages_handler
 from adapters.store_outage import StoreOutageResponder
-from bots.call_start import OPENING_PROMPTS
+from bots.call_start import GREETING_PROMPT
 from bots.voice_bot import VoiceBot
 from config import Settings, get_settings
 from core.admission import AdmissionControl
@@ -131,9 +132,9 @@ async def build_services(settings: Settings, recognizer: CallerRecognizer | None
     await asyncio.gather(recognizer.warm_up(), knowledge.warm_up())
     stt = create_stt(settings)  # engines load on the first call
     tts = PromptAudioCache(create_tts(settings), replies.fixed_speech())
-    # The greeting in every language plays from memory from the first call on (the other fixed prompts
-    # are rendered by the speech warm-up, before /readyz answers 200).
-    await tts.prerender(replies.fixed_prompts(OPENING_PROMPTS))
+    # The greeting and the busy message, in every language, play from memory from the first call on (the
+    # other fixed prompts are rendered by the speech warm-up, before /readyz answers 200).
+    await tts.prerender(replies.fixed_prompts((GREETING_PROMPT, BUSY_PROMPT)))
     handoff = build_handoff(
         settings, storage, stt=stt, telemetry=telemetry, on_llm_usage=metrics.record_llm_tokens
     )

@@ -17,10 +17,9 @@ from services.handoff.models import mask_phone
 
 logger = logging.getLogger(__name__)
 
-OPENING_PROMPTS = ("greeting.unknown", "call.busy")
-"""The fixed prompts a call can open with (the known caller's greeting carries a name; the busy message of a
-call over the cap, ``adapters/acs/busy_line.py``): pre-rendered before the app serves, so every caller of a
-cold bot hears one at once."""
+GREETING_PROMPT = "greeting.unknown"
+"""The greeting of a caller the CRM does not know (a known caller's carries a name): fixed, so app.py
+renders it before the app serves and every caller of a cold bot hears it at once."""
 
 
 async def start_call(deps: DialogDeps, turn_context: TurnContext, session: CallSession, greet: bool) -> None:
@@ -45,7 +44,7 @@ async def start_call(deps: DialogDeps, turn_context: TurnContext, session: CallS
         customer = None
     if customer is None:
         if greet:
-            await turn_context.send_activity(deps.replies.ask(session.locale, OPENING_PROMPTS[0]))
+            await turn_context.send_activity(deps.replies.ask(session.locale, GREETING_PROMPT))
         return
     session.customer_id, session.first_name = customer.customer_id, customer.first_name
     session.journal.customer_id = customer.customer_id

@@ -16,7 +16,7 @@ from voice.player import PacedSender
 log = logging.getLogger(__name__)
 
 BUSY_PROMPT = "call.busy"
-"""Pre-rendered with the greeting (``bots.call_start.OPENING_PROMPTS``): refusing costs no synthesis."""
+"""Rendered with the greeting before the app serves (app.py): refusing costs no synthesis."""
 BUSY_TIMEOUT_S = 15.0
 """The whole refusal (the message is ~5 s): a stalled peer does not hold the socket."""
 
