@@ -94,17 +94,17 @@ class RecognitionStage(Stage[EndpointEvent]):
         stolen and |" where pocketsphinx heard "...the balance on" / "...stolen and"; none of
         bench.voice_latency's finished requests streamed such an ending."""
         call = self.call
-        verdict = await self._completion.verdict(result.text, result.language or call.locale)
-        if call.closed:
-            return
-        if (
-            self._partial_judge.judge(result.streamed_text, result.language or call.locale)
-            is Verdict.INCOMPLETE
-        ):
+        locale = result.language or call.locale
+        if self._partial_judge.judge(result.streamed_text, locale) is Verdict.INCOMPLETE:
             # The streaming engine heard a word that waits ("...stolen and", "...the balance on") where the
             # second pass did not ("my card was stolen.", "what is the man and son?"): two engines
-            # disagree on the same audio, so the caller keeps the turn.
+            # disagree on the same audio, so the caller keeps the turn, and the recognizer is not run
+            # for a verdict it could not change.
             verdict = Verdict.INCOMPLETE
+        else:
+            verdict = await self._completion.verdict(result.text, locale)
+        if call.closed:
+            return
         silence_ms = {
             Verdict.COMPLETE: call.settings.complete_turn_silence_ms,
             Verdict.INCOMPLETE: call.settings.incomplete_turn_silence_ms,
