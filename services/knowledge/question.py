@@ -245,15 +245,21 @@ def speaks_of_all(question: str, text: str) -> bool:
     return bool(named) and not _missing(named, _prefixes(tokens(text)))
 
 
-def answer_holds_what_was_asked(question: str, answer: str) -> bool:
-    """True when the answer holds at least one kind of fact the question asks for (or it asks for none),
-    judged sentence by sentence: a fee is a figure in a sentence that prices something, a limit a figure
-    beside a limit word ("the Platinum card has an annual fee of $95" holds no credit limit)."""
+def fact_sentences(question: str, answer: str) -> list[str]:
+    """The answer's sentences that hold a kind of fact the question asks for (all of them when it asks
+    for none), judged sentence by sentence: a fee is a figure in a sentence that prices something, a limit
+    a figure beside a limit word ("the Platinum card has an annual fee of $95" holds no credit limit)."""
     kinds = asked_kinds(question)
     # "What time"/"how long" is what the question asks; a rate or fee word beside it names its subject
     # ("at what time is interest paid": 4.00% APY does not answer it).
     kinds = (kinds & _SHARPER) or kinds
-    return not kinds or any(holds(sentence, kind) for sentence in sentences(answer) for kind in kinds)
+    found = sentences(answer)
+    return [s for s in found if any(holds(s, kind) for kind in kinds)] if kinds else found
+
+
+def answer_holds_what_was_asked(question: str, answer: str) -> bool:
+    """True when the answer holds at least one kind of fact the question asks for (or it asks for none)."""
+    return bool(fact_sentences(question, answer)) or not asked_kinds(question)
 
 
 def holding_first(question: str, passages: list[T], text: Callable[[T], str]) -> list[T]:

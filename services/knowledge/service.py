@@ -25,11 +25,13 @@ from services.knowledge.base import (
 from services.knowledge.phrases import BLOCKED, NOT_FOUND, phrase
 from services.knowledge.question import (
     answer_holds_what_was_asked,
+    fact_sentences,
     holding_first,
     is_follow_up,
     mentions_subject,
     names_nothing_missing,
 )
+from services.knowledge.subjects import naming_first, unmatched
 from services.knowledge.text import detect_lang, lang_of_locale, tokens
 
 logger = logging.getLogger(__name__)
@@ -135,7 +137,13 @@ class RagKnowledge:
         asked = self._retrieval_text(checked.text, clean_history)
         hits = await self.retrieve(asked, lang)
         relevant = holding_first(
-            asked, [h for h in hits[: self.top_k] if self.index.is_relevant(h)], lambda h: h.passage.text
+            asked,
+            naming_first(
+                asked,
+                [h for h in hits[: self.top_k] if self.index.is_relevant(h)],
+                lambda h: h.passage.heading,
+            ),
+            lambda h: h.passage.text,
         )
         if not relevant:
             logger.info(
@@ -172,6 +180,9 @@ class RagKnowledge:
         named = names_nothing_missing(
             question, source.embedding_text(), (h.passage.embedding_text() for h in hits)
         )
+        # Every thing the caller named (a product, a kind of card, an action) is named beside the fact.
+        things = not unmatched(question, [*fact_sentences(asked, answer), *context], source.embedding_text())
+        named = named and things
         if not (about_it and holds_it and named):
             logger.info(
                 "knowledge_answer_withheld",

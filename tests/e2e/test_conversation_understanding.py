@@ -169,6 +169,46 @@ async def test_on_topic_question_the_documents_do_not_answer_is_declined(
 
 
 @pytest.mark.parametrize(
+    ("caller", "locale", "question", "decline", "not_read"),
+    [
+        # The annual-fee passage prices the Classic and Platinum cards, no student card.
+        (CARLOS, "en-US", "how much is the yearly fee on a student credit card", "agent", "$95"),
+        # The foreign-purchase fee is the Classic credit card's; the caller asks about a debit card.
+        (
+            MARIA,
+            "es-MX",
+            "¿qué comisión me cobran por comprar en el extranjero con mi tarjeta de débito?",
+            "asesor",
+            "3%",
+        ),
+        # Contoso Pay's passage gives its limits, not whether they can be raised.
+        (CARLOS, "en-US", "um can I raise my daily limit for Contoso Pay", "agent", "$2,500"),
+        (MARIA, "es-MX", "¿se puede subir el límite diario de Contoso Pay?", "asesor", "2,500"),
+    ],
+)
+async def test_question_naming_what_the_documents_do_not_state_the_fact_for_is_declined(
+    bot, caller, locale, question, decline, not_read
+):
+    call = await dial(bot, caller, locale)
+    reply = await call.say(question)
+    assert decline in reply and not_read not in reply
+
+
+@pytest.mark.parametrize(
+    ("caller", "locale", "question", "fact"),
+    [
+        (CARLOS, "en-US", "what's the yearly fee on the Platinum card", "$95"),
+        (MARIA, "es-MX", "¿cuánto es la anualidad de la Platinum?", "95 dólares"),
+    ],
+)
+async def test_question_naming_what_the_documents_state_the_fact_for_is_answered(
+    bot, caller, locale, question, fact
+):
+    call = await dial(bot, caller, locale)
+    assert fact in await call.say(question)
+
+
+@pytest.mark.parametrize(
     ("caller", "locale", "question", "fact"),
     [
         # Ranked first: the report-a-lost-card passage ("24 hours a day, 7 days a week"), which holds no span.

@@ -202,3 +202,69 @@ def test_asked_kinds() -> None:
 )
 def test_a_span_and_a_time_of_day_are_told_apart(text: str, kind: Asked, expected: bool) -> None:
     assert holds(text, kind) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "locale"),
+    [
+        # Kinds of card the documents never describe: the annual-fee passage prices the Classic and Platinum.
+        ("how much is the yearly fee on a student credit card", "en-US"),
+        ("¿cuánto cobran de anualidad por una tarjeta empresarial?", "es-MX"),
+        # A kind of card other than the one the fee is stated for (the cash advance fee is a credit card's).
+        ("how much is a cash advance on my debit card", "en-US"),
+        ("¿qué comisión me cobran por comprar en el extranjero con mi tarjeta de débito?", "es-MX"),
+        # An action the passage never says is possible: Contoso Pay's passage gives its limits, no way to
+        # raise them.
+        ("um can I raise my daily limit for Contoso Pay", "en-US"),
+        ("¿se puede subir el límite diario de Contoso Pay?", "es-MX"),
+    ],
+)
+async def test_question_naming_what_the_passage_does_not_state_its_fact_for_is_declined(
+    knowledge: Any, question: str, locale: str
+) -> None:
+    answer = await knowledge.answer(question, [], locale)
+    assert not answer.grounded and answer.sources == [], answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "locale", "fact"),
+    [
+        ("perdí mi tarjeta, ¿qué hago?", "es-MX", "bloquéela"),
+        ("what's the yearly fee on the Platinum card", "en-US", "$95"),
+        ("¿cuánto cuesta una disposición de efectivo con mi tarjeta de crédito?", "es-MX", "10 dólares"),
+        ("can I unblock my card if I find it", "en-US", "cannot unblock"),
+    ],
+)
+async def test_question_whose_things_the_passage_states_its_fact_for_is_answered(
+    knowledge: Any, question: str, locale: str, fact: str
+) -> None:
+    answer = await knowledge.answer(question, [], locale)
+    assert answer.grounded and fact in answer.text, answer.text
+
+
+async def test_azure_answer_stating_the_fee_of_another_card_is_declined(kb_index: Any, embedder: Any) -> None:
+    seen: list[httpx2.Request] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        # The model reads the Platinum card's fee to a caller asking about a business card.
+        reply = "The Contoso Platinum card has an annual fee of $95, waived the first year."
+        return httpx2.Response(200, json=chat_completion(reply))
+
+    knowledge = RagKnowledge(kb_index, embedder, AzureOpenAIGenerator(openai_client(handler), "gpt-4o-mini"))
+    answer = await knowledge.answer("what's the annual fee on a business credit card", [], "en-US")
+    assert seen, "the question should reach the model"
+    assert not answer.grounded and answer.text.startswith("I'm sorry")
+    system = json.loads(seen[0].content)["messages"][0]["content"]
+    assert "qualifier" in system and "cancel" in system
+
+
+async def test_azure_answer_that_does_not_say_whether_it_can_be_done_is_declined(
+    kb_index: Any, embedder: Any
+) -> None:
+    # Asked whether the limit can be raised, the model reads the limit: on the topic, not the answer.
+    reply = "El límite diario de Contoso Pay es de 2,500 dólares y el mensual de 10,000 dólares."
+    client = openai_client(lambda _req: httpx2.Response(200, json=chat_completion(reply)))
+    knowledge = RagKnowledge(kb_index, embedder, AzureOpenAIGenerator(client, "gpt-4o-mini"))
+    answer = await knowledge.answer("¿me pueden subir el límite diario de Contoso Pay?", [], "es-MX")
+    assert not answer.grounded and answer.text.startswith("Lo siento")
