@@ -82,7 +82,7 @@ _HOLDS: dict[Asked, re.Pattern[str]] = {
     Asked.RATE: re.compile(r"\d\s*%|\bpercent\b|\bpor ciento\b"),
     Asked.AMOUNT: re.compile(
         r"[$€]\s?\d|\d\s*%|\d[\d,.]*\s*(dollars?|pesos?|cents?|centavos?|dolares|usd|mxn)\b"
-        r"|\b(free|no (\w+ )?(fees?|charges?|costs?)|gratis|gratuit[oa]s?"
+        r"|\b(free|no (\w+ ){0,2}(fees?|charges?|costs?)|gratis|gratuit[oa]s?"
         r"|sin (\w+ )?(costo|comision|cargo|anualidad)|no (tiene )?(costo|cobra\w*))\b"
     ),
     Asked.CLOCK: _HOLDS_CLOCK,
@@ -167,6 +167,15 @@ def is_follow_up(question: str) -> bool:
     return fragment or any(plain == c or plain.startswith(f"{c} ") for c in _CONNECTIVES)
 
 
+_UNKNOWN_CHARGE = re.compile(
+    r"\b(recogni[sz]e|unauthori[sz]ed|didn t (make|authori[sz]e)|never made|no (reconozco|reconoce|autorice)"
+    r"|desconozco|yo no hice)\b"
+)
+"""A charge the caller does not recognise is a transaction on the account ("un cargo que no reconozco")."""
+_PRICE_ONLY = ("fee", "fees", "cost", "costs", "price", "comision", "comisiones", "cuesta", "costo", "cobran")
+"""Cues that only ever ask for a price, whatever else the question says."""
+
+
 def asked_kinds(question: str) -> set[Asked]:
     """The kinds of fact the question asks for (empty for "how do I…" questions)."""
     plain = _words(question)
@@ -175,6 +184,8 @@ def asked_kinds(question: str) -> set[Asked]:
     kinds |= {kind for kind, openers in _OPENS_WITH.items() if first and first[0] in openers}
     if kinds & _SHARPER:
         kinds.discard(Asked.NUMBER)
+    if _UNKNOWN_CHARGE.search(plain) and not any(_has(plain, cue) for cue in _PRICE_ONLY):
+        kinds.discard(Asked.AMOUNT)  # "a charge I don't recognize" is a transaction, not a price asked for
     if not kinds and any(_has(plain, cue) for cue in _HOW_MUCH):
         kinds.add(Asked.NUMBER)
     return kinds

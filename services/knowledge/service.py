@@ -31,7 +31,7 @@ from services.knowledge.question import (
     mentions_subject,
     names_nothing_missing,
 )
-from services.knowledge.subjects import naming_first, unmatched
+from services.knowledge.subjects import naming_first, unmatched, without_things
 from services.knowledge.text import detect_lang, lang_of_locale, tokens
 
 logger = logging.getLogger(__name__)
@@ -177,8 +177,9 @@ class RagKnowledge:
         context = (source.title, source.heading)
         about_it = mentions_subject(question, (answer, *context))
         holds_it = answer_holds_what_was_asked(asked, answer)
+        # The caller's other words: a word that one other retrieved passage uses names a thing of its own.
         named = names_nothing_missing(
-            question, source.embedding_text(), (h.passage.embedding_text() for h in hits)
+            without_things(question), source.embedding_text(), (h.passage.embedding_text() for h in hits)
         )
         # Every thing the caller named (a product, a kind of card, an action) is named beside the fact.
         things = not unmatched(question, [*fact_sentences(asked, answer), *context], source.embedding_text())

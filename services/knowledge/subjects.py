@@ -103,7 +103,7 @@ THINGS: tuple[Thing, ...] = (
     _thing("online", r"online|internet|website|web|en linea|banca electronica|sitio", "channel",
            specific=False),
     _thing("branch", r"branch(es)?|in person|sucursal(es)?|en persona", "channel", specific=False),
-    _thing("atm", r"atms?|cash machines?|cajeros?( automaticos?)?", "channel", specific=False),
+    _thing("atm", r"atms?|cash machines?|cajeros?( automaticos?)?", "channel"),
     # What happened to the card: a passage about a found card does not answer "I lost my card".
     _thing("lost", r"lost|lose|losing|missing|perdi\w*|perder|extravi\w*", "card_event", specific=False),
     _thing("stolen", r"stolen|stole|steal|robad[oa]s?|robaron|robo|rob[oe]", "card_event", specific=False),
@@ -114,7 +114,7 @@ THINGS: tuple[Thing, ...] = (
     _thing("raise", r"increase\w*|raise|raising|higher|aument\w*|subir|suba|incrementar|ampliar"),
     _thing("lower", r"decrease|lower|reduc\w*|bajar|disminu\w*"),
     _thing("waive", r"waive\w*|condon\w*|exoner\w*|perdon\w*|no se cobra"),
-    _thing("refund", r"refund\w*|reimburs\w*|reembols\w*|devuelv\w*|devolu\w*"),
+    _thing("refund", r"refund\w*|reimburs\w*|reembols\w*|devuelv\w*|devol\w*"),
     _thing(
         "close_account",
         r"clos\w* (my |an |a |the |your )?(\w+ )?accounts?|accounts? (are |is )?closed"
@@ -123,6 +123,7 @@ THINGS: tuple[Thing, ...] = (
     ),
 )  # fmt: skip
 _BY_NAME = {thing.name: thing for thing in THINGS}
+_ANY = re.compile("|".join(thing.pattern.pattern for thing in THINGS))
 
 
 def things_in(text: str) -> set[str]:
@@ -179,16 +180,15 @@ def unmatched(question: str, beside_fact: Iterable[str], passage: str) -> set[st
 
 
 def naming_first(question: str, passages: list[T], heading: Callable[[T], str]) -> list[T]:
-    """The passages whose heading names more of the question's things first, each group in its
-    retrieval order; one whose heading names a sibling of them (a found card for a lost one) comes last among
-    equals: "perdí mi tarjeta" reads "Reportar una tarjeta perdida", not "Encontró su tarjeta"."""
+    """The passages whose heading names more of the question's things first, each group in its retrieval
+    order: "perdí mi tarjeta" reads "Reportar una tarjeta perdida", not "Encontró su tarjeta" ranked above
+    it. Nothing is moved down for naming another thing: the answer check declines what it then reads."""
     asked = things_in(question)
     if not asked:
         return list(passages)
+    return sorted(passages, key=lambda passage: -len(asked & things_in(heading(passage))))
 
-    def named(passage: T) -> int:
-        heads = things_in(heading(passage))
-        other = {name for name in heads - asked if any(siblings(name, asked))}
-        return len(asked & heads) - len(other)
 
-    return sorted(passages, key=lambda passage: -named(passage))
+def without_things(text: str) -> str:
+    """The text with the things it names taken out: what is left are the caller's own words."""
+    return _ANY.sub(" ", fold(text))

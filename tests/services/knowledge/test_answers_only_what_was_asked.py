@@ -229,7 +229,11 @@ async def test_question_naming_what_the_passage_does_not_state_its_fact_for_is_d
 @pytest.mark.parametrize(
     ("question", "locale", "fact"),
     [
+        # Ranked first: "Encontró su tarjeta", "Card controls in the app"; the lost-card heading wins.
         ("perdí mi tarjeta, ¿qué hago?", "es-MX", "bloquéela"),
+        ("I lost my debit card, what now", "en-US", "block it"),
+        # "No foreign transaction fee" states the Platinum card's fee.
+        ("how much is the foreign fee on the platinum", "en-US", "no foreign transaction fee"),
         ("what's the yearly fee on the Platinum card", "en-US", "$95"),
         ("¿cuánto cuesta una disposición de efectivo con mi tarjeta de crédito?", "es-MX", "10 dólares"),
         ("can I unblock my card if I find it", "en-US", "cannot unblock"),
