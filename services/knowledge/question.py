@@ -83,7 +83,8 @@ _HOLDS: dict[Asked, re.Pattern[str]] = {
     Asked.AMOUNT: re.compile(
         r"[$€]\s?\d|\d\s*%|\d[\d,.]*\s*(dollars?|pesos?|cents?|centavos?|dolares|usd|mxn)\b"
         r"|\b(free|no (\w+ ){0,2}(fees?|charges?|costs?)|gratis|gratuit[oa]s?"
-        r"|sin (\w+ )?(costo|comision|cargo|anualidad)|no (tiene )?(costo|cobra\w*))\b"
+        r"|sin (\w+ )?(costo|comision|cargo|anualidad)|no (tiene )?(costo|cobra\w*)"
+        r"|no (tienen?|hay) (\w+ ){0,2}(costo|comision|cargo|anualidad))\b"
     ),
     Asked.CLOCK: _HOLDS_CLOCK,
     # A span ("in 5 to 7 business days", "de uno a tres dias habiles", "immediately"); a frequency such as

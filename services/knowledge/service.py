@@ -32,7 +32,7 @@ from services.knowledge.question import (
     names_nothing_missing,
 )
 from services.knowledge.subjects import naming_first, unmatched, without_things
-from services.knowledge.text import detect_lang, lang_of_locale, tokens
+from services.knowledge.text import detect_lang, lang_of_locale, sentences, tokens
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +182,12 @@ class RagKnowledge:
             without_things(question), source.embedding_text(), (h.passage.embedding_text() for h in hits)
         )
         # Every thing the caller named (a product, a kind of card, an action) is named beside the fact.
-        things = not unmatched(question, [*fact_sentences(asked, answer), *context], source.embedding_text())
+        things = not unmatched(
+            question,
+            [*sentences(answer), *context],
+            [*fact_sentences(asked, answer), *context],
+            source.embedding_text(),
+        )
         named = named and things
         if not (about_it and holds_it and named):
             logger.info(

@@ -41,6 +41,14 @@ def _thing(name: str, words: str, family: str = "", specific: bool = True, paren
     return Thing(name, re.compile(rf"\b({words})\b"), family, specific, parent)
 
 
+_DET = r"(a|an|the|my|this|that|un|una|el|la|mi|mis|su|esta|este|esa|ese) "
+_CANCEL = r"cancel\w*|anular|anul\w*|revert\w*|reverse|undo|deshacer|stop"
+_MOVES = (
+    r"(transfers?|wires?|payments?|transactions?|orders?|checks?|transferencias?|pagos?|giros?"
+    r"|transacci\w+|ordenes?|cheques?)"
+)
+_LEVELS = r"(limits?|lines?|rates?|limites?|lineas?|tasas?|topes?|credito)"
+
 # Patterns match folded text (lower case, no accents).
 THINGS: tuple[Thing, ...] = (
     # Products and services a caller may ask about, whether or not the documents describe them.
@@ -98,9 +106,10 @@ THINGS: tuple[Thing, ...] = (
     _thing("domestic", r"domestic|national|nacional(es)?|within the (us|united states|country)", "place",
            specific=False),
     # Channels: loose, a passage that names no channel is about all of them.
-    _thing("app", r"app|apps|mobile|phone(?! numbers?)|cell\w*|smartphone|aplicacion|movil|celular"
-           r"|(?<!numero de )telefono", "channel", specific=False),
-    _thing("online", r"online|internet|website|web|en linea|banca electronica|sitio", "channel",
+    # Channels: loose, a passage that names no channel is about all of them. The app, online banking and the
+    # phone are one way in ("my password for the app" is the online banking password).
+    _thing("remote", r"app|apps|mobile|phone(?! numbers?)|cell\w*|smartphone|online|internet|website|web"
+           r"|aplicacion|movil|celular|(?<!numero de )telefono|en linea|banca electronica|sitio", "channel",
            specific=False),
     _thing("branch", r"branch(es)?|in person|sucursal(es)?|en persona", "channel", specific=False),
     _thing("atm", r"atms?|cash machines?|cajeros?( automaticos?)?", "channel"),
@@ -109,11 +118,14 @@ THINGS: tuple[Thing, ...] = (
     _thing("stolen", r"stolen|stole|steal|robad[oa]s?|robaron|robo|rob[oe]", "card_event", specific=False),
     _thing("found", r"found|find|finding|encontr\w*|encuentr\w*|apareci\w*", "card_event", specific=False),
     # Actions a yes/no question asks about ("can I cancel…"): an answer must say whether one can.
-    _thing("cancel", r"cancel\w*|anular|anulo|revert\w*|reverse|undo|deshacer"),
+    # Cancelling a card is reporting it ("cancelar mi tarjeta"): only a payment or a transfer is cancelled.
+    _thing("cancel", rf"({_CANCEL}) ({_DET})?(\w+ ){{0,2}}{_MOVES}|{_MOVES} (\w+ ){{0,4}}({_CANCEL})"),
     _thing("unblock", r"unblock\w*|unlock\w*|reactivat\w*|desbloque\w*|reactiv\w*"),
-    _thing("raise", r"increase\w*|raise|raising|higher|aument\w*|subir|suba|incrementar|ampliar"),
-    _thing("lower", r"decrease|lower|reduc\w*|bajar|disminu\w*"),
-    _thing("waive", r"waive\w*|condon\w*|exoner\w*|perdon\w*|no se cobra"),
+    # "Subir" is also to upload a photo: it raises only a limit, a line or a rate.
+    _thing("raise", rf"increase\w*|raise|raising|higher|aument\w*|incrementar|ampliar|(subir|suba)\w* "
+           rf"({_DET})?(\w+ )?{_LEVELS}"),
+    _thing("lower", rf"decrease|lower|reduc\w*|disminu\w*|bajar\w* ({_DET})?(\w+ )?{_LEVELS}"),
+    _thing("waive", r"waive\w*|condon\w*|exoner\w*|no se cobra"),
     _thing("refund", r"refund\w*|reimburs\w*|reembols\w*|devuelv\w*|devol\w*"),
     _thing(
         "close_account",
@@ -123,6 +135,9 @@ THINGS: tuple[Thing, ...] = (
     ),
 )  # fmt: skip
 _BY_NAME = {thing.name: thing for thing in THINGS}
+ACTIONS = frozenset({"cancel", "unblock", "raise", "lower", "waive", "refund", "close_account"})
+"""What a yes/no question asks to do: the answer must say whether it can be done."""
+_EVENTS = frozenset({"lost", "stolen", "found"})
 _ANY = re.compile("|".join(thing.pattern.pattern for thing in THINGS))
 
 
@@ -159,31 +174,35 @@ def siblings(name: str, named: Iterable[str]) -> set[str]:
     return {other for other in named if _BY_NAME[other].family == family and not _related(name, other)}
 
 
-def unmatched(question: str, beside_fact: Iterable[str], passage: str) -> set[str]:
+def unmatched(question: str, answer: Iterable[str], facts: Iterable[str], passage: str) -> set[str]:
     """The things the question names that the answer does not state its fact for.
 
-    ``beside_fact``: the texts that state the fact (the answer's sentences holding the asked kind of fact,
-    with the passage's title and heading); ``passage``: everything the passage says."""
+    ``answer``: the answer's sentences; ``facts``: those holding the asked kind of fact; each list with the
+    passage's title and heading. When the question names an action ("can I cancel…", "do Premier customers
+    get ATM fees refunded"), the fact is what the sentences naming that action say; ``passage``: everything
+    the passage says."""
     asked = things_in(question)
     if not asked:
         return set()
-    near = set().union(*(things_in(text) for text in beside_fact))
+    actions = asked & ACTIONS
+    beside = [text for text in answer if actions & things_in(text)] if actions else list(facts)
+    near = set().union(set(), *(things_in(text) for text in beside))
     whole = things_in(passage)
     missing = set()
     for name in asked - near:
-        thing = _BY_NAME[name]
-        # A loose qualifier is met by a passage general about it; one that names it (elsewhere) or names
-        # a sibling states its fact for something else.
-        if thing.specific or name in whole or siblings(name, whole | near):
+        # A loose qualifier is met by a passage general about it; one naming a sibling of it states its
+        # fact for something else.
+        if _BY_NAME[name].specific or siblings(name, whole | near):
             missing.add(name)
     return missing
 
 
 def naming_first(question: str, passages: list[T], heading: Callable[[T], str]) -> list[T]:
-    """The passages whose heading names more of the question's things first, each group in its retrieval
-    order: "perdí mi tarjeta" reads "Reportar una tarjeta perdida", not "Encontró su tarjeta" ranked above
-    it. Nothing is moved down for naming another thing: the answer check declines what it then reads."""
-    asked = things_in(question)
+    """The passages whose heading names more of the question's topical things first (a specific thing, or
+    what happened to the card), each group in retrieval order: "perdí mi tarjeta" reads "Reportar una
+    tarjeta perdida", not "Encontró su tarjeta" ranked above it. A loose qualifier in a heading ("online",
+    "purchases") moves nothing: that passage would be read for a neighbour's topic."""
+    asked = {name for name in things_in(question) if _BY_NAME[name].specific or name in _EVENTS}
     if not asked:
         return list(passages)
     return sorted(passages, key=lambda passage: -len(asked & things_in(heading(passage))))
