@@ -56,6 +56,16 @@ class EmbeddedRecognizer(CallerRecognizer):
 
     Probabilities are temperature-calibrated on cross-validated predictions, so the routing
     thresholds (0.70 run, 0.45 confirm) read as "how often the top intent is right".
+
+    Measured and not taken (issue 16 item 1; tuning set and ``bench.routing_cv``, both paths): a plain
+    regression (no calibration, C 10-300), one-vs-rest sigmoids, n-gram weight 0-0.4, an average with the
+    e5-only model, each with the gate's margin/width and the thresholds re-chosen. Uncalibrated e5 alone
+    misroutes 2 tuning questions at 0.70, not 11, only because it runs 76 of 138 requests without asking,
+    not 120 (es accuracy .971 -> .797); lowered to run as many, it misroutes 19. Running as many requests
+    and behind the same gate, no variant misroutes more than 3 fewer of 1,652 None lines (tuning, and
+    cross-validated) than this one (64 as configured; 58 with the gate's margin at 0.01 and 0.64 to run);
+    one-vs-rest scores are too low to run as many. The temperature (beta ~2.2) sharpens, and that helps:
+    at beta 1 (plain, C=10) the count is 81.
     """
 
     def __init__(
