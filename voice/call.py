@@ -13,7 +13,7 @@ from typing import Any
 from services.speech.base import SpeechToText, TextToSpeech
 from voice.endpointer import Endpointer, Endpointing, IsSpeech, webrtc_vad
 from voice.filters import AudioFilter, NoiseGate
-from voice.frames import TurnTiming
+from voice.frames import Say, TurnTiming
 from voice.pipeline import CallHandler, CallPipeline, MediaSink
 from voice.settings import VoiceSettings
 from voice.stages.base import Stage
@@ -31,6 +31,9 @@ class VoiceEngines:
     stt: SpeechToText | None
     tts: TextToSpeech | None
     settings: VoiceSettings = field(default_factory=VoiceSettings)
+    say_again: Callable[[str], Say] | None = None
+    """The prompt, in a locale, for an utterance whose recognition failed, timed out or was shed (a fixed
+    catalogue prompt, pre-rendered); None: such an utterance arms the no-input timer, like silence."""
 
 
 def default_audio_filters(settings: VoiceSettings) -> list[AudioFilter]:
@@ -71,7 +74,7 @@ def build_call(
     filters = default_audio_filters(settings) if audio_filters is None else list(audio_filters)
     stages: list[Stage[Any]] = [
         InputStage(settings, endpointer or default_endpointer(engines, is_speech), filters),
-        RecognitionStage(engines.stt, turn_completion or LexicalTurnCompletion()),
+        RecognitionStage(engines.stt, turn_completion or LexicalTurnCompletion(), engines.say_again),
         # A speculative step (NLU on the early final, a bot turn begun at the pause) would go here.
         BotTurnStage(handler),
         OutputStage(engines.tts),

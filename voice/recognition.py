@@ -103,6 +103,10 @@ class UtteranceRecognizer:
         except (SpeechError, TimeoutError) as exc:
             log.error("stt failed: %s", type(exc).__name__, extra=self._extra())
             return None
+        except Exception as exc:  # an engine's own error (a decoder's RuntimeError): the utterance is
+            # lost, not the call's recognition stage
+            log.error("stt failed: %s", type(exc).__name__, extra=self._extra())
+            return None
         finally:
             await self._close_stream()
 

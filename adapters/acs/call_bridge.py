@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,9 +34,36 @@ _SSML_TAG = re.compile(r"<[^>]+>")
 TRANSFER_RESULT_TIMEOUT = 60.0
 
 
+SAY_AGAIN_PROMPT = "speech.say_again"
+"""What a caller hears when their utterance could not be recognised (recognition failed, timed out or was
+shed under load): a fixed prompt, so its audio is rendered before /readyz answers 200."""
+
+
 def ssml_to_text(ssml: str) -> str:
     """Visible words of an SSML string (for transcripts)."""
     return re.sub(r"\s+", " ", _SSML_TAG.sub(" ", ssml)).strip()
+
+
+def spoken(activity: Activity, locale: str) -> Say:
+    """A bot message as the prompt the pipeline plays."""
+    speech = activity.speak or activity.text or ""
+    return Say(
+        text=speech,
+        locale=activity.locale or locale,
+        hint=InputHint.parse(activity.input_hint),
+        display_text=activity.text or ssml_to_text(speech),
+    )
+
+
+def say_again_prompt(replies: Any) -> Callable[[str], Say] | None:
+    """The call's "could you say that again?" in a locale, from the app's replies (None without them)."""
+    if replies is None:
+        return None
+
+    def prompt(locale: str) -> Say:
+        return spoken(replies.ask(locale, SAY_AGAIN_PROMPT), locale)
+
+    return prompt
 
 
 class CallBridge:
@@ -145,7 +173,6 @@ class CallBridge:
         if pipeline is None or self.ended:
             return
         if activity.type == ActivityTypes.message and (activity.speak or activity.text):
-            locale = activity.locale or self.locale
             if activity.locale and activity.locale != pipeline.locale:
                 # The bot switched language (caller asked for it): follow it for STT as well as TTS.
                 self.locale = pipeline.locale = activity.locale
@@ -153,15 +180,7 @@ class CallBridge:
             state = caller_state_of(activity.channel_data)
             if state is not None:
                 asyncio.get_running_loop().create_task(pipeline.sink.send_event("Caller", {"state": state}))
-            spoken = activity.speak or activity.text or ""
-            pipeline.say(
-                Say(
-                    text=spoken,
-                    locale=locale,
-                    hint=InputHint.parse(activity.input_hint),
-                    display_text=activity.text or ssml_to_text(spoken),
-                )
-            )
+            pipeline.say(spoken(activity, self.locale))
         elif activity.type == ActivityTypes.event and activity.name == "handoff.initiate":
             value = activity.value if isinstance(activity.value, dict) else {}
             pipeline.act(CallAction("transfer", lambda: self._transfer(value)))

@@ -15,7 +15,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from adapters.acs.busy_line import play_busy_and_close
 from adapters.acs.call_adapter import CallAdapter
-from adapters.acs.call_bridge import CallBridge
+from adapters.acs.call_bridge import CallBridge, say_again_prompt
 from adapters.acs.call_control import AcsCallControl, CallControl, CallControlError, SocketCallControl
 from adapters.acs.media_messages import (
     MAX_MESSAGE_BYTES,
@@ -190,7 +190,7 @@ async def media_ws(request: web.Request) -> web.StreamResponse:
         control = AcsCallControl(app[ACS_CLIENT_KEY], record.connection_id)
     session = CallBridge(record, app[ADAPTER_KEY], services.bot, control, locale)
     pipeline = build_call(
-        VoiceEngines(services.stt, services.tts, voice),
+        VoiceEngines(services.stt, services.tts, voice, say_again_prompt(getattr(services, "replies", None))),
         sink,
         session,
         call_id=record.call_id,

@@ -71,3 +71,37 @@ class RelayTextToSpeech:
             if i and i % self.burst == 0:
                 await asyncio.sleep(0)  # a network read boundary
             yield _TONE[i % len(_TONE)]
+
+
+HANG = "<hang>"
+"""A ``ScriptedSpeechToText`` outcome: the utterance's recognition never finishes."""
+
+
+class _ScriptedStream(RelaySttStream):
+    def __init__(self, outcome: str | Exception, language: str) -> None:
+        super().__init__(outcome if isinstance(outcome, str) else "", language, 0.0)
+        self._outcome = outcome
+
+    async def finish(self) -> SttResult:
+        if isinstance(self._outcome, Exception):
+            raise self._outcome
+        if self._outcome == HANG:
+            await asyncio.Event().wait()
+        return await super().finish()
+
+
+class ScriptedSpeechToText:
+    """Each utterance in turn gets the next outcome: its text, an exception its ``finish`` raises, or
+    ``HANG`` (never finishes); past the script, the last outcome again."""
+
+    def __init__(self, *outcomes: str | Exception, language: str = "en-US") -> None:
+        self.outcomes, self.language = list(outcomes), language
+        self.opened = 0
+
+    def open_stream(self, locale_hint: str | None = None) -> RelaySttStream:
+        outcome = self.outcomes[min(self.opened, len(self.outcomes) - 1)]
+        self.opened += 1
+        return _ScriptedStream(outcome, locale_hint or self.language)
+
+    async def transcribe(self, pcm: bytes, locale_hint: str | None = None) -> SttResult:
+        return await self.open_stream(locale_hint).finish()

@@ -11,13 +11,15 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from services.speech.base import SpeechToText, SttResult
 from voice.endpointer import EndpointEvent
 from voice.frames import (
     InputHint,
+    Outgoing,
+    Say,
     SpeechAudio,
     SpeechEnded,
     SpeechPaused,
@@ -39,9 +41,16 @@ class RecognitionStage(Stage[EndpointEvent]):
     accepts = (SpeechStarted, SpeechAudio, SpeechPaused, SpeechResumed, SpeechEnded)
     name = "stt"
 
-    def __init__(self, stt: SpeechToText | None, turn_completion: TurnCompletion) -> None:
+    def __init__(
+        self,
+        stt: SpeechToText | None,
+        turn_completion: TurnCompletion,
+        say_again: Callable[[str], Say] | None = None,
+    ) -> None:
+        """``say_again``: the prompt (in a locale) for an utterance that could not be recognised."""
         super().__init__()
         self.stt = stt
+        self._say_again = say_again
         self._completion = turn_completion
         self._recognizer: UtteranceRecognizer | None = None
         self._last_partial = ""
@@ -134,7 +143,12 @@ class RecognitionStage(Stage[EndpointEvent]):
         text = result.text.strip() if result is not None else ""
         timing.text = text
         log.info("utterance", extra={"call_id": call.call_id, "reason": end.reason, "chars": len(text)})
-        if text and result is not None:
+        if result is None and self._say_again is not None:
+            # Recognition failed, timed out or was shed: the caller spoke and must hear something, and the
+            # call goes on listening (the prompt expects an answer, so the no-input timer follows it).
+            log.info("utterance not recognised: asked again", extra={"call_id": call.call_id})
+            call.deliver(Outgoing(self._say_again(call.locale), timing, call.onsets))
+        elif text and result is not None:
             if result.language:
                 call.locale, call.locale_known = result.language, True
             await call.sink.send_event("Transcript", {"role": "caller", "text": text, "final": True})
