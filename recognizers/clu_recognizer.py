@@ -30,6 +30,7 @@ from recognizers.base import (
 )
 from recognizers.entities import shared_builtin_extractor
 from recognizers.language import detect_language
+from recognizers.language import load_model as load_language_model
 from recognizers.text import clean
 
 logger = logging.getLogger(__name__)
@@ -179,6 +180,7 @@ class CluRecognizer(CallerRecognizer):
     async def warm_up(self) -> None:
         self._get_client()
         await asyncio.to_thread(self._builtins.warm_up)
+        await asyncio.to_thread(load_language_model)
 
     async def close(self) -> None:
         if self._client is not None:

@@ -28,6 +28,7 @@ from recognizers.clu_project import CluProject, load_project
 from recognizers.e5_model import shared_e5
 from recognizers.entities import ListEntityMatcher, shared_builtin_extractor
 from recognizers.language import detect_language
+from recognizers.language import load_model as load_language_model
 from recognizers.out_of_scope import OutOfScopeGate
 from recognizers.text import clean, fold
 
@@ -197,6 +198,7 @@ class EmbeddedRecognizer(CallerRecognizer):
         """Train and load the entity models off the event loop; call once at start-up."""
         report = await asyncio.to_thread(self.train)
         await asyncio.to_thread(self._builtins.warm_up)
+        await asyncio.to_thread(load_language_model)
         return report
 
     # ---- recognition ----------------------------------------------------------------------
