@@ -159,6 +159,10 @@ class EmbeddedSttSettings(BaseModel):
     """That pass is used when ready this long after the caller's last voiced frame (it starts after
     200 ms of quiet): the final result is never later than this, or pocketsphinx's. Keep it at or below
     ``VOICE__END_SILENCE_MS`` and the pass costs the caller no wait."""
+    max_decode_wait_ms: int = Field(default=1000, ge=0)
+    """The longest a caller's utterance waits for whisper behind other callers' decodes: past it English
+    keeps pocketsphinx's result, an utterance of unknown language is taken as English, and a Spanish one
+    is asked again ("could you say that again?") rather than answered seconds late."""
 
 
 class AzureOpenAISettings(BaseModel):

@@ -9,13 +9,18 @@ English second pass: pocketsphinx streams partials, but on telephone-band audio 
 change the intent ("i lost my card" -> "are card"). Once the caller has been quiet for 200 ms, whisper
 tiny.en decodes the utterance speculatively; ``finish`` uses its text when it is ready within
 ``second_pass_budget_ms`` of the end of speech, pocketsphinx's otherwise (figures: bench/speech_wer.py).
+
+Many callers at once: each engine decodes on its own lane (``services/speech/decode_lanes.py``), never in
+the default thread pool the bot's turns use. A live utterance never queues for whisper longer than
+``max_decode_wait_ms``: English keeps pocketsphinx's result (the second pass is skipped when its lane is
+busy), an utterance of unknown language is taken as English (language detection is skipped), and a
+Spanish one is shed (``SpeechShed``: the call asks the caller to say it again).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,6 +28,7 @@ from locales import languages
 from locales.catalogue import Catalogue
 from services.speech.audio import check_pcm, check_rate
 from services.speech.base import FRAME_BYTES, SAMPLE_RATE, SpeechUnavailable, SttResult, partials_until_closed
+from services.speech.decode_lanes import DecodeLane, SpeechShed, cores
 from services.speech.sphinx_engine import SphinxModel, SphinxUtterance
 from services.speech.vad import WebRtcFrameClassifier
 from services.speech.vocabulary import DomainVocabulary, load_vocabulary
@@ -38,7 +44,7 @@ log = logging.getLogger(__name__)
 _CHUNK_BYTES = 3200  # pocketsphinx is fed 100 ms at a time: one thread hop per 5 frames
 _MAX_SECONDS = 60
 _SPECULATE_MS = 200
-_ENGLISH_PASSES_AT_ONCE = 1  # CTranslate2 runs one decode at a time per model (num_workers=1)
+_DECODE_NICE = 5  # whisper decodes yield the CPU 3:1 to the event loop and the bot's turns
 
 
 def _language(locale_hint: str | None) -> str | None:
@@ -96,10 +102,14 @@ class EmbeddedSpeechToText:
         english_pass: WhisperEngine | None = None,
         english_second_pass: bool = True,
         second_pass_budget_ms: int | None = 600,
+        max_decode_wait_ms: int | None = 1000,
+        streams_at_once: int = 4,
     ) -> None:
         """``sphinx``/``whisper``/``english_pass`` let several instances share loaded engines (tests,
         benchmarks). ``second_pass_budget_ms``: the English second pass is used when ready that long after
-        the caller's last voiced frame (None: ``finish`` always waits for it)."""
+        the caller's last voiced frame (None: ``finish`` always waits for it). ``max_decode_wait_ms``: the
+        longest a live utterance waits for whisper behind other callers' decodes (None: no bound).
+        ``streams_at_once``: pocketsphinx decoders built by ``warm_up`` (one per caller talking at once)."""
         self._data_dir = data_dir
         self.vocabulary = vocabulary or load_vocabulary(clu_project_file)
         self._whisper_threads = whisper_threads
@@ -111,14 +121,18 @@ class EmbeddedSpeechToText:
         self._sphinx_lock = asyncio.Lock()
         self._whisper_lock = asyncio.Lock()
         self._english_lock = asyncio.Lock()
-        self._english_running = 0
-        self._english_count = threading.Lock()  # decremented from the decoding thread
+        self.max_decode_wait_s = None if max_decode_wait_ms is None else max_decode_wait_ms / 1000
+        self._streams_at_once = streams_at_once
+        # pocketsphinx: short per-chunk work, one thread per core; each whisper model: one decode at a time.
+        self.sphinx_lane = DecodeLane("pocketsphinx", cores(), first_guess_s=0.02)
+        self.whisper_lane = DecodeLane("whisper", first_guess_s=2.0, nice=_DECODE_NICE)
+        self.english_lane = DecodeLane("whisper-en", first_guess_s=0.4, nice=_DECODE_NICE)
 
     async def sphinx(self) -> SphinxModel:
         async with self._sphinx_lock:
             if self._sphinx is None:
                 phrases = self.vocabulary.for_language(_sphinx_language())
-                self._sphinx = await asyncio.to_thread(SphinxModel, phrases, self._data_dir / "stt")
+                self._sphinx = await self.sphinx_lane.run(SphinxModel, phrases, self._data_dir / "stt")
                 log.info(
                     "english domain LM built",
                     extra={"sentences": self._sphinx.sentences, "words": self._sphinx.vocabulary_size},
@@ -129,9 +143,9 @@ class EmbeddedSpeechToText:
         async with self._whisper_lock:
             if self._whisper is None:
                 try:
-                    model_dir = await asyncio.to_thread(install_whisper_base, self._data_dir)
+                    model_dir = await self.whisper_lane.run(install_whisper_base, self._data_dir)
                     prompts = {lang: whisper_prompt(self.vocabulary, lang) for lang in languages.codes()}
-                    self._whisper = await asyncio.to_thread(
+                    self._whisper = await self.whisper_lane.run(
                         WhisperEngine, model_dir, self._whisper_threads, prompts
                     )
                 except (OSError, RuntimeError, ValueError) as exc:
@@ -145,7 +159,7 @@ class EmbeddedSpeechToText:
         async with self._english_lock:
             if self._english is None:
                 try:
-                    self._english = await asyncio.to_thread(
+                    self._english = await self.english_lane.run(
                         build_english_pass, self.vocabulary, self._whisper_threads
                     )
                 except (OSError, RuntimeError, ValueError, SpeechUnavailable) as exc:
@@ -161,35 +175,33 @@ class EmbeddedSpeechToText:
         queued passes would pile up on a busy server (each costs ~0.3-0.8 s of CPU); pocketsphinx's
         result stands instead."""
         english = await self.english_pass()
-        if english is None or (not queue and self._english_running >= _ENGLISH_PASSES_AT_ONCE):
+        if english is None:
             return None
-        with self._english_count:
-            self._english_running += 1
-
-        def run() -> WhisperResult:
-            # Counted down when the decode ends, not when its task is cancelled: a cancelled pass
-            # (the caller spoke again) keeps the engine busy until its thread returns.
-            try:
-                return english.transcribe(audio, "en")
-            finally:
-                with self._english_count:
-                    self._english_running -= 1
-
-        return await asyncio.to_thread(run)
+        if not queue and self.english_lane.busy:
+            # Busy until the running decode's thread returns, even when its caller gave up on it.
+            shed(self.english_lane, "kept the streamed English result")
+            return None
+        return await self.english_lane.run(english.transcribe, audio, "en")
 
     async def warm_up(self) -> None:
         """Build the English LM and load both whispers now, so the first caller does not wait (~3 s)."""
-        _, whisper, english = await asyncio.gather(self.sphinx(), self.whisper(), self.english_pass())
+        sphinx, whisper, english = await asyncio.gather(self.sphinx(), self.whisper(), self.english_pass())
+        await self.sphinx_lane.run(sphinx.prepare, self._streams_at_once)
         whispered = next(code for code in languages.codes() if not _streams(code))
-        await asyncio.to_thread(whisper.transcribe, b"\x00\x00" * SAMPLE_RATE, whispered)
+        await self.whisper_lane.run(whisper.transcribe, b"\x00\x00" * SAMPLE_RATE, whispered)
         if english is not None:
-            await asyncio.to_thread(english.transcribe, b"\x00\x00" * SAMPLE_RATE, "en")
+            await self.english_lane.run(english.transcribe, b"\x00\x00" * SAMPLE_RATE, "en")
 
     def open_stream(
         self, locale_hint: str | None = None, sample_rate: int = SAMPLE_RATE
     ) -> EmbeddedSttStream:
         check_rate(sample_rate)
-        return EmbeddedSttStream(self, _language(locale_hint), second_pass_budget_s=self.second_pass_budget_s)
+        return EmbeddedSttStream(
+            self,
+            _language(locale_hint),
+            second_pass_budget_s=self.second_pass_budget_s,
+            max_decode_wait_s=self.max_decode_wait_s,
+        )
 
     async def transcribe(
         self, pcm: bytes, locale_hint: str | None = None, sample_rate: int = SAMPLE_RATE
@@ -208,6 +220,13 @@ class EmbeddedSpeechToText:
     async def close(self) -> None:
         if self._sphinx is not None:
             self._sphinx.close()
+        for lane in (self.sphinx_lane, self.whisper_lane, self.english_lane):
+            lane.close()
+
+
+def shed(lane: DecodeLane, outcome: str) -> None:
+    """A live decode not queued behind others: logged with the lane and what the caller got (no text)."""
+    log.info("speech decode shed", extra={"lane": lane.name, "outcome": outcome})
 
 
 class EmbeddedSttStream:
@@ -223,11 +242,14 @@ class EmbeddedSttStream:
         lang: str | None,
         max_seconds: int | None = _MAX_SECONDS,
         second_pass_budget_s: float | None = None,
+        max_decode_wait_s: float | None = None,
     ) -> None:
         """``second_pass_budget_s``: how long after the last voiced frame the English second pass may be
-        used (None: ``finish`` waits until it is done)."""
+        used (None: ``finish`` waits until it is done). ``max_decode_wait_s``: the longest a whisper decode
+        may wait behind others (None: as long as it takes; a recording nobody waits on the line for)."""
         self._stt = stt
         self._budget_s = second_pass_budget_s
+        self._max_wait_s = max_decode_wait_s
         self._max_bytes = max_seconds * SAMPLE_RATE * 2 if max_seconds else None
         self._lang = lang
         self._audio = bytearray()
@@ -296,15 +318,25 @@ class EmbeddedSttStream:
     async def _whisper(self, audio: bytes, lang: str | None) -> tuple[str, WhisperResult | None]:
         """Language (detected among en/es when not given) and whisper's transcript (English: the second
         pass, None when it is off)."""
+        lane = self._stt.whisper_lane
         if lang is None:
             whisper = await self._stt.whisper()
-            detected, share = await asyncio.to_thread(whisper.detect, audio)
-            log.debug("language detected", extra={"language": detected, "share": round(share, 2)})
+            try:
+                detected, share = await lane.run(whisper.detect, audio, max_wait_s=self._max_wait_s)
+                log.debug("language detected", extra={"language": detected, "share": round(share, 2)})
+            except SpeechShed:
+                # Too many decodes ahead: taken as the streaming engine's language, whose result is in hand.
+                shed(lane, "language taken as the streamed one")
+                detected = _sphinx_language()
         chosen: str = lang if lang is not None else detected
         if _streams(chosen):
             return chosen, await self._stt.second_pass(audio, queue=self._budget_s is None)
         whisper = await self._stt.whisper()
-        return chosen, await asyncio.to_thread(whisper.transcribe, audio, chosen)
+        try:
+            return chosen, await lane.run(whisper.transcribe, audio, chosen, max_wait_s=self._max_wait_s)
+        except SpeechShed:
+            shed(lane, "asked again")
+            raise
 
     async def _feed_sphinx(self) -> None:
         async with self._lock:
@@ -312,8 +344,8 @@ class EmbeddedSttStream:
                 return
             chunk, self._pending = bytes(self._pending), bytearray()
             if self._utt is None:
-                self._utt = SphinxUtterance(await self._stt.sphinx())
-            partial = await asyncio.to_thread(self._utt.process, chunk)
+                self._utt = await self._stt.sphinx_lane.run(SphinxUtterance, await self._stt.sphinx())
+            partial = await self._stt.sphinx_lane.run(self._utt.process, chunk)
             self._fed += len(chunk)
             if partial and partial != self._last_partial:
                 self._last_partial = partial
@@ -341,10 +373,10 @@ class EmbeddedSttStream:
             await self._feed_sphinx()
             if self._utt is not None:
                 utt, self._utt = self._utt, None
-                english = await asyncio.to_thread(utt.finish)
+                english = await self._stt.sphinx_lane.run(utt.finish)
         if self._lang is not None and _streams(self._lang):
             lang, res = self._lang, await self._second_pass(audio)
-        elif self._spec is not None and self._spec[0] == self._voiced_end:
+        elif self._spec is not None and self._spec[0] == self._voiced_end and not _was_shed(self._spec[1]):
             lang, res = await self._spec[1]  # nothing but silence since the speculative work started
         else:
             lang, res = await self._whisper(audio, self._lang)
@@ -386,8 +418,17 @@ class EmbeddedSttStream:
             self._spec[1].cancel()  # the thread finishes its decode; nobody waits for it
         if self._utt is not None:
             utt, self._utt = self._utt, None
-            await asyncio.to_thread(utt.close)
+            await self._stt.sphinx_lane.run(utt.close)
         self._partials.put_nowait(None)
 
     def __repr__(self) -> str:  # never the audio or text: both may hold personal data
         return f"EmbeddedSttStream(lang={self._lang!r}, bytes={len(self._audio)})"
+
+
+def _was_shed(task: asyncio.Task[object]) -> bool:
+    """A speculative decode shed on arrival: at the end of the utterance it is tried again (the queue may
+    have moved on); one that waited out its bound is not."""
+    if not task.done() or task.cancelled():
+        return False
+    error = task.exception()
+    return isinstance(error, SpeechShed) and not error.waited

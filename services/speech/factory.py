@@ -34,6 +34,9 @@ def embedded_stt(settings: Settings, vocabulary: DomainVocabulary) -> SpeechToTe
         vocabulary=vocabulary,
         english_second_pass=settings.embedded_stt.english_second_pass,
         second_pass_budget_ms=settings.embedded_stt.second_pass_budget_ms,
+        max_decode_wait_ms=settings.embedded_stt.max_decode_wait_ms,
+        # A decoder per call the instance carries (phone and softphone), built before /readyz.
+        streams_at_once=settings.voice.max_calls + settings.voice.max_softphone_calls,
     )
 
 

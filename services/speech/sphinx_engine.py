@@ -15,6 +15,7 @@ from pocketsphinx.lm import ArpaBoLM
 from services.speech.base import SAMPLE_RATE
 
 _ALT = re.compile(r"\(\d+\)$")
+_POOL = 64  # decoders kept for reuse, ~7 MB each
 
 
 def _cmudict_path() -> Path:
@@ -82,11 +83,20 @@ class SphinxModel:
             loglevel="FATAL",
         )
 
+    def prepare(self, decoders: int) -> None:
+        """Fill the pool up to ``decoders`` now: a decoder takes ~50 ms to build holding the GIL (which
+        stalls the event loop), and a dozen callers starting at once would each build one."""
+        with self._lock:
+            missing = min(decoders, _POOL) - len(self._pool)
+        built = [self._new_decoder() for _ in range(missing)]
+        with self._lock:
+            self._pool.extend(built)
+
     def release(self, decoder: pocketsphinx.Decoder) -> None:
         cmn = decoder.get_cmn()
         with self._lock:
             self._cmn = cmn
-            if len(self._pool) < 64:
+            if len(self._pool) < _POOL:
                 self._pool.append(decoder)
 
     def close(self) -> None:
