@@ -30,8 +30,11 @@ async def silence_until(call: SimulatedCall, at: float) -> None:
         await call.silence(remaining)
 
 
-async def wait_reply(call: SimulatedCall, prefix: str, after: int, timeout_s: float) -> float | None:
-    """Live line until a bot reply starting with ``prefix`` (past the first ``after`` replies) arrives."""
+async def wait_reply(
+    call: SimulatedCall, prefix: str | tuple[str, ...], after: int, timeout_s: float
+) -> float | None:
+    """Live line until a bot reply starting with ``prefix`` (or one of them; past the first ``after``
+    replies) arrives."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and not call.closed:
         if any(r.startswith(prefix) for r in call.result.replies[after:]):
@@ -48,12 +51,20 @@ class RaceOutcome:
     speech_end_to_answer_s: float | None
     greeted: bool = True
     """False: no greeting was heard (whole) within ``hear_until_quiet``'s bound, so the caller never spoke."""
+    server_timings: list[dict[str, float]] | None = None
+    """The server's split of each turn's wait (endpointing, STT, bot, TTS first frame)."""
 
 
 async def speak_near_reprompt(
-    url: str, speech: bytes, no_input_s: float, offset_s: float, answer_prefix: str, timeout_s: float = 6.0
+    url: str,
+    speech: bytes,
+    no_input_s: float,
+    offset_s: float,
+    answer_prefix: str | tuple[str, ...],
+    timeout_s: float = 6.0,
 ) -> RaceOutcome:
-    """Hear the greeting, stay silent, start ``speech`` ``offset_s`` from the no-input deadline; answered?"""
+    """Hear the greeting, stay silent, start ``speech`` ``offset_s`` from the no-input deadline; answered
+    (a reply starting with ``answer_prefix``, or one of them)?"""
     async with aiohttp.ClientSession() as http:
         call = await open_call(http, url, CALLER)
         try:
@@ -72,6 +83,7 @@ async def speak_near_reprompt(
         answered_at is not None,
         list(call.result.replies),
         None if answered_at is None else answered_at - spoke_until,
+        server_timings=list(call.result.server_timings),
     )
 
 
