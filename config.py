@@ -253,9 +253,16 @@ class VoiceSettings(BaseModel):
     softphone_enabled: bool | None = None
     """The browser softphone and simulator (anyone can claim any caller number there). Unset: on in
     development, off in production (``Settings.softphone_on``)."""
-    max_calls: int = 200
-    """Phone calls one instance carries at once; more media sockets get 503, more incoming calls a busy
-    reject. Softphone sockets never count here."""
+    max_calls: int = 4
+    """Phone calls one instance carries at once; more incoming calls get a busy reject, a media socket
+    answered past it the busy message. Softphone sockets never count here. Measured on this 2-core box
+    with ``python -m bench.voice_races --bot app --callers N --rounds 2`` (every caller speaking at once;
+    bound: every utterance replied to, answer or re-ask, p95 within 3 s): 4 callers 0/8 lost, 6/8 within
+    3 s, p50 1.5 s, p95 5.8 s; 6 callers 1/12 lost, p95 11.5 s; 8 callers 0/16 lost, p95 8.9 s; 13
+    callers 0/13 lost, p95 10.4 s (1 round). Other sessions held the load average at 8-12 throughout: a
+    lone caller took 5-9 s then, so no N met 3 s and 4 is the conservative pick (2 talking callers per
+    core); re-measure on a quiet box, and size other machines per core the same way. The old 200 lost
+    every utterance of 13 callers talking at once."""
     max_softphone_calls: int = 5
     """Softphone/simulator sockets one instance carries at once (their own cap, apart from phone calls)."""
     media_connect_timeout_seconds: float = 15.0
