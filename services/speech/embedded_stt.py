@@ -6,7 +6,7 @@ Language choice: the locale hint picks the engine. Without a hint, English is de
 decides whether the English result stands or the utterance is decoded again in Spanish.
 
 English second pass: pocketsphinx streams partials, but on telephone-band audio it loses words that
-change the intent ("i lost my card" -> "are card"). Once the caller has been quiet for 120 ms, whisper
+change the intent ("i lost my card" -> "are card"). Once the caller has been quiet for 200 ms, whisper
 tiny.en decodes the utterance speculatively; ``finish`` uses its text when it is ready within
 ``second_pass_budget_ms`` of the end of speech, pocketsphinx's otherwise (figures: bench/speech_wer.py).
 
@@ -43,18 +43,8 @@ log = logging.getLogger(__name__)
 
 _CHUNK_BYTES = 3200  # pocketsphinx is fed 100 ms at a time: one thread hop per 5 frames
 _MAX_SECONDS = 60
-# Whisper's speculative decode starts after _SPECULATE_MS of quiet. English's second pass (tiny.en, short
-# window) starts after _ENGLISH_SPECULATE_MS, on the utterance with _SPECULATE_MS of quiet after its last
-# voiced frame: the quiet heard so far, then its start again. At 120 ms instead of 200 ms of quiet the
-# reply comes ~80 ms sooner, and tiny.en reads about what it reads from 200 ms of real quiet (English
-# tuning set, 6 espeak-ng voices, 120 clips: 104 the same text, WER 0.161 -> 0.156; greedy decoding
-# instead, WER 0.203, was not taken). Not 100 ms: 5 of those clips pause that long inside the phrase,
-# none 120 ms, and a decode started at such a pause is thrown away but keeps the engine busy. Not
-# whisper-base (Spanish, language detection): on the Spanish tuning clips the same made-up tail read 34
-# of 120 differently, WER 0.421 -> 0.442.
 _SPECULATE_MS = 200
 _DECODE_NICE = 5  # whisper decodes yield the CPU 3:1 to the event loop and the bot's turns
-_ENGLISH_SPECULATE_MS = 120
 
 
 def _language(locale_hint: str | None) -> str | None:
@@ -243,8 +233,7 @@ class EmbeddedSttStream:
     """One utterance. English streams through pocketsphinx; Spanish is buffered for whisper.
 
     Whisper's work (Spanish, English's second pass, and without a hint language detection) starts
-    speculatively once the caller has been quiet for 200 ms (English's second pass: 120 ms); ``finish``
-    uses it when only silence followed.
+    speculatively once the caller has been quiet for 200 ms; ``finish`` uses it when only silence followed.
     """
 
     def __init__(
@@ -273,7 +262,7 @@ class EmbeddedSttStream:
         self._done = False
         self._final: SttResult | None = None
         # Whisper decodes after the endpoint; a speculative decode starts once the caller has been quiet
-        # for _SPECULATE_MS (_ENGLISH_SPECULATE_MS), and is used at finish() if no speech came after it.
+        # for _SPECULATE_MS, and is used at finish() if no speech came after it.
         self._vad = (
             WebRtcFrameClassifier() if lang is None or not _streams(lang) or stt.english_second_pass else None
         )
@@ -308,27 +297,16 @@ class EmbeddedSttStream:
             if self._vad(frame):
                 self._voiced_end = self._vad_pos
         quiet_ms = (self._vad_pos - self._voiced_end) * 1000 // (SAMPLE_RATE * 2)
-        english = self._lang is not None and _streams(self._lang)
         if (
             self._voiced_end
-            and quiet_ms >= (_ENGLISH_SPECULATE_MS if english else _SPECULATE_MS)
+            and quiet_ms >= _SPECULATE_MS
             and (self._spec is None or self._spec[0] != self._voiced_end)
         ):
             self._spec = (
                 self._voiced_end,
-                asyncio.create_task(self._whisper(self._with_tail(quiet_ms), self._lang)),
+                asyncio.create_task(self._whisper(bytes(self._audio), self._lang)),
             )
             self._spec[1].add_done_callback(self._speculative_partial)
-
-    def _with_tail(self, quiet_ms: int) -> bytes:
-        """The audio so far, its quiet after the last voiced frame made up to ``_SPECULATE_MS`` by
-        repeating that quiet (the decode then sees what it would then, if the caller stays quiet)."""
-        audio = bytes(self._audio)
-        missing = (_SPECULATE_MS - quiet_ms) * SAMPLE_RATE * 2 // 1000
-        if missing <= 0:
-            return audio
-        quiet = audio[self._voiced_end :]
-        return audio + (quiet * (missing // len(quiet) + 1))[:missing]
 
     def _speculative_partial(self, task: asyncio.Task[tuple[str, WhisperResult | None]]) -> None:
         if self._done or task.cancelled() or task.exception() is not None:

@@ -7,14 +7,12 @@ import json
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from dialogs.spoken_answers import pin_from, spoken_digits
 from services.speech import whisper_engine
 from services.speech.base import UnsupportedAudioFormat
 from services.speech.embedded_stt import EmbeddedSpeechToText
-from services.speech.vad import WebRtcFrameClassifier
 from services.speech.vocabulary import load_vocabulary, normalize
 from services.speech.whisper_engine import WhisperResult, cut_loop
 from tests.support.speech_fixtures import frames, make_speech_pcm
@@ -243,96 +241,3 @@ async def test_the_english_final_carries_the_streaming_engines_reading_for_turn_
     final, _ = await stream_frames(stt, speech("what is my balance", "en-US"), "en-US")
     assert "balance" in normalize(final.text).split()
     assert "balance" in normalize(final.streamed_text).split(), final.streamed_text
-
-
-class _CountingEnglishPass:
-    """A second-pass engine that says which of its decodes a result came from, and keeps their audio."""
-
-    def __init__(self) -> None:
-        self.heard: list[bytes] = []
-        self._lock = threading.Lock()
-
-    def transcribe(self, pcm: bytes, language: str) -> WhisperResult:
-        with self._lock:
-            self.heard.append(pcm)
-            return WhisperResult(f"decode {len(self.heard)}", language, 0, 100, 0.9)
-
-
-def _line_noise(ms: int) -> bytes:
-    """A phone line's quiet between words: white noise at -70 dBFS."""
-    noise = np.random.default_rng(7).normal(0.0, 10 ** (-70 / 20), 16 * ms) * 32767
-    return noise.astype("<i2").tobytes()
-
-
-def _quiet_ms(pcm: bytes) -> int:
-    """Milliseconds of unvoiced 20 ms frames at the end of ``pcm`` (the stream's own VAD)."""
-    vad, quiet = WebRtcFrameClassifier(), 0
-    for frame in frames(pcm):
-        quiet = 0 if vad(frame) else quiet + 20
-    return quiet
-
-
-@pytest.fixture
-def counting_stt(speech_data_dir, engines) -> tuple[EmbeddedSpeechToText, _CountingEnglishPass]:
-    sphinx, whisper = engines
-    counting = _CountingEnglishPass()
-    stt = EmbeddedSpeechToText(
-        speech_data_dir,
-        vocabulary=load_vocabulary(None),
-        sphinx=sphinx,
-        whisper=whisper,
-        english_pass=counting,  # type: ignore[arg-type]
-        second_pass_budget_ms=None,
-    )
-    return stt, counting
-
-
-async def _push_until_decoding(stream, counting: _CountingEnglishPass, pcm: bytes) -> bytes:
-    """Push ``pcm`` frame by frame until a whisper decode has started; return what was pushed."""
-    pushed = b""
-    for frame in frames(pcm):
-        await stream.push(frame)
-        pushed += frame
-        for _ in range(3):
-            await asyncio.sleep(0)  # the decode's task reaches its thread
-        await asyncio.to_thread(lambda: None)
-        if counting.heard:
-            return pushed
-    return pushed
-
-
-async def test_the_english_second_pass_starts_at_120_ms_of_quiet_and_is_used_when_only_silence_followed(
-    counting_stt,
-) -> None:
-    # The reply waits for this decode: started at 120 ms of quiet instead of 200 ms, it is ~80 ms sooner.
-    stt, counting = counting_stt
-    stream = stt.open_stream("en-US")
-    said = make_speech_pcm("what is my balance", "en-US", lead_ms=300, noise_db=-70, trim=True)
-    quiet = _line_noise(1000)
-    pushed = await _push_until_decoding(stream, counting, said + quiet)
-    assert counting.heard, "no decode during the pause"
-    assert _quiet_ms(pushed) <= 140
-    # It decodes the utterance as it would stand at 200 ms of quiet: the quiet heard, made up to 200 ms.
-    assert _quiet_ms(counting.heard[0]) >= 200 and counting.heard[0].startswith(pushed)
-    for frame in frames(quiet[len(pushed) - len(said) :][: 16 * 2 * 400]):
-        await stream.push(frame)  # 400 ms more of nothing but silence
-    final = await stream.finish()
-    await stream.close()
-    assert final.text == "decode 1" and len(counting.heard) == 1
-
-
-async def test_speech_after_a_short_pause_is_decoded_again_with_the_whole_utterance(counting_stt) -> None:
-    stt, counting = counting_stt
-    stream = stt.open_stream("en-US")
-    first = make_speech_pcm("I lost my", "en-US", lead_ms=300, noise_db=-70, trim=True)
-    gap = _line_noise(160)
-    rest = make_speech_pcm("credit card", "en-US", trail_ms=600, noise_db=-70, trim=True)
-    pushed = await _push_until_decoding(stream, counting, first + gap)
-    assert counting.heard, "no decode during a 160 ms pause"
-    for frame in frames((first + gap + rest)[len(pushed) :]):
-        await stream.push(frame)
-    final = await stream.finish()
-    await stream.close()
-    assert len(counting.heard) == 2 and final.text == "decode 2"
-    spoken = len(first + gap + rest) - 32 * 600  # up to the end of "credit card"
-    assert counting.heard[1].startswith((first + gap + rest)[:spoken])

@@ -27,9 +27,16 @@ async def heard(stt: EmbeddedSpeechToText, text: str) -> str:
         # The issue's call: heard as "are my credit card", it was confirmed as card payment details.
         ("I lost my credit card", "BlockCard"),
         # Each of these was missed on pocketsphinx alone (wrong intent or a confirmation question).
-        # Still not heard word for word: whisper tiny.en at 8 kHz hears "what's in my credit card" (decoded
-        # at 120 ms of quiet; "what am i on my credit card" at 200 ms, which asked to confirm).
-        ("what do I owe on my credit card", "CardPaymentInfo"),
+        pytest.param(
+            "what do I owe on my credit card",
+            "CardPaymentInfo",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="known miss (issue 13 item 3, no domain vocabulary biasing yet): whisper tiny.en at "
+                "8 kHz hears 'what am i on my credit card', which scored 0.82 only while held-out lines were "
+                "in the training data; 0.69 without them, so the bot asks to confirm",
+            ),
+        ),
         ("I do not recognize this charge", "ReportFraud"),
         ("when is my card payment due", "CardPaymentInfo"),
     ],
