@@ -253,16 +253,15 @@ class VoiceSettings(BaseModel):
     softphone_enabled: bool | None = None
     """The browser softphone and simulator (anyone can claim any caller number there). Unset: on in
     development, off in production (``Settings.softphone_on``)."""
-    max_calls: int = 4
+    max_calls: int = 6
     """Phone calls one instance carries at once; more incoming calls get a busy reject, a media socket
-    answered past it the busy message. Softphone sockets never count here. Measured on this 2-core box
-    with ``python -m bench.voice_races --bot app --callers N --rounds 2`` (every caller speaking at once;
-    bound: every utterance replied to, answer or re-ask, p95 within 3 s): 4 callers 0/8 lost, 6/8 within
-    3 s, p50 1.5 s, p95 5.8 s; 6 callers 1/12 lost, p95 11.5 s; 8 callers 0/16 lost, p95 8.9 s; 13
-    callers 0/13 lost, p95 10.4 s (1 round). Other sessions held the load average at 8-12 throughout: a
-    lone caller took 5-9 s then, so no N met 3 s and 4 is the conservative pick (2 talking callers per
-    core); re-measure on a quiet box, and size other machines per core the same way. The old 200 lost
-    every utterance of 13 callers talking at once."""
+    answered past it the busy message. Softphone sockets never count here. Measured on this 2-core box, no
+    other load (load average 0.9-1.4), with ``python -m bench.voice_races --bot app --callers N --rounds 2``
+    (every caller speaking at once; bound: every utterance replied to, answer or re-ask, p95 within 3 s):
+    4 callers 8/8 replied, p95 2.6 s; 6 callers 12/12 and 12/12 replied, p95 2.0 and 2.2 s; 7 callers 13/14,
+    p95 5.9 s; 8 callers 15/16, p95 6.0 s; 13 callers 6/13 (1 round). So 6: 3 talking callers per core.
+    Size other machines per core the same way. The old 200 lost every utterance of 13 callers talking at
+    once (before speech decoding got its own lanes)."""
     max_softphone_calls: int = 5
     """Softphone/simulator sockets one instance carries at once (their own cap, apart from phone calls)."""
     media_connect_timeout_seconds: float = 15.0
