@@ -133,3 +133,42 @@ async def test_a_lane_refuses_a_decode_that_would_wait_past_its_bound() -> None:
     await running
     lane.close()
     assert not refused.value.waited and ran == []
+
+
+class _SlowWhisper:
+    """A whisper engine whose every decode takes ``seconds`` (a whisper-base decode on this box)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def detect(self, pcm: bytes, candidates: tuple[str, ...] | None = None) -> tuple[str, float]:
+        threading.Event().wait(self.seconds)
+        return "es", 1.0
+
+    def transcribe(self, pcm: bytes, language: str) -> WhisperResult:
+        threading.Event().wait(self.seconds)
+        return WhisperResult("perdí mi tarjeta de crédito", language, 0, 100, 0.9)
+
+
+async def test_a_lone_caller_who_paused_mid_phrase_is_not_shed_for_their_own_speculation(
+    speech_data_dir, engines
+) -> None:
+    sphinx, _ = engines
+    stt = EmbeddedSpeechToText(
+        speech_data_dir,
+        vocabulary=load_vocabulary(None),
+        sphinx=sphinx,
+        whisper=_SlowWhisper(0.8),  # type: ignore[arg-type]
+        english_second_pass=False,
+        max_decode_wait_ms=300,
+    )
+    stream = stt.open_stream("es-MX")
+    head = make_speech_pcm("perdí mi", "es-MX", lead_ms=300, trail_ms=700, noise_db=-70)
+    tail = make_speech_pcm("tarjeta de crédito", "es-MX", lead_ms=0, trail_ms=300, noise_db=-70)
+    try:
+        for frame in frames(head + tail):  # the pause starts a speculative decode; the caller speaks on
+            await stream.push(frame)
+        result = await stream.finish()  # before: SpeechShed ("say that again") behind its own speculation
+    finally:
+        await stream.close()
+    assert result.text == "perdí mi tarjeta de crédito"
