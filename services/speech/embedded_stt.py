@@ -305,7 +305,7 @@ class EmbeddedSttStream:
             earlier = self._spec[1] if self._spec is not None else None
             self._spec = (
                 self._voiced_end,
-                asyncio.create_task(self._speculate(earlier, bytes(self._audio), self._lang)),
+                asyncio.create_task(self._whisper_after(earlier, bytes(self._audio), self._lang)),
             )
             self._spec[1].add_done_callback(self._speculative_partial)
 
@@ -316,11 +316,13 @@ class EmbeddedSttStream:
         if res is not None and res.text:
             self._partials.put_nowait(SttResult(res.text, False, languages.locale_of(lang), 0, 0))
 
-    async def _speculate(
+    async def _whisper_after(
         self, earlier: asyncio.Task[tuple[str, WhisperResult | None]] | None, audio: bytes, lang: str | None
     ) -> tuple[str, WhisperResult | None]:
-        """A speculative decode starts after this stream's decode of an earlier pause, not beside it:
-        queued beside its own stale work, it was shed (the lane looked busy) and the caller asked again."""
+        """Whisper's reading once this stream's own decode of an earlier pause is done, not beside it:
+        queued beside its own stale work, a later decode was shed (the lane looked busy), and a lone
+        Spanish caller who paused mid-phrase ("perdí mi | tarjeta") was asked to say it again on a quiet
+        box. The wait is bounded: a decode not started within the bound is dropped by the lane."""
         if earlier is not None and not earlier.done():
             await asyncio.wait([earlier])
         return await self._whisper(audio, lang)
@@ -389,22 +391,14 @@ class EmbeddedSttStream:
         elif self._spec is not None and self._spec[0] == self._voiced_end and not _was_shed(self._spec[1]):
             lang, res = await self._spec[1]  # nothing but silence since the speculative work started
         else:
-            await self._stale_speculation_done()
-            lang, res = await self._whisper(audio, self._lang)
+            earlier = self._spec[1] if self._spec is not None else None
+            lang, res = await self._whisper_after(earlier, audio, self._lang)
         if res is None or (lang == "en" and not res.text):
             text, start, end, conf = english or ("", 0, 0, 0.0)
             return SttResult(text, True, languages.locale_of(_sphinx_language()), start, end, conf)
         streamed = english[0] if english is not None and lang == "en" else ""
         locale = languages.locale_of(lang)
         return SttResult(res.text, True, locale, res.start_ms, res.end_ms, res.confidence, streamed)
-
-    async def _stale_speculation_done(self) -> None:
-        """This stream's own decode of an earlier pause (the caller spoke on) still holds the whisper lane:
-        the final waits for it instead of being shed for it. Shed for its own speculation, a lone Spanish
-        caller who paused mid-phrase ("perdí mi | tarjeta") was asked to say it again on a quiet box. The
-        wait is bounded: a speculative decode not started within the bound is dropped by the lane."""
-        if self._spec is not None and not self._spec[1].done():
-            await asyncio.wait([self._spec[1]])
 
     def _wait_left(self) -> float | None:
         """What is left of the budget: the quiet already received since the last voiced frame counts."""

@@ -36,7 +36,7 @@ class _BusyWhisper:
         return WhisperResult("quiero saber mi saldo", language, 0, 100, 0.9)
 
 
-def _stt(speech_data_dir, engines, whisper: _BusyWhisper, max_wait_ms: int | None) -> EmbeddedSpeechToText:
+def _stt(speech_data_dir, engines, whisper: object, max_wait_ms: int | None) -> EmbeddedSpeechToText:
     sphinx, _ = engines
     return EmbeddedSpeechToText(
         speech_data_dir,
@@ -153,15 +153,7 @@ class _SlowWhisper:
 async def test_a_lone_caller_who_paused_mid_phrase_is_not_shed_for_their_own_speculation(
     speech_data_dir, engines
 ) -> None:
-    sphinx, _ = engines
-    stt = EmbeddedSpeechToText(
-        speech_data_dir,
-        vocabulary=load_vocabulary(None),
-        sphinx=sphinx,
-        whisper=_SlowWhisper(0.8),  # type: ignore[arg-type]
-        english_second_pass=False,
-        max_decode_wait_ms=300,
-    )
+    stt = _stt(speech_data_dir, engines, _SlowWhisper(0.8), max_wait_ms=300)
     stream = stt.open_stream("es-MX")
     head = make_speech_pcm("perdí mi", "es-MX", lead_ms=300, trail_ms=700, noise_db=-70)
     tail = make_speech_pcm("tarjeta de crédito", "es-MX", lead_ms=0, trail_ms=300, noise_db=-70)
