@@ -65,8 +65,12 @@ class RoutingSettings(BaseModel):
     max_no_match: int = 3
     max_pin_attempts: int = 3
     knowledge_first: bool = True
-    """A customer-data intent whose words are not an action on the caller's own data ("check my",
-    "block my", "what did I spend") yields to a strong knowledge-base match (README: How a call flows)."""
+    """A customer-data intent whose words ask about the bank's rules and are not an action on the caller's
+    own data ("check my", "block my", "what did I spend") yields to a strong knowledge-base match
+    (dialogs/arbitration.py; README: How a call flows)."""
+    ask_rules_questions: bool = True
+    """The same words with no strong knowledge-base match: the intent is confirmed first ("Just to be
+    sure: do you want …?"), never run without asking, however confident the recognizer is."""
 
 
 class PinLockoutSettings(BaseModel):

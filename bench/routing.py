@@ -8,12 +8,15 @@ Figures, per language:
 - None recall: gold None utterances that reach no business dialog (top intent None, or below the
   confirm threshold, which sends them to the knowledge dialog);
 - confident misroute: gold None utterances whose top intent is another one with a score at or above
-  ROUTING__HIGH_THRESHOLD (run without asking).
+  ROUTING__HIGH_THRESHOLD, run without asking;
+- business asked: gold business utterances that meet the confirmation question ("Just to be sure: do you
+  want …?") before their dialog runs: a caller-noticeable cost.
 
 Each path is reported twice: the recognizer alone (`embedded`, `clu`), and the whole routing decision a
 caller meets (`embedded+kb`, `clu+kb`): MainDialog's action-vs-knowledge rule (dialogs/arbitration.py,
-ROUTING__KNOWLEDGE_FIRST) applied over the embedded knowledge index built from knowledge/, so a
-customer-data intent that yields to a document answer counts as routed to the knowledge dialog.
+ROUTING__KNOWLEDGE_FIRST, ROUTING__ASK_RULES_QUESTIONS) applied over the embedded knowledge index built
+from knowledge/, so a customer-data intent that yields to a document answer counts as routed to the
+knowledge dialog, and one the rule confirms first counts as confirmed (asked), not run.
 
 The CLU path is CluRecognizer end to end (request, response mapping, out-of-scope arbitration) over a fake
 azure-core transport answering in CLU's recorded response shape. No CLU service is reachable here, so its
@@ -62,6 +65,8 @@ class Prediction:
     intent: str
     score: float
     text: str = ""
+    asked: bool = False
+    """Confirmed first by the routing rule although the score alone would run it."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class Figures:
     none: int
     none_recall: float
     confident_misroute: float
+    business_asked: float
 
 
 def load_rows(path: Path) -> list[dict[str, str]]:
@@ -87,7 +93,16 @@ def figures(predictions: Sequence[Prediction], routing: RoutingSettings) -> dict
         none = [p for p in rows if p.gold == "None"]
         right = sum(1 for p in business if p.intent == p.gold and p.score >= routing.confirm_threshold)
         kept = sum(1 for p in none if p.intent == "None" or p.score < routing.confirm_threshold)
-        misrouted = sum(1 for p in none if p.intent != "None" and p.score >= routing.high_threshold)
+        misrouted = sum(
+            1 for p in none if p.intent != "None" and p.score >= routing.high_threshold and not p.asked
+        )
+        asked = sum(
+            1
+            for p in business
+            if p.intent != "None"
+            and p.score >= routing.confirm_threshold
+            and (p.asked or p.score < routing.high_threshold)
+        )
         out[lang] = Figures(
             lang,
             len(business),
@@ -95,6 +110,7 @@ def figures(predictions: Sequence[Prediction], routing: RoutingSettings) -> dict
             len(none),
             kept / len(none) if none else 0.0,
             misrouted / len(none) if none else 0.0,
+            asked / len(business) if business else 0.0,
         )
     return out
 
@@ -107,6 +123,7 @@ def top_scored(scores: dict[str, float]) -> tuple[str, float]:
 
 TABLE_HEADER = (
     f"{'set':10} {'path':11} {'lang':4} {'business acc':>14} {'None recall':>13} {'conf. misroute':>15}"
+    f" {'business asked':>15}"
 )
 
 
@@ -114,7 +131,7 @@ def figures_row(set_name: str, path_name: str, lang: str, f: Figures) -> str:
     """One line of the figures table (under ``TABLE_HEADER``)."""
     return (
         f"{set_name:10} {path_name:11} {lang:4} {f.business_accuracy:>8.3f} (n={f.business:3})"
-        f" {f.none_recall:>7.3f} (n={f.none:3}) {f.confident_misroute:>15.3f}"
+        f" {f.none_recall:>7.3f} (n={f.none:3}) {f.confident_misroute:>15.3f} {f.business_asked:>15.3f}"
     )
 
 
@@ -159,23 +176,28 @@ async def clu_predictions(
 async def routed(
     predictions: Sequence[Prediction], knowledge: Any, routing: RoutingSettings
 ) -> list[Prediction]:
-    """The predictions after MainDialog's action-vs-knowledge rule: a customer-data intent the documents
-    answer instead becomes the knowledge dialog (intent None)."""
-    from dialogs.arbitration import knowledge_answers_instead
+    """The predictions after MainDialog's routing rule (dialogs.arbitration.arbitrate): a customer-data
+    intent the documents answer instead becomes the knowledge dialog (intent None), one confirmed first
+    although its score would run it is marked ``asked``."""
+    from dialogs.arbitration import Decision, arbitrate, by_confidence
     from dialogs.registry import route_for
 
     out = []
     for p in predictions:
         route = route_for(p.intent)
-        if route is not None and p.score >= routing.confirm_threshold:
-            if await knowledge_answers_instead(
+        if route is not None:
+            decision = await arbitrate(
                 knowledge,
                 p.text,
                 locale_of(p.lang),
-                enabled=routing.knowledge_first,
+                p.score,
+                routing,
                 acts_on_customer_data=route.requires_identity,
-            ):
+            )
+            if decision is Decision.KNOWLEDGE:
                 p = Prediction(p.lang, p.gold, "None", p.score, p.text)
+            elif decision is not by_confidence(p.score, routing):
+                p = Prediction(p.lang, p.gold, p.intent, p.score, p.text, asked=True)
         out.append(p)
     return out
 

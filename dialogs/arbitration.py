@@ -1,26 +1,66 @@
-"""The action-vs-knowledge rule: when a customer-data intent yields to an answer from the documents.
+"""The routing rule: whether a customer-data intent runs, is confirmed first, or yields to the documents.
 
-One function so that MainDialog and `bench/routing.py` apply the very same rule. A customer-data intent
-(balance, transactions, block card, card payment) yields only when all three hold:
-- the words do not act on the caller's own data ("check my", "block my", "what did I spend");
-- the words ask about the bank's rules (fees, rates, limits, requirements, "how do I", "can I"): a request
-  such as "I want the card blocked" is not a question, however well the documents cover its words;
-- the knowledge index holds a strong match for the question's own words.
+One function so that MainDialog and `bench/routing.py` apply the very same rule. It concerns a customer-data
+intent (balance, transactions, block card, card payment) scored at least ROUTING__CONFIRM_THRESHOLD whose
+words ask about the bank's rules (fees, rates, limits, requirements, "how do I", "can I") and do not act on
+the caller's own data ("check my", "block my", "what did I spend"): such words are a question, however
+confident the recognizer is about an action. Then:
+- the knowledge index holds a strong match for the question's own words: the documents answer it
+  (ROUTING__KNOWLEDGE_FIRST);
+- it does not: the action is not run without asking; the caller hears the confirmation question
+  ("Just to be sure: do you want …?"), where they can say yes, no, or ask something else
+  (ROUTING__ASK_RULES_QUESTIONS).
+Every other request keeps the confidence bands: run at ROUTING__HIGH_THRESHOLD, confirm above
+ROUTING__CONFIRM_THRESHOLD. A request such as "I want the card blocked" is not a question.
 """
 
 from __future__ import annotations
 
+from enum import Enum
+
+from config import RoutingSettings
 from recognizers.own_data import asks_about_rules, is_own_data_action
 from services.knowledge.base import Knowledge
 
 
-async def knowledge_answers_instead(
-    knowledge: Knowledge | None, text: str, locale: str, *, enabled: bool, acts_on_customer_data: bool
-) -> bool:
-    """True when a request routed to a customer-data dialog should be answered from the documents.
-    Raises the knowledge service's KnowledgeError."""
-    if not (enabled and acts_on_customer_data and knowledge is not None):
-        return False
-    if is_own_data_action(text) or not asks_about_rules(text):
-        return False
-    return await knowledge.covers(text, locale)
+class Decision(Enum):
+    """What MainDialog does with a routed intent."""
+
+    RUN = "run"
+    CONFIRM = "confirm"
+    KNOWLEDGE = "knowledge"
+
+
+def by_confidence(score: float, routing: RoutingSettings) -> Decision:
+    """The confidence bands alone: run, confirm, or (below both) the knowledge dialog."""
+    if score >= routing.high_threshold:
+        return Decision.RUN
+    if score >= routing.confirm_threshold:
+        return Decision.CONFIRM
+    return Decision.KNOWLEDGE
+
+
+def is_rules_question(text: str) -> bool:
+    """Words that ask about the bank's rules and do not act on the caller's own data."""
+    return asks_about_rules(text) and not is_own_data_action(text)
+
+
+async def arbitrate(
+    knowledge: Knowledge | None,
+    text: str,
+    locale: str,
+    score: float,
+    routing: RoutingSettings,
+    *,
+    acts_on_customer_data: bool,
+) -> Decision:
+    """The decision for an intent scored ``score`` (module docstring). Raises the knowledge service's
+    KnowledgeError."""
+    banded = by_confidence(score, routing)
+    if banded is Decision.KNOWLEDGE or not acts_on_customer_data or not is_rules_question(text):
+        return banded
+    if routing.knowledge_first and knowledge is not None and await knowledge.covers(text, locale):
+        return Decision.KNOWLEDGE
+    if routing.ask_rules_questions:
+        return Decision.CONFIRM
+    return banded

@@ -16,7 +16,7 @@ from botbuilder.dialogs import (
 
 from adapters.telephony import hang_up
 from dialogs import holding, registry
-from dialogs.arbitration import knowledge_answers_instead
+from dialogs.arbitration import Decision, arbitrate
 from dialogs.base import ESCALATE, NO_MATCH, TRANSFERRED, VoiceDialog
 from dialogs.deps import DialogDeps
 from dialogs.holding import is_holding
@@ -84,12 +84,12 @@ class MainDialog(VoiceDialog):
             await self._run_command(step.context, intent)
             return await step.end_dialog()
         route = route_for(intent)
-        if route is not None and score >= routing.confirm_threshold:
-            if await self._knowledge_first(step.context, route, result.text or ""):
-                route = None
-        if route is not None and score >= routing.high_threshold:
+        decision = Decision.KNOWLEDGE
+        if route is not None:
+            decision = await self._arbitrate(step.context, route, result.text or "", score)
+        if route is not None and decision is Decision.RUN:
             return await self._begin_plan(step, self._route_plan(route, result.entities))
-        if route is not None and score >= routing.confirm_threshold:
+        if route is not None and decision is Decision.CONFIRM:
             step.values[_PLAN] = self._route_plan(route, result.entities)
             action = await self.label(step.context, f"action.{intent}")
             return await self.ask(
@@ -108,7 +108,7 @@ class MainDialog(VoiceDialog):
         intent, score = top_intent(result)
         route = route_for(intent)
         if route is not None and score >= self.deps.routing.high_threshold:
-            if not await self._knowledge_first(step.context, route, text):
+            if await self._arbitrate(step.context, route, text, score) is not Decision.KNOWLEDGE:
                 await self.say(
                     step.context, holding.reminder(session) if route.escalates else holding.deferral(session)
                 )
@@ -189,23 +189,27 @@ class MainDialog(VoiceDialog):
             "identity": route.requires_identity,
         }
 
-    async def _knowledge_first(self, turn_context: TurnContext, route: IntentRoute, text: str) -> bool:
-        """The arbitration rule (dialogs/arbitration.py), with a knowledge outage meaning "no"."""
+    async def _arbitrate(
+        self, turn_context: TurnContext, route: IntentRoute, text: str, score: float
+    ) -> Decision:
+        """The routing rule (dialogs/arbitration.py), with a knowledge outage meaning "no strong match"."""
         session = await self.deps.session(turn_context)
+        routing = self.deps.routing
+        customer_data = route.requires_identity
         try:
-            preferred = await knowledge_answers_instead(
-                self.deps.knowledge,
-                text,
-                session.locale,
-                enabled=self.deps.routing.knowledge_first,
-                acts_on_customer_data=route.requires_identity,
+            decision = await arbitrate(
+                self.deps.knowledge, text, session.locale, score, routing, acts_on_customer_data=customer_data
             )
         except KnowledgeError as error:
             logger.warning("knowledge arbitration skipped", extra={"error": type(error).__name__})
-            return False
-        if preferred:
+            decision = await arbitrate(
+                None, text, session.locale, score, routing, acts_on_customer_data=customer_data
+            )
+        if decision is Decision.KNOWLEDGE and score >= routing.confirm_threshold:
             logger.info("knowledge answer preferred", extra={"intent": route.intent})
-        return preferred
+        elif decision is Decision.CONFIRM and score >= routing.high_threshold:
+            logger.info("rules question confirmed first", extra={"intent": route.intent})
+        return decision
 
     @staticmethod
     def _transfer_plan(reason: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """MainDialog's arbitration: a strong document match beats a customer-data intent unless the caller asks
 to act on their own data, and only when the words ask about the bank's rules; ROUTING__KNOWLEDGE_FIRST
-switches the rule off."""
+switches the document answer off (ROUTING__ASK_RULES_QUESTIONS, the confirmation, too)."""
 
 from __future__ import annotations
 
@@ -63,10 +63,16 @@ async def test_a_confident_request_that_asks_no_rule_runs_its_dialog(bot_setting
 
 
 async def test_the_rule_is_switched_off_by_configuration(bot_settings, recognizer):
-    settings = bot_settings.model_copy(
-        update={"routing": bot_settings.routing.model_copy(update={"knowledge_first": False})}
+    def switched(**off: bool):
+        return bot_settings.model_copy(update={"routing": bot_settings.routing.model_copy(update=off)})
+
+    # No document answer: the rules question is still not run without asking (ROUTING__ASK_RULES_QUESTIONS).
+    carlos = await dialog_harness(switched(knowledge_first=False), recognizer, CARLOS, "en-US")
+    reply = joined(await carlos.say(ATM_QUESTION))
+    assert "Just to be sure" in reply and "2.50" not in reply and "PIN" not in reply
+    carlos = await dialog_harness(
+        switched(knowledge_first=False, ask_rules_questions=False), recognizer, CARLOS, "en-US"
     )
-    carlos = await dialog_harness(settings, recognizer, CARLOS, "en-US")
     reply = joined(await carlos.say(ATM_QUESTION))
     assert "PIN" in reply
 
