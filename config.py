@@ -254,6 +254,10 @@ class VoiceSettings(BaseModel):
     dtmf_max_digits: int = 12
     dtmf_interdigit_ms: int = 3_000
     stt_timeout_seconds: float = 10.0
+    unrecognised_before_agent: int = 3
+    """Utterances in a row whose recognition failed, timed out or was shed before the call goes to an agent
+    ("I'm having trouble understanding..."); the ones before are asked again. 3, like the silence reprompts
+    and ``ROUTING__MAX_NO_MATCH``: two re-asks, then a person. 0: always ask again."""
     softphone_enabled: bool | None = None
     """The browser softphone and simulator (anyone can claim any caller number there). Unset: on in
     development, off in production (``Settings.softphone_on``)."""

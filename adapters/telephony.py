@@ -20,6 +20,8 @@ _PHONE_LIKE = re.compile(r"^(?:tel:|4:)?\+?[\d\s().-]{7,20}$")
 HANDOFF_INITIATE = "handoff.initiate"
 HANDOFF_STATUS = "handoff.status"
 SILENCE_TIMEOUT = "silence.timeout"
+SPEECH_UNRECOGNISED = "speech.unrecognised"
+"""Ours, like ``silence.timeout``: the media pipeline could not recognise the caller several times running."""
 DTMF_ENTITY_TYPE = "DTMF"
 # InputHints in botbuilder-python lacks the telephony channel's two extra literals.
 IGNORING_NON_SPEECH_INPUT = "ignoringNonSpeechInput"

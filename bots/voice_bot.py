@@ -8,7 +8,7 @@ from botbuilder.core import ActivityHandler, ConversationState, TurnContext, Use
 from botbuilder.dialogs import Dialog, DialogExtensions, DialogSet
 from botbuilder.schema import ChannelAccount
 
-from adapters.telephony import SILENCE_TIMEOUT, handoff_failed, hang_up, recording_result
+from adapters.telephony import SILENCE_TIMEOUT, SPEECH_UNRECOGNISED, handoff_failed, hang_up, recording_result
 from bots.call_start import start_call
 from bots.understanding import TurnUnderstanding
 from core.observability.logging_setup import call_scope
@@ -89,6 +89,12 @@ class VoiceBot(ActivityHandler):
             await self._transfer_failed(turn_context, session, failure)
         elif turn_context.activity.name == SILENCE_TIMEOUT:
             await self._silence(turn_context, session)
+        elif turn_context.activity.name == SPEECH_UNRECOGNISED:
+            # The caller keeps speaking and the speech engine keeps failing (or is shed under load): they
+            # were asked to say it again already; a person is the way on, whatever the bot was doing.
+            count = int((turn_context.activity.value or {}).get("count", 1))
+            session.journal.no_match_count = max(session.journal.no_match_count, count)
+            await self._begin_handoff(turn_context, EscalationReason.NO_MATCH)
 
     async def _transfer_failed(self, turn_context: TurnContext, session: CallSession, message: str) -> None:
         logger.warning("transfer failed", extra={"handoff_id": session.pending_handoff_id})
@@ -111,18 +117,25 @@ class VoiceBot(ActivityHandler):
             session.last_reply = last  # "repeat" still means the prompt, not "are you still there?"
             return
         session.silence_count = 0
-        dialogs = DialogSet(self.dialog_state)
-        dialogs.add(self.main_dialog)
-        dialog_context = await dialogs.create_context(turn_context)
-        if dialog_context.active_dialog is not None:
-            await dialog_context.cancel_all_dialogs()
-            await dialog_context.begin_dialog(
-                self.main_dialog.id, {ESCALATE: EscalationReason.NO_INPUT.value}
-            )
+        if await self._begin_handoff(turn_context, EscalationReason.NO_INPUT, only_mid_task=True):
             return
         await turn_context.send_activity(replies.final(session.locale, "goodbye"))
         await turn_context.send_activity(hang_up())
         session.ended = True
+
+    async def _begin_handoff(
+        self, turn_context: TurnContext, reason: EscalationReason, *, only_mid_task: bool = False
+    ) -> bool:
+        """End whatever dialog runs and hand the call to an agent for ``reason``; with ``only_mid_task``, only
+        when a dialog was running. True when the handoff began."""
+        dialogs = DialogSet(self.dialog_state)
+        dialogs.add(self.main_dialog)
+        dialog_context = await dialogs.create_context(turn_context)
+        if only_mid_task and dialog_context.active_dialog is None:
+            return False
+        await dialog_context.cancel_all_dialogs()
+        await dialog_context.begin_dialog(self.main_dialog.id, {ESCALATE: reason.value})
+        return True
 
     async def on_end_of_conversation_activity(self, turn_context: TurnContext) -> None:
         """The caller hung up (or the transfer completed): record the outcome, forget the dialog."""

@@ -114,13 +114,20 @@ class SilenceTurn:
 
 
 @dataclass(frozen=True, slots=True)
+class UnrecognisedTurn:
+    """The ``count``-th utterance in a row whose recognition failed: the bot hands the call over."""
+
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class CallbackTurn:
     """A bot turn of the call's own (call start, a transfer's outcome), run in order with the others."""
 
     run: Callable[[], Awaitable[None]] = field(compare=False)
 
 
-TurnFrame = UtteranceTurn | DtmfTurn | SilenceTurn | CallbackTurn
+TurnFrame = UtteranceTurn | DtmfTurn | SilenceTurn | UnrecognisedTurn | CallbackTurn
 """What the turn stage takes: one bot turn each."""
 
 

@@ -23,6 +23,7 @@ from adapters.acs.call_adapter import CHANNEL_ID, SERVICE_URL, CallAdapter
 from adapters.acs.call_control import CallControl, CallControlError
 from adapters.acs.channel_data import acs_channel_data, caller_state_of
 from adapters.acs.registry import CallRecord, CallState
+from adapters.telephony import SILENCE_TIMEOUT, SPEECH_UNRECOGNISED
 from services.handoff.targets import is_transfer_target
 from voice.frames import CallAction, InputHint, Say
 from voice.pipeline import CallPipeline
@@ -136,7 +137,12 @@ class CallBridge:
         await self._turn(self._activity(ActivityTypes.message, text=digits, entities=[Entity(type="DTMF")]))
 
     async def on_silence_timeout(self, count: int) -> None:
-        await self._turn(self._activity(ActivityTypes.event, name="silence.timeout", value={"count": count}))
+        await self._turn(self._activity(ActivityTypes.event, name=SILENCE_TIMEOUT, value={"count": count}))
+
+    async def on_speech_unrecognised(self, count: int) -> None:
+        await self._turn(
+            self._activity(ActivityTypes.event, name=SPEECH_UNRECOGNISED, value={"count": count})
+        )
 
     async def end(self, reason: str = "caller_hangup") -> None:
         """The call is over (caller hung up, media failed): tell the bot once, stop the pipeline.

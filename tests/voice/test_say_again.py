@@ -1,6 +1,6 @@
 """An utterance whose recognition fails, hangs past ``stt_timeout_seconds`` or is shed is never met with
 silence: the caller hears "Sorry, could you say that again?" in their language, and the call goes on
-listening, so the next utterance is answered."""
+listening, so the next utterance is answered; the third in a row goes to an agent instead."""
 
 from __future__ import annotations
 
@@ -68,3 +68,47 @@ async def test_an_utterance_not_recognised_is_asked_again_and_the_next_is_answer
     assert heard, "the re-ask was shown but not played"
     assert answered is not None, replies
     assert stt.opened == 2
+
+
+HANDED_OVER = {
+    "en-US": ("Sorry, could you say that again?", "I'm having trouble understanding"),
+    "es-MX": ("Perdón, ¿podría repetirlo?", "Tengo problemas para entenderle"),
+}
+
+
+@pytest.mark.parametrize("locale", list(HANDED_OVER))
+async def test_a_caller_never_recognised_is_asked_twice_then_handed_to_an_agent(
+    locale: str, tmp_path, knowledge_index_dir, trained_recognizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A line the engine cannot hear (or a server shedding every decode) must not loop on "say that again"
+    # forever: after two re-asks the caller goes to a person, with the bot's transfer prompt and a handoff.
+    say_again, transfer = HANDED_OVER[locale]
+    tts = RelayTextToSpeech(first_frame_s=0.0, ms_per_char=5)
+    monkeypatch.setattr(app_module, "create_tts", lambda settings: tts)
+    voice = {"warm_up_speech": False, "stt_timeout_seconds": 1.0}
+    app = await app_module.create_app(
+        make_test_settings(tmp_path, knowledge_index_dir, voice=voice), trained_recognizer
+    )
+    stt = ScriptedSpeechToText(SpeechUnavailable("decoder failed"), language=locale)
+    app[app_module.SERVICES_KEY].stt = stt
+    speech = make_speech_pcm("hello", locale, trim=True, noise_db=-60)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        url = str(server.make_url("/ws/media")).replace("http://", "ws://")
+        async with aiohttp.ClientSession() as http:
+            call = await open_call(http, url, "+14255550123", locale)
+            await call.listen_until_quiet(quiet_s=0.3, timeout_s=10.0)
+            greeted = len(call.result.replies)
+            for _ in range(3):
+                await call.say(speech)
+                await call.listen_until_quiet(quiet_s=0.5, timeout_s=10.0)
+            handed_over = await wait_reply(call, transfer, greeted, timeout_s=5.0)
+            await call.listen_until_quiet(quiet_s=0.5, timeout_s=5.0)
+            await call.hang_up()
+    finally:
+        await server.close()
+    replies = call.result.replies[greeted:]
+    assert handed_over is not None, replies
+    assert [r for r in replies if r == say_again] == [say_again, say_again], replies
+    assert call.result.transfers, "no transfer was asked for"

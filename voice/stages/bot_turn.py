@@ -7,7 +7,7 @@ import asyncio
 import logging
 from typing import Protocol
 
-from voice.frames import CallbackTurn, DtmfTurn, SilenceTurn, TurnFrame, UtteranceTurn
+from voice.frames import CallbackTurn, DtmfTurn, SilenceTurn, TurnFrame, UnrecognisedTurn, UtteranceTurn
 from voice.stages.base import Stage
 
 log = logging.getLogger(__name__)
@@ -22,11 +22,14 @@ class CallHandler(Protocol):
 
     async def on_silence_timeout(self, count: int) -> None: ...
 
+    async def on_speech_unrecognised(self, count: int) -> None:
+        """``count`` utterances in a row could not be recognised (``VOICE__UNRECOGNISED_BEFORE_AGENT``)."""
+
 
 class BotTurnStage(Stage[TurnFrame]):
     """Runs each turn frame through the ``CallHandler``; a failed turn is logged, the call goes on."""
 
-    accepts = (UtteranceTurn, DtmfTurn, SilenceTurn, CallbackTurn)
+    accepts = (UtteranceTurn, DtmfTurn, SilenceTurn, UnrecognisedTurn, CallbackTurn)
     name = "turn"
     terminal = True
 
@@ -47,6 +50,8 @@ class BotTurnStage(Stage[TurnFrame]):
                 await self.handler.on_dtmf(frame.digits)
             elif isinstance(frame, SilenceTurn):
                 await self.handler.on_silence_timeout(frame.count)
+            elif isinstance(frame, UnrecognisedTurn):
+                await self.handler.on_speech_unrecognised(frame.count)
             else:
                 await frame.run()
         except asyncio.CancelledError:

@@ -70,6 +70,8 @@ class CallContext:
         """``onsets`` when the running bot turn began: its prompts are stale once the caller speaks again."""
         self.no_input_count = 0
         self._no_input: asyncio.TimerHandle | None = None
+        self.unrecognised_count = 0
+        """Utterances in a row whose recognition failed (reset by one that was recognised)."""
         # Measurements (read by tests and benchmarks).
         self.barge_in_ms: list[float] = []
         self.turns: list[TurnTiming] = []

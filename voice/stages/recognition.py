@@ -26,6 +26,7 @@ from voice.frames import (
     SpeechResumed,
     SpeechStarted,
     TurnTiming,
+    UnrecognisedTurn,
     UtteranceTurn,
 )
 from voice.recognition import UtteranceRecognizer
@@ -146,9 +147,22 @@ class RecognitionStage(Stage[EndpointEvent]):
         if result is None and self._say_again is not None:
             # Recognition failed, timed out or was shed: the caller spoke and must hear something, and the
             # call goes on listening (the prompt expects an answer, so the no-input timer follows it).
-            log.info("utterance not recognised: asked again", extra={"call_id": call.call_id})
-            call.deliver(Outgoing(self._say_again(call.locale), timing, call.onsets))
+            # Again and again, and the caller goes to a person instead: repeated failure is a handoff.
+            call.unrecognised_count += 1
+            count, limit = call.unrecognised_count, call.settings.unrecognised_before_agent
+            if limit and count >= limit:
+                log.info(
+                    "utterances not recognised: handed over", extra={"call_id": call.call_id, "count": count}
+                )
+                call.unrecognised_count = 0
+                self.push(UnrecognisedTurn(count))
+            else:
+                log.info(
+                    "utterance not recognised: asked again", extra={"call_id": call.call_id, "count": count}
+                )
+                call.deliver(Outgoing(self._say_again(call.locale), timing, call.onsets))
         elif text and result is not None:
+            call.unrecognised_count = 0
             if result.language:
                 call.locale, call.locale_known = result.language, True
             await call.sink.send_event("Transcript", {"role": "caller", "text": text, "final": True})
