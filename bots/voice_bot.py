@@ -14,6 +14,7 @@ from bots.understanding import TurnUnderstanding
 from core.observability.logging_setup import call_scope
 from core.observability.metrics import VoicebotMetrics
 from core.observability.stages import mark, stage
+from dialogs import holding
 from dialogs.base import ESCALATE
 from dialogs.call_session import CallSession
 from dialogs.deps import DialogDeps
@@ -90,11 +91,7 @@ class VoiceBot(ActivityHandler):
         elif turn_context.activity.name == SILENCE_TIMEOUT:
             await self._silence(turn_context, session)
         elif turn_context.activity.name == SPEECH_UNRECOGNISED:
-            # The caller keeps speaking and the speech engine keeps failing (or is shed under load): they
-            # were asked to say it again already; a person is the way on, whatever the bot was doing.
-            count = int((turn_context.activity.value or {}).get("count", 1))
-            session.journal.no_match_count = max(session.journal.no_match_count, count)
-            await self._begin_handoff(turn_context, EscalationReason.NO_MATCH)
+            await self._unrecognised(turn_context, session)
 
     async def _transfer_failed(self, turn_context: TurnContext, session: CallSession, message: str) -> None:
         logger.warning("transfer failed", extra={"handoff_id": session.pending_handoff_id})
@@ -122,6 +119,16 @@ class VoiceBot(ActivityHandler):
         await turn_context.send_activity(replies.final(session.locale, "goodbye"))
         await turn_context.send_activity(hang_up())
         session.ended = True
+
+    async def _unrecognised(self, turn_context: TurnContext, session: CallSession) -> None:
+        """The caller keeps speaking and the speech engine keeps failing (or is shed under load): they were
+        asked to say it again already; a person is the way on, whatever the bot was doing."""
+        if holding.is_holding(session):  # handed over already: no second handoff, still on the line
+            await turn_context.send_activity(self.deps.replies.say(session.locale, holding.reminder(session)))
+            return
+        count = int((turn_context.activity.value or {}).get("count", 1))
+        session.journal.no_match_count = max(session.journal.no_match_count, count)
+        await self._begin_handoff(turn_context, EscalationReason.NO_MATCH)
 
     async def _begin_handoff(
         self, turn_context: TurnContext, reason: EscalationReason, *, only_mid_task: bool = False
