@@ -90,8 +90,13 @@ def rescore(readings: Sequence[Reading], lm: DomainLM | None, weight: float) -> 
         return 0
     first = numbers(readings[0].text)
 
+    domain: dict[str, float] = {}  # the beam's readings often differ only in punctuation or case
+
     def score(i: int) -> float:
-        return readings[i].logprob + weight * lm.per_word(readings[i].text)
+        words = normalize(readings[i].text)
+        if words not in domain:
+            domain[words] = lm.per_word(words)
+        return readings[i].logprob + weight * domain[words]
 
     eligible = [i for i, r in enumerate(readings) if r.text.strip() and numbers(r.text) == first]
     return max(eligible, key=score)
