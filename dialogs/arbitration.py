@@ -2,9 +2,11 @@
 
 One function so that MainDialog and `bench/routing.py` apply the very same rule. It concerns a customer-data
 intent (balance, transactions, block card, card payment) scored at least ROUTING__CONFIRM_THRESHOLD whose
-words ask about the bank's rules (fees, rates, limits, requirements, "how do I", "can I") and do not act on
-the caller's own data ("check my", "block my", "what did I spend"): such words are a question, however
-confident the recognizer is about an action. Then:
+words ask about the bank's rules (fees, rates, limits, requirements, "how do I", "can I", "why", "if I block
+my card, …") and do not act on the caller's own data ("check my", "block my", "what did I spend"), or do so
+only inside a question about how it works or why ("how is my minimum payment worked out", "does my balance
+earn interest", "cómo calculan mi pago mínimo"): such words are a question, however confident the recognizer
+is about an action. Then:
 - the knowledge index holds a strong match for the question's own words: the documents answer it
   (ROUTING__KNOWLEDGE_FIRST);
 - it does not: the action is not run without asking; the caller hears the confirmation question
@@ -19,7 +21,7 @@ from __future__ import annotations
 from enum import Enum
 
 from config import RoutingSettings
-from recognizers.own_data import asks_about_rules, is_own_data_action
+from recognizers.own_data import asks_about_rules, asks_how_it_works, is_own_data_action
 from services.knowledge.base import Knowledge
 
 
@@ -41,8 +43,9 @@ def by_confidence(score: float, routing: RoutingSettings) -> Decision:
 
 
 def is_rules_question(text: str) -> bool:
-    """Words that ask about the bank's rules and do not act on the caller's own data."""
-    return asks_about_rules(text) and not is_own_data_action(text)
+    """Words that ask about the bank's rules: no own-data cue, or one beside a question about how it works
+    or why ("how is my minimum payment worked out", "why is my balance different")."""
+    return asks_about_rules(text) and (not is_own_data_action(text) or asks_how_it_works(text))
 
 
 async def arbitrate(

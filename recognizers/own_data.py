@@ -95,6 +95,50 @@ RULES_QUESTION_CUES: tuple[re.Pattern[str], ...] = (
 )
 
 
+# Question forms that ask how something works or why, not for it to be done: "why …", "how is … calculated",
+# "if I block my card, …", "does … earn interest", "cómo desbloqueo …". They mark a rules question even
+# without a fee/rate/limit word, and they still do beside an own-data cue ("does my balance earn interest",
+# "cómo calculan mi pago mínimo"): the caller asks about the rule behind their data, not for the data. The
+# bot's own actions in the first person ("cómo pago mi tarjeta", "cómo bloqueo …") are requests, not listed.
+HOW_IT_WORKS_CUES: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(pattern)
+    for pattern in (
+        # English
+        r"\bwhy\b",  # "why was I charged a maintenance fee", "why is my available balance different"
+        # "how is my minimum payment worked out", "how is interest calculated", "how do you work out …"
+        r"\bhow (is|are|was|were) (\w+ ){0,7}"
+        r"(calculated|worked out|figured( out)?|computed|determined|set)\b",
+        r"\bhow (do|does) (you|they|the bank) (calculate|work out|figure( out)?|compute|determine)\b",
+        r"\bwhat happens (to|with|if|when)\b",  # "what happens to my balance if I close my savings"
+        # A condition the caller asks about, "if I pay in full do I pay interest"; not "if I could/can …".
+        r"\bif i (?!(could|can|may|might|want|wanted|need|would)\b)\w+",
+        r"\bif my (\w+ ){1,3}(is|was|gets|got|goes|drops|falls|runs)\b",
+        # "does my balance earn interest", "will I be charged", "does the fee apply"
+        r"\b(does|do|will|would) (\w+ ){1,4}(earn|accrue|apply)\b",
+        r"\b(will|would|do|does|am) i (\w+ )?(be|get) charged\b",
+        # Spanish (accents folded)
+        r"\bpor que\b",  # "por qué me rechazaron la tarjeta", "por qué mi saldo disponible es distinto"
+        # "cómo calculan mi pago mínimo", "cómo se calcula el interés"
+        r"\bcomo (se )?(calcula|calculan|determina|determinan|fija|fijan|aplica|aplican)\b",
+        r"\bque pasa (con|si|cuando)\b",  # "qué pasa con mi dinero si cierro la cuenta"
+        # A condition: "si bloqueo mi tarjeta se cancelan …", "si me roban la tarjeta …", "si mi saldo baja …"
+        r"\bsi (no )?(yo )?(bloqueo|cancelo|cierro|pago|uso|reporto|encuentro|viajo|retiro|dejo|cambio)\b",
+        r"\bsi me (roban|clonan|cobran|rechazan|bloquean|cancelan)\b",
+        r"\bsi mis? (\w+ ){1,3}(baja|bajan|cae|caen|sube|vence|vencen|llega|pasa)\b",
+        # "cómo desbloqueo …": a procedure asked in the first person (the Spanish "how do I"), for things the
+        # bot does not do itself.
+        r"\bcomo (yo )?(desbloqueo|reactivo|repongo|recupero|restablezco|actualizo|cierro|conecto|aviso|"
+        r"evito|aumento|obtengo|entro|programo|detengo|recibo|aclaro|agrego|escojo|veo|saco)\b",
+    )
+)
+
+
+def asks_how_it_works(text: str) -> bool:
+    """True when the words ask how something works or why ("why …", "how is … calculated", "si bloqueo …")."""
+    folded = fold(text)
+    return any(pattern.search(folded) for pattern in HOW_IT_WORKS_CUES)
+
+
 # "Fecha límite (de pago)" is a due date, not a limit: taken out before the rules cues are looked for.
 _DUE_DATE_ES = re.compile(r"\bfecha (limite|de vencimiento)\b")
 
@@ -102,4 +146,4 @@ _DUE_DATE_ES = re.compile(r"\bfecha (limite|de vencimiento)\b")
 def asks_about_rules(text: str) -> bool:
     """True when the words ask about the bank's fees, rates, limits, requirements or how things work."""
     folded = _DUE_DATE_ES.sub(" ", fold(text))
-    return any(pattern.search(folded) for pattern in RULES_QUESTION_CUES)
+    return any(pattern.search(folded) for pattern in RULES_QUESTION_CUES) or asks_how_it_works(text)
