@@ -4,12 +4,15 @@ listening, so the next utterance is answered; the third in a row goes to an agen
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
 import app as app_module
-from adapters.acs.simulator import open_call
+from adapters.acs.simulator import SimulatedCall, open_call
 from services.speech.base import SpeechUnavailable
 from tests.support.bot_harness import make_test_settings
 from tests.support.speech_fixtures import make_speech_pcm
@@ -30,21 +33,19 @@ NEXT = {
 }
 
 
-@pytest.mark.parametrize("case", list(CASES))
-async def test_an_utterance_not_recognised_is_asked_again_and_the_next_is_answered(
-    case: str, tmp_path, knowledge_index_dir, trained_recognizer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    failure, locale, say_again = CASES[case]
-    words, answer = NEXT[locale]
+@asynccontextmanager
+async def greeted_call(
+    stt: ScriptedSpeechToText, locale: str, tmp_path, knowledge_index_dir, trained_recognizer, monkeypatch
+) -> AsyncIterator[SimulatedCall]:
+    """The app hearing through ``stt`` (synthesis relayed, quick), and a softphone call to it past the
+    greeting; hung up at the end."""
     tts = RelayTextToSpeech(first_frame_s=0.0, ms_per_char=5)
     monkeypatch.setattr(app_module, "create_tts", lambda settings: tts)
     voice = {"warm_up_speech": False, "stt_timeout_seconds": 1.0}
     app = await app_module.create_app(
         make_test_settings(tmp_path, knowledge_index_dir, voice=voice), trained_recognizer
     )
-    stt = ScriptedSpeechToText(failure, words, language=locale)
     app[app_module.SERVICES_KEY].stt = stt
-    speech = make_speech_pcm("hello", locale, trim=True, noise_db=-60)  # one word: one stream
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
@@ -52,17 +53,30 @@ async def test_an_utterance_not_recognised_is_asked_again_and_the_next_is_answer
         async with aiohttp.ClientSession() as http:
             call = await open_call(http, url, "+14255550123", locale)
             await call.listen_until_quiet(quiet_s=0.3, timeout_s=10.0)
-            greeted = len(call.result.replies)
-            await call.say(speech)
-            spoke_until = call.result.speech_sent_at[-1][1]
-            asked_at = await wait_reply(call, say_again, greeted, timeout_s=5.0)
-            await call.listen_until_quiet(quiet_s=0.3, timeout_s=10.0)
-            heard = [t for t in call.result.audio_frames if t > spoke_until]
-            await call.say(speech)
-            answered = await wait_reply(call, answer, greeted + 1, timeout_s=5.0)
+            yield call
             await call.hang_up()
     finally:
         await server.close()
+
+
+@pytest.mark.parametrize("case", list(CASES))
+async def test_an_utterance_not_recognised_is_asked_again_and_the_next_is_answered(
+    case: str, tmp_path, knowledge_index_dir, trained_recognizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failure, locale, say_again = CASES[case]
+    words, answer = NEXT[locale]
+    stt = ScriptedSpeechToText(failure, words, language=locale)
+    speech = make_speech_pcm("hello", locale, trim=True, noise_db=-60)  # one word: one stream
+    fixtures = (tmp_path, knowledge_index_dir, trained_recognizer, monkeypatch)
+    async with greeted_call(stt, locale, *fixtures) as call:
+        greeted = len(call.result.replies)
+        await call.say(speech)
+        spoke_until = call.result.speech_sent_at[-1][1]
+        asked_at = await wait_reply(call, say_again, greeted, timeout_s=5.0)
+        await call.listen_until_quiet(quiet_s=0.3, timeout_s=10.0)
+        heard = [t for t in call.result.audio_frames if t > spoke_until]
+        await call.say(speech)
+        answered = await wait_reply(call, answer, greeted + 1, timeout_s=5.0)
     replies = call.result.replies[greeted:]
     assert asked_at is not None, replies
     assert heard, "the re-ask was shown but not played"
@@ -83,31 +97,16 @@ async def test_a_caller_never_recognised_is_asked_twice_then_handed_to_an_agent(
     # A line the engine cannot hear (or a server shedding every decode) must not loop on "say that again"
     # forever: after two re-asks the caller goes to a person, with the bot's transfer prompt and a handoff.
     say_again, transfer = HANDED_OVER[locale]
-    tts = RelayTextToSpeech(first_frame_s=0.0, ms_per_char=5)
-    monkeypatch.setattr(app_module, "create_tts", lambda settings: tts)
-    voice = {"warm_up_speech": False, "stt_timeout_seconds": 1.0}
-    app = await app_module.create_app(
-        make_test_settings(tmp_path, knowledge_index_dir, voice=voice), trained_recognizer
-    )
     stt = ScriptedSpeechToText(SpeechUnavailable("decoder failed"), language=locale)
-    app[app_module.SERVICES_KEY].stt = stt
     speech = make_speech_pcm("hello", locale, trim=True, noise_db=-60)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        url = str(server.make_url("/ws/media")).replace("http://", "ws://")
-        async with aiohttp.ClientSession() as http:
-            call = await open_call(http, url, "+14255550123", locale)
-            await call.listen_until_quiet(quiet_s=0.3, timeout_s=10.0)
-            greeted = len(call.result.replies)
-            for _ in range(3):
-                await call.say(speech)
-                await call.listen_until_quiet(quiet_s=0.5, timeout_s=10.0)
-            handed_over = await wait_reply(call, transfer, greeted, timeout_s=5.0)
-            await call.listen_until_quiet(quiet_s=0.5, timeout_s=5.0)
-            await call.hang_up()
-    finally:
-        await server.close()
+    fixtures = (tmp_path, knowledge_index_dir, trained_recognizer, monkeypatch)
+    async with greeted_call(stt, locale, *fixtures) as call:
+        greeted = len(call.result.replies)
+        for _ in range(3):
+            await call.say(speech)
+            await call.listen_until_quiet(quiet_s=0.5, timeout_s=10.0)
+        handed_over = await wait_reply(call, transfer, greeted, timeout_s=5.0)
+        await call.listen_until_quiet(quiet_s=0.5, timeout_s=5.0)
     replies = call.result.replies[greeted:]
     assert handed_over is not None, replies
     assert [r for r in replies if r == say_again] == [say_again, say_again], replies
