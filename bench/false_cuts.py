@@ -111,6 +111,9 @@ class Heard:
     async def on_silence_timeout(self, count: int) -> None:
         return None
 
+    async def on_speech_unrecognised(self, count: int) -> None:
+        return None
+
 
 class CountingEndpointer:
     """The endpointer every call gets (``default_endpointer``), counting the utterances it ends (however

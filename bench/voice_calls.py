@@ -52,6 +52,9 @@ class EchoHandler:
     async def on_silence_timeout(self, count: int) -> None:
         return None
 
+    async def on_speech_unrecognised(self, count: int) -> None:
+        return None
+
 
 def caller_loop_pcm() -> list[str]:
     """2.5 s of speech-like audio then 1.5 s of silence, as inbound JSON messages (encoded once)."""

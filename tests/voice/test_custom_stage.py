@@ -48,6 +48,9 @@ class EchoBot:
         self.heard.append(f"silence {count}")
         self.say(Say("Are you still there?", "en-US", InputHint.EXPECTING))
 
+    async def on_speech_unrecognised(self, count: int) -> None:
+        self.heard.append(f"unrecognised {count}")
+
 
 class BleepWords(Stage[Outgoing]):
     """A text stage: words on a list are never spoken to the caller."""

@@ -46,6 +46,9 @@ class Handler:
     async def on_silence_timeout(self, count: int) -> None:
         self.turns.append(("silence", count))
 
+    async def on_speech_unrecognised(self, count: int) -> None:
+        self.turns.append(("unrecognised", count))
+
 
 def make(**voice: Any) -> tuple[CallPipeline, Sink, Handler]:
     sink, handler = Sink(), Handler()

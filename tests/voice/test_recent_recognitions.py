@@ -121,6 +121,9 @@ class RecognisingBot:
     async def on_silence_timeout(self, count: int) -> None:
         return None
 
+    async def on_speech_unrecognised(self, count: int) -> None:
+        return None
+
 
 async def test_in_a_call_the_words_are_recognised_once_and_never_for_another_call() -> None:
     inner = CountingRecognizer()

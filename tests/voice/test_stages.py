@@ -25,6 +25,9 @@ class Bot:
     async def on_silence_timeout(self, count: int) -> None:
         self.turns.append(("silence", count))
 
+    async def on_speech_unrecognised(self, count: int) -> None:
+        self.turns.append(("unrecognised", count))
+
 
 async def test_no_still_there_reprompt_when_the_caller_spoke_after_the_timer_fired() -> None:
     bot = Bot()
