@@ -8,7 +8,7 @@ import pytest
 
 from services.speech.embedded_stt import EmbeddedSpeechToText, build_engines, build_english_pass
 from services.speech.sphinx_engine import SphinxModel, SphinxUtterance
-from services.speech.vocabulary import load_vocabulary
+from services.speech.vocabulary import DomainVocabulary, load_vocabulary
 from services.speech.whisper_engine import WhisperEngine
 from tests.support.speech_fixtures import make_speech_pcm
 
@@ -40,10 +40,20 @@ def stt(
 ) -> EmbeddedSpeechToText:
     """The engine as a call uses it, except that ``finish`` always waits for the English second pass
     (whether it is ready in time depends on the machine's load, which a test must not)."""
+    return waiting_stt(speech_data_dir, engines, english_pass, load_vocabulary(None))
+
+
+def waiting_stt(
+    data_dir: Path,
+    engines: tuple[SphinxModel, WhisperEngine],
+    english_pass: WhisperEngine,
+    vocabulary: DomainVocabulary,
+) -> EmbeddedSpeechToText:
+    """An engine on loaded models whose ``finish`` always waits for the English second pass."""
     sphinx, whisper = engines
     return EmbeddedSpeechToText(
-        speech_data_dir,
-        vocabulary=load_vocabulary(None),
+        data_dir,
+        vocabulary=vocabulary,
         sphinx=sphinx,
         whisper=whisper,
         english_pass=english_pass,

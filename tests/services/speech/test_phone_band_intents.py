@@ -12,6 +12,7 @@ from services.speech.embedded_stt import EmbeddedSpeechToText, build_english_pas
 from services.speech.sphinx_engine import SphinxModel
 from services.speech.vocabulary import load_vocabulary
 from services.speech.whisper_engine import WhisperEngine
+from tests.services.speech.conftest import waiting_stt
 from tests.support.speech_fixtures import frames, make_speech_pcm, telephone_band
 
 PROJECT = Path(__file__).resolve().parents[3] / "cognitiveModels" / "banking.clu.json"
@@ -39,15 +40,7 @@ def project_stt(
     speech_data_dir: Path, engines: tuple[SphinxModel, WhisperEngine], project_english_pass: WhisperEngine
 ) -> EmbeddedSpeechToText:
     """The engine of a call on the bot's own vocabulary; ``finish`` always waits for the second pass."""
-    sphinx, whisper = engines
-    return EmbeddedSpeechToText(
-        speech_data_dir,
-        vocabulary=load_vocabulary(PROJECT),
-        sphinx=sphinx,
-        whisper=whisper,
-        english_pass=project_english_pass,
-        second_pass_budget_ms=None,
-    )
+    return waiting_stt(speech_data_dir, engines, project_english_pass, load_vocabulary(PROJECT))
 
 
 @pytest.mark.parametrize(
