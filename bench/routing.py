@@ -1,6 +1,6 @@
 """Routing quality per language, both recognizer paths, held-out and tuning sets: `python -m bench.routing`.
 
-`--sets tuning` measures the tuning set alone (what to look at while choosing a change).
+`--sets tuning,tuning2` measures the two tuning sets alone (what to look at while choosing a change).
 
 Figures, per language:
 - business accuracy: gold business utterances whose top intent is the gold one with a score at or above
@@ -55,6 +55,7 @@ HELD_OUT_2 = DATA / "routing_heldout2.jsonl"
 HELD_OUT_3 = DATA / "routing_heldout3.jsonl"
 HELD_OUT_4 = DATA / "routing_heldout4.jsonl"
 TUNING = DATA / "routing_tuning.jsonl"
+TUNING_2 = DATA / "routing_tuning2.jsonl"
 CLU_SHARPENING = 3.0
 
 
@@ -246,9 +247,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--sets",
-        default="held-out,held-out2,held-out3,held-out4,tuning",
+        default="held-out,held-out2,held-out3,held-out4,tuning,tuning2",
         help="comma-separated sets to measure; a held-out set counts as looked at once it is printed "
-        "(default: all; e.g. --sets tuning while choosing a change)",
+        "(default: all; e.g. --sets tuning,tuning2 while choosing a change)",
     )
     args = parser.parse_args()
     from dialogs.registry import registered_intents
@@ -266,6 +267,7 @@ def main() -> None:
         ("held-out3", HELD_OUT_3),
         ("held-out4", HELD_OUT_4),
         ("tuning", TUNING),
+        ("tuning2", TUNING_2),
     ]
     wanted = {name.strip() for name in args.sets.split(",")}
     unknown = wanted - {name for name, _ in sets}
