@@ -143,6 +143,13 @@ class WhisperEngine:
         self._lm_weight = domain_weight
         self.loops = 0  # short-window decodes that looped and were decoded again in 30 s (benchmarks)
 
+    def prompt_tokens(self, language: str) -> int:
+        """Tokens of the domain prompt given for ``language`` (each decode step attends to all of them)."""
+        prompt = self._prompts.get(language)
+        if not prompt:
+            return 0
+        return len(self._model.hf_tokenizer.encode(" " + prompt.strip(), add_special_tokens=False).ids)
+
     @staticmethod
     def _float(pcm: bytes) -> np.ndarray:
         return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0

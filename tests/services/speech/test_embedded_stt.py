@@ -151,6 +151,20 @@ def test_the_project_clu_file_feeds_both_languages() -> None:
     assert vocabulary.hints_by_language["en"] and vocabulary.hints_by_language["es"]
 
 
+async def test_whispers_domain_prompt_does_not_grow_with_the_clu_project(speech_data_dir: Path) -> None:
+    # Every prompt token is attended at each decode step, so a longer prompt makes every reply slower: the
+    # 73-token English prompt doubled tiny.en's per-step cost, and single-call latency had 5-24 ms of margin
+    # to its target. Picked from the CLU file by position, it grew to 111 (en) / 107 (es) tokens when the
+    # project grew from 934 to 2,676 utterances. 73 and 77: the prompts session 9 measured.
+    clu = Path(__file__).resolve().parents[3] / "cognitiveModels" / "banking.clu.json"
+    stt = EmbeddedSpeechToText(speech_data_dir, vocabulary=load_vocabulary(clu))
+    english, multilingual = await stt.english_pass(), await stt.whisper()
+    await stt.close()
+    assert english is not None
+    assert english.prompt_tokens("en") <= 73
+    assert multilingual.prompt_tokens("es") <= 77
+
+
 async def test_spanish_decoding_starts_during_the_end_of_utterance_silence(stt) -> None:
     stream = stt.open_stream("es-MX")
     for frame in frames(speech("quiero hablar con un asesor", "es-MX") + b"\x00\x00" * 9600):
