@@ -77,14 +77,7 @@ async def test_phone_band_request_runs_its_dialog_without_a_confirmation_questio
         # whisper's first reading at 8 kHz drops the word that names the request ("i need my mail in some
         # of my savings account", "how much cash is left in packing": no intent); a lower reading in its
         # beam keeps it, and the domain LM ranks that one first.
-        # With the 2,676-utterance CLU project the trigram no longer ranks "i need my balance of my favorite
-        # account" (4th in the beam) above "i need the mail in some of my savings account" at weight 0.2; the
-        # LM of business requests only at 0.3 would, but it was not measured on held-out speech.
-        pytest.param(
-            "I need the balance of my savings account",
-            "CheckBalance",
-            marks=pytest.mark.xfail(strict=True, reason="the domain LM no longer ranks 'balance' first"),
-        ),
+        ("I need the balance of my savings account", "CheckBalance"),
         ("how much cash is left in checking", "CheckBalance"),
     ],
 )
