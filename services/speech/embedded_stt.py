@@ -83,11 +83,15 @@ def whisper_prompt(lang: str) -> str:
     return f"{catalogue.text(lang, 'speech.intro')} {catalogue.text(lang, 'speech.prompt')}"
 
 
+def whisper_prompts() -> dict[str, str]:
+    """``whisper_prompt`` for every language, as the multilingual engine takes them."""
+    return {lang: whisper_prompt(lang) for lang in languages.codes()}
+
+
 def build_engines(data_dir: Path, vocabulary: DomainVocabulary) -> tuple[SphinxModel, WhisperEngine]:
     """Load both engines synchronously (start-up scripts, test fixtures, benchmarks)."""
     sphinx = SphinxModel(vocabulary.for_language(_sphinx_language()), data_dir / "stt")
-    prompts = {lang: whisper_prompt(lang) for lang in languages.codes()}
-    return sphinx, WhisperEngine(install_whisper_base(data_dir), 0, prompts)
+    return sphinx, WhisperEngine(install_whisper_base(data_dir), 0, whisper_prompts())
 
 
 def build_english_pass(
@@ -161,9 +165,8 @@ class EmbeddedSpeechToText:
             if self._whisper is None:
                 try:
                     model_dir = await self.whisper_lane.run(install_whisper_base, self._data_dir)
-                    prompts = {lang: whisper_prompt(lang) for lang in languages.codes()}
                     self._whisper = await self.whisper_lane.run(
-                        WhisperEngine, model_dir, self._whisper_threads, prompts
+                        WhisperEngine, model_dir, self._whisper_threads, whisper_prompts()
                     )
                 except (OSError, RuntimeError, ValueError) as exc:
                     raise SpeechUnavailable(f"whisper model could not be loaded: {exc}") from exc
